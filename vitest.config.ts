@@ -4,6 +4,9 @@ import { defineConfig } from 'vitest/config';
 // Kafka cluster started by the global setup once per run.
 export default defineConfig({
   test: {
+    // Integration files share one broker cluster; running them one at a time keeps the 2-core
+    // machine from starving the brokers.
+    fileParallelism: false,
     projects: [
       {
         test: {
@@ -18,7 +21,6 @@ export default defineConfig({
           globalSetup: ['test/integration/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,
-          fileParallelism: false,
         },
       },
     ],
