@@ -125,6 +125,7 @@ function schemaField(f: FieldSpec, message: MessageSpec, indent: string): string
     `nullable: ${range(f.nullableVersions)}`,
     `tag: ${f.tag ?? 'null'}`,
   ];
+  if (f.entityType) parts.push(`entityType: '${f.entityType}'`);
   if (isStructType(f.type)) {
     const fields = f.fields ?? message.commonStructs.get(baseType(f.type)) ?? [];
     parts.push(`fields: [\n${fields.map((c) => `${indent}  ${schemaField(c, message, `${indent}  `)},`).join('\n')}\n${indent}]`);
@@ -159,6 +160,8 @@ export function emitSchema(specs: MessageSpec[]): string {
     '  readonly nullable: readonly [number, number] | null;',
     '  /** Tag number when the field is tagged (in flexible versions). */',
     '  readonly tag: number | null;',
+    "  /** Kafka's entityType marking (topicName, groupId, transactionalId, brokerId, producerId). */",
+    '  readonly entityType?: string;',
     '  readonly fields?: readonly FieldSchema[];',
     '}',
     '',
@@ -179,9 +182,13 @@ export function emitSchema(specs: MessageSpec[]): string {
 }
 
 /** Codec tables indexed by API key, so the proxy dispatches without a switch. */
-export function emitIndex(specs: MessageSpec[]): string {
+export function emitIndex(specs: MessageSpec[], scanned: Set<string>): string {
   const imports = specs.map(
-    (m) => `import { default${m.name}, read${m.name}, write${m.name} } from './messages/${m.name}.js';`,
+    (m) =>
+      `import { default${m.name}, read${m.name}, ${scanned.has(m.name) ? `scan${m.name}, ` : ''}write${m.name} } from './messages/${m.name}.js';`,
+  );
+  const scannerRows = byApiKey(specs, 'request').map(
+    (m) => `  ${scanned.has(m.name) ? `scan${m.name}` : 'undefined'}, // ${m.apiKey}`,
   );
   const codecRows = (type: string) =>
     byApiKey(specs, type).map(
@@ -191,6 +198,7 @@ export function emitIndex(specs: MessageSpec[]): string {
     HEADER,
     "import type { Reader } from '../reader.js';",
     "import type { Writer } from '../writer.js';",
+    "import type { EntityVisitor } from '../entity-visitor.js';",
     ...imports,
     '',
     'export interface MessageCodec<T = unknown> {',
@@ -208,6 +216,14 @@ export function emitIndex(specs: MessageSpec[]): string {
     '/** Indexed by API key. */',
     'export const RESPONSE_CODECS: readonly MessageCodec[] = [',
     ...codecRows('response'),
+    '];',
+    '',
+    '/** Reports the entities a request names without decoding it (see the message modules). */',
+    'export type RequestScanner = (r: Reader, version: number, visit: EntityVisitor) => void;',
+    '',
+    '/** Indexed by API key; undefined for requests that name no topic, group or transactional id. */',
+    'export const REQUEST_SCANNERS: readonly (RequestScanner | undefined)[] = [',
+    ...scannerRows,
     '];',
     '',
   ].join('\n');

@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MessageEmitter, checkSupported } from './emit-message.js';
+import { MessageEmitter, checkSupported, hasScanner } from './emit-message.js';
 import { checkContiguousKeys, emitApis, emitEntityFields, emitIndex, emitSchema } from './emit-tables.js';
 import { loadApiSpecs } from './spec.js';
 
@@ -34,7 +34,7 @@ function generate(specsDir: string): Map<string, string> {
   files.set('apis.ts', emitApis(specs));
   files.set('entity-fields.ts', emitEntityFields(specs));
   files.set('schema.ts', emitSchema(specs));
-  files.set('index.ts', emitIndex(specs));
+  files.set('index.ts', emitIndex(specs, new Set(specs.filter(hasScanner).map((s) => s.name))));
   return files;
 }
 

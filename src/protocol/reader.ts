@@ -53,9 +53,10 @@ export class Reader {
 
   int16(): number {
     this.need(2);
-    const v = this.buf.readInt16BE(this.pos);
-    this.pos += 2;
-    return v;
+    const b = this.buf;
+    const p = this.pos;
+    this.pos = p + 2;
+    return ((b[p] << 24) | (b[p + 1] << 16)) >> 16;
   }
 
   uint16(): number {
@@ -67,9 +68,10 @@ export class Reader {
 
   int32(): number {
     this.need(4);
-    const v = this.buf.readInt32BE(this.pos);
-    this.pos += 4;
-    return v;
+    const b = this.buf;
+    const p = this.pos;
+    this.pos = p + 4;
+    return (b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3];
   }
 
   uint32(): number {
@@ -101,17 +103,37 @@ export class Reader {
     return s;
   }
 
-  /** Unsigned varint of at most 32 bits (5 bytes), as Kafka's ByteUtils.readUnsignedVarint. */
+  /**
+   * Unsigned varint of at most 32 bits (5 bytes). Unlike Kafka's reader, which drops the bits
+   * above 32, a wider value is refused.
+   */
   uvarint(): number {
-    let value = 0;
-    for (let i = 0; i < 5; i++) {
-      this.need(1);
-      const b = this.buf[this.pos++];
-      if (i === 4 && b > 0x0f) break;
-      value += (b & 0x7f) * 2 ** (7 * i);
-      if ((b & 0x80) === 0) return value;
+    const buf = this.buf;
+    let pos = this.pos;
+    if (pos >= this.end) this.need(1);
+    let b = buf[pos++];
+    if (b < 0x80) {
+      this.pos = pos;
+      return b;
     }
-    throw new ProtocolError('varint-overflow', `unsigned varint longer than 32 bits at offset ${this.pos}`);
+    let value = b & 0x7f;
+    for (let shift = 7; ; shift += 7) {
+      if (pos >= this.end) {
+        this.pos = pos;
+        this.need(1);
+      }
+      b = buf[pos++];
+      if (shift === 28) {
+        if (b > 0x0f) throw new ProtocolError('varint-overflow', `unsigned varint longer than 32 bits at offset ${pos}`);
+        this.pos = pos;
+        return value + b * 0x10000000;
+      }
+      value |= (b & 0x7f) << shift;
+      if (b < 0x80) {
+        this.pos = pos;
+        return value;
+      }
+    }
   }
 
   /** Signed zig-zag varint of at most 32 bits. */
@@ -199,6 +221,40 @@ export class Reader {
   /** Raw bytes of a known size (tagged field payloads). */
   raw(n: number): Buffer {
     return this.slice(n);
+  }
+
+  /** Moves past `n` bytes. */
+  skip(n: number): void {
+    this.need(n);
+    this.pos += n;
+  }
+
+  skipString(): void {
+    const n = this.stringLength();
+    if (n > 0) this.skip(n);
+  }
+
+  skipCompactString(): void {
+    const n = this.compactLength();
+    if (n > 0) this.skip(n);
+  }
+
+  skipBytes(): void {
+    const n = this.bytesLength();
+    if (n > 0) this.skip(n);
+  }
+
+  skipCompactBytes(): void {
+    const n = this.compactLength();
+    if (n > 0) this.skip(n);
+  }
+
+  /** Moves past a whole tagged-field section. */
+  skipTaggedFields(): void {
+    for (let count = this.uvarint(); count > 0; count--) {
+      this.uvarint();
+      this.skip(this.uvarint());
+    }
   }
 
   /**

@@ -1,9 +1,10 @@
 import { ProtocolError } from '../../src/protocol/errors.js';
-import { REQUEST_CODECS } from '../../src/protocol/generated/index.js';
+import { REQUEST_CODECS, REQUEST_SCANNERS } from '../../src/protocol/generated/index.js';
 import { MESSAGE_SCHEMAS, type MessageSchema } from '../../src/protocol/generated/schema.js';
 import { readRequestHeader } from '../../src/protocol/headers.js';
 import { Reader } from '../../src/protocol/reader.js';
 import { Writer } from '../../src/protocol/writer.js';
+import { type Entity, entitiesOf } from './entities.js';
 import { randomMessage } from './random-message.js';
 import { Rng } from './rng.js';
 
@@ -13,7 +14,7 @@ export class FuzzFailure extends Error {
     readonly api: string,
     readonly version: number,
     readonly input: Buffer,
-    readonly cause: unknown,
+    override readonly cause: unknown,
   ) {
     super(`${api} v${version} threw ${String(cause)} for input ${input.toString('hex').slice(0, 512)}`);
   }
@@ -40,16 +41,35 @@ function fuzzInput(schema: MessageSchema, version: number, rng: Rng): Buffer {
   return mutated;
 }
 
-function decodeOnce(schema: MessageSchema, version: number, input: Buffer): void {
+/** Runs `fn`; a ProtocolError means "rejected" (undefined), anything else is a bug. */
+function guarded<T>(api: string, version: number, input: Buffer, fn: () => T): T | undefined {
   try {
-    REQUEST_CODECS[schema.apiKey].read(new Reader(input), version);
+    return fn();
   } catch (e) {
-    if (!(e instanceof ProtocolError)) throw new FuzzFailure(schema.name, version, input, e);
+    if (e instanceof ProtocolError) return undefined;
+    throw new FuzzFailure(api, version, input, e);
   }
-  try {
-    readRequestHeader(new Reader(input));
-  } catch (e) {
-    if (!(e instanceof ProtocolError)) throw new FuzzFailure('RequestHeader', version, input, e);
+}
+
+/**
+ * Decodes one input with the header reader, the full decoder and the entity scanner. Where the
+ * full decoder accepts the input, the scanner must too and must report the same entities: the
+ * proxy authorizes what the scanner sees, so the two may never disagree.
+ */
+function decodeOnce(schema: MessageSchema, version: number, input: Buffer): void {
+  guarded('RequestHeader', version, input, () => readRequestHeader(new Reader(input)));
+  const decoded = guarded(schema.name, version, input, () => REQUEST_CODECS[schema.apiKey].read(new Reader(input), version));
+  const scanner = REQUEST_SCANNERS[schema.apiKey];
+  if (!scanner) return;
+  const scanned = guarded(schema.name, version, input, () => {
+    const found: Entity[] = [];
+    scanner(new Reader(input), version, (type, value, path) => found.push([type, value, path]));
+    return found;
+  });
+  if (decoded === undefined) return;
+  const expected = entitiesOf(schema.fields, version, decoded as Record<string, unknown>);
+  if (JSON.stringify(scanned) !== JSON.stringify(expected)) {
+    throw new FuzzFailure(schema.name, version, input, new Error(`scanner saw ${JSON.stringify(scanned)}, decoder ${JSON.stringify(expected)}`));
   }
 }
 

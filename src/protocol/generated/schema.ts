@@ -9,6 +9,8 @@ export interface FieldSchema {
   readonly nullable: readonly [number, number] | null;
   /** Tag number when the field is tagged (in flexible versions). */
   readonly tag: number | null;
+  /** Kafka's entityType marking (topicName, groupId, transactionalId, brokerId, producerId). */
+  readonly entityType?: string;
   readonly fields?: readonly FieldSchema[];
 }
 
@@ -26,10 +28,10 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     name: 'AddOffsetsToTxnRequest', apiKey: 25, type: 'request',
     validVersions: [0, 4], flexibleFrom: 3,
     fields: [
-      { name: 'transactionalId', type: 'string', versions: [0, 32767], nullable: null, tag: null },
-      { name: 'producerId', type: 'int64', versions: [0, 32767], nullable: null, tag: null },
+      { name: 'transactionalId', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'transactionalId' },
+      { name: 'producerId', type: 'int64', versions: [0, 32767], nullable: null, tag: null, entityType: 'producerId' },
       { name: 'producerEpoch', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
-      { name: 'groupId', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+      { name: 'groupId', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'groupId' },
     ],
   },
   {
@@ -45,20 +47,20 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     validVersions: [0, 5], flexibleFrom: 3,
     fields: [
       { name: 'transactions', type: '[]AddPartitionsToTxnTransaction', versions: [4, 32767], nullable: null, tag: null, fields: [
-        { name: 'transactionalId', type: 'string', versions: [4, 32767], nullable: null, tag: null },
-        { name: 'producerId', type: 'int64', versions: [4, 32767], nullable: null, tag: null },
+        { name: 'transactionalId', type: 'string', versions: [4, 32767], nullable: null, tag: null, entityType: 'transactionalId' },
+        { name: 'producerId', type: 'int64', versions: [4, 32767], nullable: null, tag: null, entityType: 'producerId' },
         { name: 'producerEpoch', type: 'int16', versions: [4, 32767], nullable: null, tag: null },
         { name: 'verifyOnly', type: 'bool', versions: [4, 32767], nullable: null, tag: null },
         { name: 'topics', type: '[]AddPartitionsToTxnTopic', versions: [4, 32767], nullable: null, tag: null, fields: [
-          { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+          { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
           { name: 'partitions', type: '[]int32', versions: [0, 32767], nullable: null, tag: null },
         ] },
       ] },
-      { name: 'v3AndBelowTransactionalId', type: 'string', versions: [0, 3], nullable: null, tag: null },
-      { name: 'v3AndBelowProducerId', type: 'int64', versions: [0, 3], nullable: null, tag: null },
+      { name: 'v3AndBelowTransactionalId', type: 'string', versions: [0, 3], nullable: null, tag: null, entityType: 'transactionalId' },
+      { name: 'v3AndBelowProducerId', type: 'int64', versions: [0, 3], nullable: null, tag: null, entityType: 'producerId' },
       { name: 'v3AndBelowProducerEpoch', type: 'int16', versions: [0, 3], nullable: null, tag: null },
       { name: 'v3AndBelowTopics', type: '[]AddPartitionsToTxnTopic', versions: [0, 3], nullable: null, tag: null, fields: [
-        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'partitions', type: '[]int32', versions: [0, 32767], nullable: null, tag: null },
       ] },
     ],
@@ -70,9 +72,9 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
       { name: 'throttleTimeMs', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
       { name: 'errorCode', type: 'int16', versions: [4, 32767], nullable: null, tag: null },
       { name: 'resultsByTransaction', type: '[]AddPartitionsToTxnResult', versions: [4, 32767], nullable: null, tag: null, fields: [
-        { name: 'transactionalId', type: 'string', versions: [4, 32767], nullable: null, tag: null },
+        { name: 'transactionalId', type: 'string', versions: [4, 32767], nullable: null, tag: null, entityType: 'transactionalId' },
         { name: 'topicResults', type: '[]AddPartitionsToTxnTopicResult', versions: [4, 32767], nullable: null, tag: null, fields: [
-          { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+          { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
           { name: 'resultsByPartition', type: '[]AddPartitionsToTxnPartitionResult', versions: [0, 32767], nullable: null, tag: null, fields: [
             { name: 'partitionIndex', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
             { name: 'partitionErrorCode', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
@@ -80,7 +82,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
         ] },
       ] },
       { name: 'resultsByTopicV3AndBelow', type: '[]AddPartitionsToTxnTopicResult', versions: [0, 3], nullable: null, tag: null, fields: [
-        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'resultsByPartition', type: '[]AddPartitionsToTxnPartitionResult', versions: [0, 32767], nullable: null, tag: null, fields: [
           { name: 'partitionIndex', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
           { name: 'partitionErrorCode', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
@@ -116,7 +118,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     name: 'AllocateProducerIdsRequest', apiKey: 67, type: 'request',
     validVersions: [0, 0], flexibleFrom: 0,
     fields: [
-      { name: 'brokerId', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
+      { name: 'brokerId', type: 'int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
       { name: 'brokerEpoch', type: 'int64', versions: [0, 32767], nullable: null, tag: null },
     ],
   },
@@ -126,7 +128,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     fields: [
       { name: 'throttleTimeMs', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
       { name: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
-      { name: 'producerIdStart', type: 'int64', versions: [0, 32767], nullable: null, tag: null },
+      { name: 'producerIdStart', type: 'int64', versions: [0, 32767], nullable: null, tag: null, entityType: 'producerId' },
       { name: 'producerIdLen', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
     ],
   },
@@ -197,10 +199,10 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     fields: [
       { name: 'timeoutMs', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
       { name: 'topics', type: '[]ReassignableTopic', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'partitions', type: '[]ReassignablePartition', versions: [0, 32767], nullable: null, tag: null, fields: [
           { name: 'partitionIndex', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
-          { name: 'replicas', type: '[]int32', versions: [0, 32767], nullable: [0, 32767], tag: null },
+          { name: 'replicas', type: '[]int32', versions: [0, 32767], nullable: [0, 32767], tag: null, entityType: 'brokerId' },
         ] },
       ] },
     ],
@@ -213,7 +215,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
       { name: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
       { name: 'errorMessage', type: 'string', versions: [0, 32767], nullable: [0, 32767], tag: null },
       { name: 'responses', type: '[]ReassignableTopicResponse', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'partitions', type: '[]ReassignablePartitionResponse', versions: [0, 32767], nullable: null, tag: null, fields: [
           { name: 'partitionIndex', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
           { name: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
@@ -226,17 +228,17 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     name: 'AlterPartitionRequest', apiKey: 56, type: 'request',
     validVersions: [0, 3], flexibleFrom: 0,
     fields: [
-      { name: 'brokerId', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
+      { name: 'brokerId', type: 'int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
       { name: 'brokerEpoch', type: 'int64', versions: [0, 32767], nullable: null, tag: null },
       { name: 'topics', type: '[]TopicData', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'topicName', type: 'string', versions: [0, 1], nullable: null, tag: null },
+        { name: 'topicName', type: 'string', versions: [0, 1], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'topicId', type: 'uuid', versions: [2, 32767], nullable: null, tag: null },
         { name: 'partitions', type: '[]PartitionData', versions: [0, 32767], nullable: null, tag: null, fields: [
           { name: 'partitionIndex', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
           { name: 'leaderEpoch', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
-          { name: 'newIsr', type: '[]int32', versions: [0, 2], nullable: null, tag: null },
+          { name: 'newIsr', type: '[]int32', versions: [0, 2], nullable: null, tag: null, entityType: 'brokerId' },
           { name: 'newIsrWithEpochs', type: '[]BrokerState', versions: [3, 32767], nullable: null, tag: null, fields: [
-            { name: 'brokerId', type: 'int32', versions: [3, 32767], nullable: null, tag: null },
+            { name: 'brokerId', type: 'int32', versions: [3, 32767], nullable: null, tag: null, entityType: 'brokerId' },
             { name: 'brokerEpoch', type: 'int64', versions: [3, 32767], nullable: null, tag: null },
           ] },
           { name: 'leaderRecoveryState', type: 'int8', versions: [1, 32767], nullable: null, tag: null },
@@ -252,14 +254,14 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
       { name: 'throttleTimeMs', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
       { name: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
       { name: 'topics', type: '[]TopicData', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'topicName', type: 'string', versions: [0, 1], nullable: null, tag: null },
+        { name: 'topicName', type: 'string', versions: [0, 1], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'topicId', type: 'uuid', versions: [2, 32767], nullable: null, tag: null },
         { name: 'partitions', type: '[]PartitionData', versions: [0, 32767], nullable: null, tag: null, fields: [
           { name: 'partitionIndex', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
           { name: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
-          { name: 'leaderId', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
+          { name: 'leaderId', type: 'int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
           { name: 'leaderEpoch', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
-          { name: 'isr', type: '[]int32', versions: [0, 32767], nullable: null, tag: null },
+          { name: 'isr', type: '[]int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
           { name: 'leaderRecoveryState', type: 'int8', versions: [1, 32767], nullable: null, tag: null },
           { name: 'partitionEpoch', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
         ] },
@@ -273,7 +275,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
       { name: 'dirs', type: '[]AlterReplicaLogDir', versions: [0, 32767], nullable: null, tag: null, fields: [
         { name: 'path', type: 'string', versions: [0, 32767], nullable: null, tag: null },
         { name: 'topics', type: '[]AlterReplicaLogDirTopic', versions: [0, 32767], nullable: null, tag: null, fields: [
-          { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+          { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
           { name: 'partitions', type: '[]int32', versions: [0, 32767], nullable: null, tag: null },
         ] },
       ] },
@@ -285,7 +287,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     fields: [
       { name: 'throttleTimeMs', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
       { name: 'results', type: '[]AlterReplicaLogDirTopicResult', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'topicName', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'topicName', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'partitions', type: '[]AlterReplicaLogDirPartitionResult', versions: [0, 32767], nullable: null, tag: null, fields: [
           { name: 'partitionIndex', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
           { name: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
@@ -359,7 +361,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     name: 'AssignReplicasToDirsRequest', apiKey: 73, type: 'request',
     validVersions: [0, 0], flexibleFrom: 0,
     fields: [
-      { name: 'brokerId', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
+      { name: 'brokerId', type: 'int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
       { name: 'brokerEpoch', type: 'int64', versions: [0, 32767], nullable: null, tag: null },
       { name: 'directories', type: '[]DirectoryData', versions: [0, 32767], nullable: null, tag: null, fields: [
         { name: 'id', type: 'uuid', versions: [0, 32767], nullable: null, tag: null },
@@ -395,13 +397,13 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     validVersions: [0, 1], flexibleFrom: 1,
     fields: [
       { name: 'clusterId', type: 'string', versions: [0, 32767], nullable: [0, 32767], tag: null },
-      { name: 'voterId', type: 'int32', versions: [1, 32767], nullable: null, tag: null },
+      { name: 'voterId', type: 'int32', versions: [1, 32767], nullable: null, tag: null, entityType: 'brokerId' },
       { name: 'topics', type: '[]TopicData', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'topicName', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'topicName', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'partitions', type: '[]PartitionData', versions: [0, 32767], nullable: null, tag: null, fields: [
           { name: 'partitionIndex', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
           { name: 'voterDirectoryId', type: 'uuid', versions: [1, 32767], nullable: null, tag: null },
-          { name: 'leaderId', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
+          { name: 'leaderId', type: 'int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
           { name: 'leaderEpoch', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
         ] },
       ] },
@@ -418,16 +420,16 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     fields: [
       { name: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
       { name: 'topics', type: '[]TopicData', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'topicName', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'topicName', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'partitions', type: '[]PartitionData', versions: [0, 32767], nullable: null, tag: null, fields: [
           { name: 'partitionIndex', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
           { name: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
-          { name: 'leaderId', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
+          { name: 'leaderId', type: 'int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
           { name: 'leaderEpoch', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
         ] },
       ] },
       { name: 'nodeEndpoints', type: '[]NodeEndpoint', versions: [1, 32767], nullable: null, tag: 0, fields: [
-        { name: 'nodeId', type: 'int32', versions: [1, 32767], nullable: null, tag: null },
+        { name: 'nodeId', type: 'int32', versions: [1, 32767], nullable: null, tag: null, entityType: 'brokerId' },
         { name: 'host', type: 'string', versions: [1, 32767], nullable: null, tag: null },
         { name: 'port', type: 'uint16', versions: [1, 32767], nullable: null, tag: null },
       ] },
@@ -437,7 +439,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     name: 'BrokerHeartbeatRequest', apiKey: 63, type: 'request',
     validVersions: [0, 1], flexibleFrom: 0,
     fields: [
-      { name: 'brokerId', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
+      { name: 'brokerId', type: 'int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
       { name: 'brokerEpoch', type: 'int64', versions: [0, 32767], nullable: null, tag: null },
       { name: 'currentMetadataOffset', type: 'int64', versions: [0, 32767], nullable: null, tag: null },
       { name: 'wantFence', type: 'bool', versions: [0, 32767], nullable: null, tag: null },
@@ -460,7 +462,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     name: 'BrokerRegistrationRequest', apiKey: 62, type: 'request',
     validVersions: [0, 4], flexibleFrom: 0,
     fields: [
-      { name: 'brokerId', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
+      { name: 'brokerId', type: 'int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
       { name: 'clusterId', type: 'string', versions: [0, 32767], nullable: null, tag: null },
       { name: 'incarnationId', type: 'uuid', versions: [0, 32767], nullable: null, tag: null },
       { name: 'listeners', type: '[]Listener', versions: [0, 32767], nullable: null, tag: null, fields: [
@@ -493,7 +495,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     name: 'ConsumerGroupDescribeRequest', apiKey: 69, type: 'request',
     validVersions: [0, 0], flexibleFrom: 0,
     fields: [
-      { name: 'groupIds', type: '[]string', versions: [0, 32767], nullable: null, tag: null },
+      { name: 'groupIds', type: '[]string', versions: [0, 32767], nullable: null, tag: null, entityType: 'groupId' },
       { name: 'includeAuthorizedOperations', type: 'bool', versions: [0, 32767], nullable: null, tag: null },
     ],
   },
@@ -505,7 +507,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
       { name: 'groups', type: '[]DescribedGroup', versions: [0, 32767], nullable: null, tag: null, fields: [
         { name: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
         { name: 'errorMessage', type: 'string', versions: [0, 32767], nullable: [0, 32767], tag: null },
-        { name: 'groupId', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'groupId', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'groupId' },
         { name: 'groupState', type: 'string', versions: [0, 32767], nullable: null, tag: null },
         { name: 'groupEpoch', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
         { name: 'assignmentEpoch', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
@@ -517,19 +519,19 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
           { name: 'memberEpoch', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
           { name: 'clientId', type: 'string', versions: [0, 32767], nullable: null, tag: null },
           { name: 'clientHost', type: 'string', versions: [0, 32767], nullable: null, tag: null },
-          { name: 'subscribedTopicNames', type: '[]string', versions: [0, 32767], nullable: null, tag: null },
+          { name: 'subscribedTopicNames', type: '[]string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
           { name: 'subscribedTopicRegex', type: 'string', versions: [0, 32767], nullable: [0, 32767], tag: null },
           { name: 'assignment', type: 'Assignment', versions: [0, 32767], nullable: null, tag: null, fields: [
             { name: 'topicPartitions', type: '[]TopicPartitions', versions: [0, 32767], nullable: null, tag: null, fields: [
               { name: 'topicId', type: 'uuid', versions: [0, 32767], nullable: null, tag: null },
-              { name: 'topicName', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+              { name: 'topicName', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
               { name: 'partitions', type: '[]int32', versions: [0, 32767], nullable: null, tag: null },
             ] },
           ] },
           { name: 'targetAssignment', type: 'Assignment', versions: [0, 32767], nullable: null, tag: null, fields: [
             { name: 'topicPartitions', type: '[]TopicPartitions', versions: [0, 32767], nullable: null, tag: null, fields: [
               { name: 'topicId', type: 'uuid', versions: [0, 32767], nullable: null, tag: null },
-              { name: 'topicName', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+              { name: 'topicName', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
               { name: 'partitions', type: '[]int32', versions: [0, 32767], nullable: null, tag: null },
             ] },
           ] },
@@ -542,13 +544,13 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     name: 'ConsumerGroupHeartbeatRequest', apiKey: 68, type: 'request',
     validVersions: [0, 0], flexibleFrom: 0,
     fields: [
-      { name: 'groupId', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+      { name: 'groupId', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'groupId' },
       { name: 'memberId', type: 'string', versions: [0, 32767], nullable: null, tag: null },
       { name: 'memberEpoch', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
       { name: 'instanceId', type: 'string', versions: [0, 32767], nullable: [0, 32767], tag: null },
       { name: 'rackId', type: 'string', versions: [0, 32767], nullable: [0, 32767], tag: null },
       { name: 'rebalanceTimeoutMs', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
-      { name: 'subscribedTopicNames', type: '[]string', versions: [0, 32767], nullable: [0, 32767], tag: null },
+      { name: 'subscribedTopicNames', type: '[]string', versions: [0, 32767], nullable: [0, 32767], tag: null, entityType: 'topicName' },
       { name: 'serverAssignor', type: 'string', versions: [0, 32767], nullable: [0, 32767], tag: null },
       { name: 'topicPartitions', type: '[]TopicPartitions', versions: [0, 32767], nullable: [0, 32767], tag: null, fields: [
         { name: 'topicId', type: 'uuid', versions: [0, 32767], nullable: null, tag: null },
@@ -578,7 +580,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     name: 'ControlledShutdownRequest', apiKey: 7, type: 'request',
     validVersions: [0, 3], flexibleFrom: 3,
     fields: [
-      { name: 'brokerId', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
+      { name: 'brokerId', type: 'int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
       { name: 'brokerEpoch', type: 'int64', versions: [2, 32767], nullable: null, tag: null },
     ],
   },
@@ -588,7 +590,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     fields: [
       { name: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
       { name: 'remainingPartitions', type: '[]RemainingPartition', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'topicName', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'topicName', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'partitionIndex', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
       ] },
     ],
@@ -683,10 +685,10 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     validVersions: [0, 3], flexibleFrom: 2,
     fields: [
       { name: 'topics', type: '[]CreatePartitionsTopic', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'count', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
         { name: 'assignments', type: '[]CreatePartitionsAssignment', versions: [0, 32767], nullable: [0, 32767], tag: null, fields: [
-          { name: 'brokerIds', type: '[]int32', versions: [0, 32767], nullable: null, tag: null },
+          { name: 'brokerIds', type: '[]int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
         ] },
       ] },
       { name: 'timeoutMs', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
@@ -699,7 +701,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     fields: [
       { name: 'throttleTimeMs', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
       { name: 'results', type: '[]CreatePartitionsTopicResult', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
         { name: 'errorMessage', type: 'string', versions: [0, 32767], nullable: [0, 32767], tag: null },
       ] },
@@ -710,12 +712,12 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     validVersions: [0, 7], flexibleFrom: 5,
     fields: [
       { name: 'topics', type: '[]CreatableTopic', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'numPartitions', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
         { name: 'replicationFactor', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
         { name: 'assignments', type: '[]CreatableReplicaAssignment', versions: [0, 32767], nullable: null, tag: null, fields: [
           { name: 'partitionIndex', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
-          { name: 'brokerIds', type: '[]int32', versions: [0, 32767], nullable: null, tag: null },
+          { name: 'brokerIds', type: '[]int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
         ] },
         { name: 'configs', type: '[]CreatableTopicConfig', versions: [0, 32767], nullable: null, tag: null, fields: [
           { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null },
@@ -732,7 +734,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     fields: [
       { name: 'throttleTimeMs', type: 'int32', versions: [2, 32767], nullable: null, tag: null },
       { name: 'topics', type: '[]CreatableTopicResult', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'topicId', type: 'uuid', versions: [7, 32767], nullable: null, tag: null },
         { name: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
         { name: 'errorMessage', type: 'string', versions: [1, 32767], nullable: [0, 32767], tag: null },
@@ -790,7 +792,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     name: 'DeleteGroupsRequest', apiKey: 42, type: 'request',
     validVersions: [0, 2], flexibleFrom: 2,
     fields: [
-      { name: 'groupsNames', type: '[]string', versions: [0, 32767], nullable: null, tag: null },
+      { name: 'groupsNames', type: '[]string', versions: [0, 32767], nullable: null, tag: null, entityType: 'groupId' },
     ],
   },
   {
@@ -799,7 +801,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     fields: [
       { name: 'throttleTimeMs', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
       { name: 'results', type: '[]DeletableGroupResult', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'groupId', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'groupId', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'groupId' },
         { name: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
       ] },
     ],
@@ -809,7 +811,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     validVersions: [0, 2], flexibleFrom: 2,
     fields: [
       { name: 'topics', type: '[]DeleteRecordsTopic', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'partitions', type: '[]DeleteRecordsPartition', versions: [0, 32767], nullable: null, tag: null, fields: [
           { name: 'partitionIndex', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
           { name: 'offset', type: 'int64', versions: [0, 32767], nullable: null, tag: null },
@@ -824,7 +826,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     fields: [
       { name: 'throttleTimeMs', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
       { name: 'topics', type: '[]DeleteRecordsTopicResult', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'partitions', type: '[]DeleteRecordsPartitionResult', versions: [0, 32767], nullable: null, tag: null, fields: [
           { name: 'partitionIndex', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
           { name: 'lowWatermark', type: 'int64', versions: [0, 32767], nullable: null, tag: null },
@@ -865,10 +867,10 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     validVersions: [0, 6], flexibleFrom: 4,
     fields: [
       { name: 'topics', type: '[]DeleteTopicState', versions: [6, 32767], nullable: null, tag: null, fields: [
-        { name: 'name', type: 'string', versions: [6, 32767], nullable: [6, 32767], tag: null },
+        { name: 'name', type: 'string', versions: [6, 32767], nullable: [6, 32767], tag: null, entityType: 'topicName' },
         { name: 'topicId', type: 'uuid', versions: [6, 32767], nullable: null, tag: null },
       ] },
-      { name: 'topicNames', type: '[]string', versions: [0, 5], nullable: null, tag: null },
+      { name: 'topicNames', type: '[]string', versions: [0, 5], nullable: null, tag: null, entityType: 'topicName' },
       { name: 'timeoutMs', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
     ],
   },
@@ -878,7 +880,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     fields: [
       { name: 'throttleTimeMs', type: 'int32', versions: [1, 32767], nullable: null, tag: null },
       { name: 'responses', type: '[]DeletableTopicResult', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'name', type: 'string', versions: [0, 32767], nullable: [6, 32767], tag: null },
+        { name: 'name', type: 'string', versions: [0, 32767], nullable: [6, 32767], tag: null, entityType: 'topicName' },
         { name: 'topicId', type: 'uuid', versions: [6, 32767], nullable: null, tag: null },
         { name: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
         { name: 'errorMessage', type: 'string', versions: [5, 32767], nullable: [5, 32767], tag: null },
@@ -966,9 +968,9 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
       { name: 'errorMessage', type: 'string', versions: [0, 32767], nullable: [0, 32767], tag: null },
       { name: 'endpointType', type: 'int8', versions: [1, 32767], nullable: null, tag: null },
       { name: 'clusterId', type: 'string', versions: [0, 32767], nullable: null, tag: null },
-      { name: 'controllerId', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
+      { name: 'controllerId', type: 'int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
       { name: 'brokers', type: '[]DescribeClusterBroker', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'brokerId', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'brokerId', type: 'int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
         { name: 'host', type: 'string', versions: [0, 32767], nullable: null, tag: null },
         { name: 'port', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
         { name: 'rack', type: 'string', versions: [0, 32767], nullable: [0, 32767], tag: null },
@@ -1054,7 +1056,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     name: 'DescribeGroupsRequest', apiKey: 15, type: 'request',
     validVersions: [0, 5], flexibleFrom: 5,
     fields: [
-      { name: 'groups', type: '[]string', versions: [0, 32767], nullable: null, tag: null },
+      { name: 'groups', type: '[]string', versions: [0, 32767], nullable: null, tag: null, entityType: 'groupId' },
       { name: 'includeAuthorizedOperations', type: 'bool', versions: [3, 32767], nullable: null, tag: null },
     ],
   },
@@ -1065,7 +1067,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
       { name: 'throttleTimeMs', type: 'int32', versions: [1, 32767], nullable: null, tag: null },
       { name: 'groups', type: '[]DescribedGroup', versions: [0, 32767], nullable: null, tag: null, fields: [
         { name: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
-        { name: 'groupId', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'groupId', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'groupId' },
         { name: 'groupState', type: 'string', versions: [0, 32767], nullable: null, tag: null },
         { name: 'protocolType', type: 'string', versions: [0, 32767], nullable: null, tag: null },
         { name: 'protocolData', type: 'string', versions: [0, 32767], nullable: null, tag: null },
@@ -1086,7 +1088,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     validVersions: [0, 4], flexibleFrom: 2,
     fields: [
       { name: 'topics', type: '[]DescribableLogDirTopic', versions: [0, 32767], nullable: [0, 32767], tag: null, fields: [
-        { name: 'topic', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'topic', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'partitions', type: '[]int32', versions: [0, 32767], nullable: null, tag: null },
       ] },
     ],
@@ -1101,7 +1103,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
         { name: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
         { name: 'logDir', type: 'string', versions: [0, 32767], nullable: null, tag: null },
         { name: 'topics', type: '[]DescribeLogDirsTopic', versions: [0, 32767], nullable: null, tag: null, fields: [
-          { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+          { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
           { name: 'partitions', type: '[]DescribeLogDirsPartition', versions: [0, 32767], nullable: null, tag: null, fields: [
             { name: 'partitionIndex', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
             { name: 'partitionSize', type: 'int64', versions: [0, 32767], nullable: null, tag: null },
@@ -1119,7 +1121,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     validVersions: [0, 0], flexibleFrom: 0,
     fields: [
       { name: 'topics', type: '[]TopicRequest', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'partitionIndexes', type: '[]int32', versions: [0, 32767], nullable: null, tag: null },
       ] },
     ],
@@ -1130,13 +1132,13 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     fields: [
       { name: 'throttleTimeMs', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
       { name: 'topics', type: '[]TopicResponse', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'partitions', type: '[]PartitionResponse', versions: [0, 32767], nullable: null, tag: null, fields: [
           { name: 'partitionIndex', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
           { name: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
           { name: 'errorMessage', type: 'string', versions: [0, 32767], nullable: [0, 32767], tag: null },
           { name: 'activeProducers', type: '[]ProducerState', versions: [0, 32767], nullable: null, tag: null, fields: [
-            { name: 'producerId', type: 'int64', versions: [0, 32767], nullable: null, tag: null },
+            { name: 'producerId', type: 'int64', versions: [0, 32767], nullable: null, tag: null, entityType: 'producerId' },
             { name: 'producerEpoch', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
             { name: 'lastSequence', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
             { name: 'lastTimestamp', type: 'int64', versions: [0, 32767], nullable: null, tag: null },
@@ -1152,7 +1154,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     validVersions: [0, 2], flexibleFrom: 0,
     fields: [
       { name: 'topics', type: '[]TopicData', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'topicName', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'topicName', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'partitions', type: '[]PartitionData', versions: [0, 32767], nullable: null, tag: null, fields: [
           { name: 'partitionIndex', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
         ] },
@@ -1166,23 +1168,23 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
       { name: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
       { name: 'errorMessage', type: 'string', versions: [2, 32767], nullable: [2, 32767], tag: null },
       { name: 'topics', type: '[]TopicData', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'topicName', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'topicName', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'partitions', type: '[]PartitionData', versions: [0, 32767], nullable: null, tag: null, fields: [
           { name: 'partitionIndex', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
           { name: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
           { name: 'errorMessage', type: 'string', versions: [2, 32767], nullable: [2, 32767], tag: null },
-          { name: 'leaderId', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
+          { name: 'leaderId', type: 'int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
           { name: 'leaderEpoch', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
           { name: 'highWatermark', type: 'int64', versions: [0, 32767], nullable: null, tag: null },
           { name: 'currentVoters', type: '[]ReplicaState', versions: [0, 32767], nullable: null, tag: null, fields: [
-            { name: 'replicaId', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
+            { name: 'replicaId', type: 'int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
             { name: 'replicaDirectoryId', type: 'uuid', versions: [2, 32767], nullable: null, tag: null },
             { name: 'logEndOffset', type: 'int64', versions: [0, 32767], nullable: null, tag: null },
             { name: 'lastFetchTimestamp', type: 'int64', versions: [1, 32767], nullable: null, tag: null },
             { name: 'lastCaughtUpTimestamp', type: 'int64', versions: [1, 32767], nullable: null, tag: null },
           ] },
           { name: 'observers', type: '[]ReplicaState', versions: [0, 32767], nullable: null, tag: null, fields: [
-            { name: 'replicaId', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
+            { name: 'replicaId', type: 'int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
             { name: 'replicaDirectoryId', type: 'uuid', versions: [2, 32767], nullable: null, tag: null },
             { name: 'logEndOffset', type: 'int64', versions: [0, 32767], nullable: null, tag: null },
             { name: 'lastFetchTimestamp', type: 'int64', versions: [1, 32767], nullable: null, tag: null },
@@ -1191,7 +1193,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
         ] },
       ] },
       { name: 'nodes', type: '[]Node', versions: [2, 32767], nullable: null, tag: null, fields: [
-        { name: 'nodeId', type: 'int32', versions: [2, 32767], nullable: null, tag: null },
+        { name: 'nodeId', type: 'int32', versions: [2, 32767], nullable: null, tag: null, entityType: 'brokerId' },
         { name: 'listeners', type: '[]Listener', versions: [2, 32767], nullable: null, tag: null, fields: [
           { name: 'name', type: 'string', versions: [2, 32767], nullable: null, tag: null },
           { name: 'host', type: 'string', versions: [2, 32767], nullable: null, tag: null },
@@ -1205,11 +1207,11 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     validVersions: [0, 0], flexibleFrom: 0,
     fields: [
       { name: 'topics', type: '[]TopicRequest', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
       ] },
       { name: 'responsePartitionLimit', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
       { name: 'cursor', type: 'Cursor', versions: [0, 32767], nullable: [0, 32767], tag: null, fields: [
-        { name: 'topicName', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'topicName', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'partitionIndex', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
       ] },
     ],
@@ -1221,24 +1223,24 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
       { name: 'throttleTimeMs', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
       { name: 'topics', type: '[]DescribeTopicPartitionsResponseTopic', versions: [0, 32767], nullable: null, tag: null, fields: [
         { name: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
-        { name: 'name', type: 'string', versions: [0, 32767], nullable: [0, 32767], tag: null },
+        { name: 'name', type: 'string', versions: [0, 32767], nullable: [0, 32767], tag: null, entityType: 'topicName' },
         { name: 'topicId', type: 'uuid', versions: [0, 32767], nullable: null, tag: null },
         { name: 'isInternal', type: 'bool', versions: [0, 32767], nullable: null, tag: null },
         { name: 'partitions', type: '[]DescribeTopicPartitionsResponsePartition', versions: [0, 32767], nullable: null, tag: null, fields: [
           { name: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
           { name: 'partitionIndex', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
-          { name: 'leaderId', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
+          { name: 'leaderId', type: 'int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
           { name: 'leaderEpoch', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
-          { name: 'replicaNodes', type: '[]int32', versions: [0, 32767], nullable: null, tag: null },
-          { name: 'isrNodes', type: '[]int32', versions: [0, 32767], nullable: null, tag: null },
-          { name: 'eligibleLeaderReplicas', type: '[]int32', versions: [0, 32767], nullable: [0, 32767], tag: null },
-          { name: 'lastKnownElr', type: '[]int32', versions: [0, 32767], nullable: [0, 32767], tag: null },
-          { name: 'offlineReplicas', type: '[]int32', versions: [0, 32767], nullable: null, tag: null },
+          { name: 'replicaNodes', type: '[]int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
+          { name: 'isrNodes', type: '[]int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
+          { name: 'eligibleLeaderReplicas', type: '[]int32', versions: [0, 32767], nullable: [0, 32767], tag: null, entityType: 'brokerId' },
+          { name: 'lastKnownElr', type: '[]int32', versions: [0, 32767], nullable: [0, 32767], tag: null, entityType: 'brokerId' },
+          { name: 'offlineReplicas', type: '[]int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
         ] },
         { name: 'topicAuthorizedOperations', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
       ] },
       { name: 'nextCursor', type: 'Cursor', versions: [0, 32767], nullable: [0, 32767], tag: null, fields: [
-        { name: 'topicName', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'topicName', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'partitionIndex', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
       ] },
     ],
@@ -1247,7 +1249,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     name: 'DescribeTransactionsRequest', apiKey: 65, type: 'request',
     validVersions: [0, 0], flexibleFrom: 0,
     fields: [
-      { name: 'transactionalIds', type: '[]string', versions: [0, 32767], nullable: null, tag: null },
+      { name: 'transactionalIds', type: '[]string', versions: [0, 32767], nullable: null, tag: null, entityType: 'transactionalId' },
     ],
   },
   {
@@ -1257,14 +1259,14 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
       { name: 'throttleTimeMs', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
       { name: 'transactionStates', type: '[]TransactionState', versions: [0, 32767], nullable: null, tag: null, fields: [
         { name: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
-        { name: 'transactionalId', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'transactionalId', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'transactionalId' },
         { name: 'transactionState', type: 'string', versions: [0, 32767], nullable: null, tag: null },
         { name: 'transactionTimeoutMs', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
         { name: 'transactionStartTimeMs', type: 'int64', versions: [0, 32767], nullable: null, tag: null },
-        { name: 'producerId', type: 'int64', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'producerId', type: 'int64', versions: [0, 32767], nullable: null, tag: null, entityType: 'producerId' },
         { name: 'producerEpoch', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
         { name: 'topics', type: '[]TopicData', versions: [0, 32767], nullable: null, tag: null, fields: [
-          { name: 'topic', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+          { name: 'topic', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
           { name: 'partitions', type: '[]int32', versions: [0, 32767], nullable: null, tag: null },
         ] },
       ] },
@@ -1303,7 +1305,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     fields: [
       { name: 'electionType', type: 'int8', versions: [1, 32767], nullable: null, tag: null },
       { name: 'topicPartitions', type: '[]TopicPartitions', versions: [0, 32767], nullable: [0, 32767], tag: null, fields: [
-        { name: 'topic', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'topic', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'partitions', type: '[]int32', versions: [0, 32767], nullable: null, tag: null },
       ] },
       { name: 'timeoutMs', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
@@ -1316,7 +1318,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
       { name: 'throttleTimeMs', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
       { name: 'errorCode', type: 'int16', versions: [1, 32767], nullable: null, tag: null },
       { name: 'replicaElectionResults', type: '[]ReplicaElectionResult', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'topic', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'topic', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'partitionResult', type: '[]PartitionResult', versions: [0, 32767], nullable: null, tag: null, fields: [
           { name: 'partitionId', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
           { name: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
@@ -1331,14 +1333,14 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     fields: [
       { name: 'clusterId', type: 'string', versions: [0, 32767], nullable: [0, 32767], tag: null },
       { name: 'topics', type: '[]TopicData', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'topicName', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'topicName', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'partitions', type: '[]PartitionData', versions: [0, 32767], nullable: null, tag: null, fields: [
           { name: 'partitionIndex', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
-          { name: 'leaderId', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
+          { name: 'leaderId', type: 'int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
           { name: 'leaderEpoch', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
           { name: 'preferredSuccessors', type: '[]int32', versions: [0, 0], nullable: null, tag: null },
           { name: 'preferredCandidates', type: '[]ReplicaInfo', versions: [1, 32767], nullable: null, tag: null, fields: [
-            { name: 'candidateId', type: 'int32', versions: [1, 32767], nullable: null, tag: null },
+            { name: 'candidateId', type: 'int32', versions: [1, 32767], nullable: null, tag: null, entityType: 'brokerId' },
             { name: 'candidateDirectoryId', type: 'uuid', versions: [1, 32767], nullable: null, tag: null },
           ] },
         ] },
@@ -1356,16 +1358,16 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     fields: [
       { name: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
       { name: 'topics', type: '[]TopicData', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'topicName', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'topicName', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'partitions', type: '[]PartitionData', versions: [0, 32767], nullable: null, tag: null, fields: [
           { name: 'partitionIndex', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
           { name: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
-          { name: 'leaderId', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
+          { name: 'leaderId', type: 'int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
           { name: 'leaderEpoch', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
         ] },
       ] },
       { name: 'nodeEndpoints', type: '[]NodeEndpoint', versions: [1, 32767], nullable: null, tag: 0, fields: [
-        { name: 'nodeId', type: 'int32', versions: [1, 32767], nullable: null, tag: null },
+        { name: 'nodeId', type: 'int32', versions: [1, 32767], nullable: null, tag: null, entityType: 'brokerId' },
         { name: 'host', type: 'string', versions: [1, 32767], nullable: null, tag: null },
         { name: 'port', type: 'uint16', versions: [1, 32767], nullable: null, tag: null },
       ] },
@@ -1375,8 +1377,8 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     name: 'EndTxnRequest', apiKey: 26, type: 'request',
     validVersions: [0, 4], flexibleFrom: 3,
     fields: [
-      { name: 'transactionalId', type: 'string', versions: [0, 32767], nullable: null, tag: null },
-      { name: 'producerId', type: 'int64', versions: [0, 32767], nullable: null, tag: null },
+      { name: 'transactionalId', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'transactionalId' },
+      { name: 'producerId', type: 'int64', versions: [0, 32767], nullable: null, tag: null, entityType: 'producerId' },
       { name: 'producerEpoch', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
       { name: 'committed', type: 'bool', versions: [0, 32767], nullable: null, tag: null },
     ],
@@ -1428,9 +1430,9 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     validVersions: [0, 17], flexibleFrom: 12,
     fields: [
       { name: 'clusterId', type: 'string', versions: [12, 32767], nullable: [12, 32767], tag: 0 },
-      { name: 'replicaId', type: 'int32', versions: [0, 14], nullable: null, tag: null },
+      { name: 'replicaId', type: 'int32', versions: [0, 14], nullable: null, tag: null, entityType: 'brokerId' },
       { name: 'replicaState', type: 'ReplicaState', versions: [15, 32767], nullable: null, tag: 1, fields: [
-        { name: 'replicaId', type: 'int32', versions: [15, 32767], nullable: null, tag: null },
+        { name: 'replicaId', type: 'int32', versions: [15, 32767], nullable: null, tag: null, entityType: 'brokerId' },
         { name: 'replicaEpoch', type: 'int64', versions: [15, 32767], nullable: null, tag: null },
       ] },
       { name: 'maxWaitMs', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
@@ -1440,7 +1442,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
       { name: 'sessionId', type: 'int32', versions: [7, 32767], nullable: null, tag: null },
       { name: 'sessionEpoch', type: 'int32', versions: [7, 32767], nullable: null, tag: null },
       { name: 'topics', type: '[]FetchTopic', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'topic', type: 'string', versions: [0, 12], nullable: null, tag: null },
+        { name: 'topic', type: 'string', versions: [0, 12], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'topicId', type: 'uuid', versions: [13, 32767], nullable: null, tag: null },
         { name: 'partitions', type: '[]FetchPartition', versions: [0, 32767], nullable: null, tag: null, fields: [
           { name: 'partition', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
@@ -1453,7 +1455,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
         ] },
       ] },
       { name: 'forgottenTopicsData', type: '[]ForgottenTopic', versions: [7, 32767], nullable: null, tag: null, fields: [
-        { name: 'topic', type: 'string', versions: [7, 12], nullable: null, tag: null },
+        { name: 'topic', type: 'string', versions: [7, 12], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'topicId', type: 'uuid', versions: [13, 32767], nullable: null, tag: null },
         { name: 'partitions', type: '[]int32', versions: [7, 32767], nullable: null, tag: null },
       ] },
@@ -1468,7 +1470,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
       { name: 'errorCode', type: 'int16', versions: [7, 32767], nullable: null, tag: null },
       { name: 'sessionId', type: 'int32', versions: [7, 32767], nullable: null, tag: null },
       { name: 'responses', type: '[]FetchableTopicResponse', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'topic', type: 'string', versions: [0, 12], nullable: null, tag: null },
+        { name: 'topic', type: 'string', versions: [0, 12], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'topicId', type: 'uuid', versions: [13, 32767], nullable: null, tag: null },
         { name: 'partitions', type: '[]PartitionData', versions: [0, 32767], nullable: null, tag: null, fields: [
           { name: 'partitionIndex', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
@@ -1481,7 +1483,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
             { name: 'endOffset', type: 'int64', versions: [12, 32767], nullable: null, tag: null },
           ] },
           { name: 'currentLeader', type: 'LeaderIdAndEpoch', versions: [12, 32767], nullable: null, tag: 1, fields: [
-            { name: 'leaderId', type: 'int32', versions: [12, 32767], nullable: null, tag: null },
+            { name: 'leaderId', type: 'int32', versions: [12, 32767], nullable: null, tag: null, entityType: 'brokerId' },
             { name: 'leaderEpoch', type: 'int32', versions: [12, 32767], nullable: null, tag: null },
           ] },
           { name: 'snapshotId', type: 'SnapshotId', versions: [12, 32767], nullable: null, tag: 2, fields: [
@@ -1489,15 +1491,15 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
             { name: 'epoch', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
           ] },
           { name: 'abortedTransactions', type: '[]AbortedTransaction', versions: [4, 32767], nullable: [4, 32767], tag: null, fields: [
-            { name: 'producerId', type: 'int64', versions: [4, 32767], nullable: null, tag: null },
+            { name: 'producerId', type: 'int64', versions: [4, 32767], nullable: null, tag: null, entityType: 'producerId' },
             { name: 'firstOffset', type: 'int64', versions: [4, 32767], nullable: null, tag: null },
           ] },
-          { name: 'preferredReadReplica', type: 'int32', versions: [11, 32767], nullable: null, tag: null },
+          { name: 'preferredReadReplica', type: 'int32', versions: [11, 32767], nullable: null, tag: null, entityType: 'brokerId' },
           { name: 'records', type: 'records', versions: [0, 32767], nullable: [0, 32767], tag: null },
         ] },
       ] },
       { name: 'nodeEndpoints', type: '[]NodeEndpoint', versions: [16, 32767], nullable: null, tag: 0, fields: [
-        { name: 'nodeId', type: 'int32', versions: [16, 32767], nullable: null, tag: null },
+        { name: 'nodeId', type: 'int32', versions: [16, 32767], nullable: null, tag: null, entityType: 'brokerId' },
         { name: 'host', type: 'string', versions: [16, 32767], nullable: null, tag: null },
         { name: 'port', type: 'int32', versions: [16, 32767], nullable: null, tag: null },
         { name: 'rack', type: 'string', versions: [16, 32767], nullable: [16, 32767], tag: null },
@@ -1509,10 +1511,10 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     validVersions: [0, 1], flexibleFrom: 0,
     fields: [
       { name: 'clusterId', type: 'string', versions: [0, 32767], nullable: [0, 32767], tag: 0 },
-      { name: 'replicaId', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
+      { name: 'replicaId', type: 'int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
       { name: 'maxBytes', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
       { name: 'topics', type: '[]TopicSnapshot', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'partitions', type: '[]PartitionSnapshot', versions: [0, 32767], nullable: null, tag: null, fields: [
           { name: 'partition', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
           { name: 'currentLeaderEpoch', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
@@ -1533,7 +1535,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
       { name: 'throttleTimeMs', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
       { name: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
       { name: 'topics', type: '[]TopicSnapshot', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'partitions', type: '[]PartitionSnapshot', versions: [0, 32767], nullable: null, tag: null, fields: [
           { name: 'index', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
           { name: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
@@ -1542,7 +1544,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
             { name: 'epoch', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
           ] },
           { name: 'currentLeader', type: 'LeaderIdAndEpoch', versions: [0, 32767], nullable: null, tag: 0, fields: [
-            { name: 'leaderId', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
+            { name: 'leaderId', type: 'int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
             { name: 'leaderEpoch', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
           ] },
           { name: 'size', type: 'int64', versions: [0, 32767], nullable: null, tag: null },
@@ -1551,7 +1553,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
         ] },
       ] },
       { name: 'nodeEndpoints', type: '[]NodeEndpoint', versions: [1, 32767], nullable: null, tag: 0, fields: [
-        { name: 'nodeId', type: 'int32', versions: [1, 32767], nullable: null, tag: null },
+        { name: 'nodeId', type: 'int32', versions: [1, 32767], nullable: null, tag: null, entityType: 'brokerId' },
         { name: 'host', type: 'string', versions: [1, 32767], nullable: null, tag: null },
         { name: 'port', type: 'uint16', versions: [1, 32767], nullable: null, tag: null },
       ] },
@@ -1573,12 +1575,12 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
       { name: 'throttleTimeMs', type: 'int32', versions: [1, 32767], nullable: null, tag: null },
       { name: 'errorCode', type: 'int16', versions: [0, 3], nullable: null, tag: null },
       { name: 'errorMessage', type: 'string', versions: [1, 3], nullable: [1, 3], tag: null },
-      { name: 'nodeId', type: 'int32', versions: [0, 3], nullable: null, tag: null },
+      { name: 'nodeId', type: 'int32', versions: [0, 3], nullable: null, tag: null, entityType: 'brokerId' },
       { name: 'host', type: 'string', versions: [0, 3], nullable: null, tag: null },
       { name: 'port', type: 'int32', versions: [0, 3], nullable: null, tag: null },
       { name: 'coordinators', type: '[]Coordinator', versions: [4, 32767], nullable: null, tag: null, fields: [
         { name: 'key', type: 'string', versions: [4, 32767], nullable: null, tag: null },
-        { name: 'nodeId', type: 'int32', versions: [4, 32767], nullable: null, tag: null },
+        { name: 'nodeId', type: 'int32', versions: [4, 32767], nullable: null, tag: null, entityType: 'brokerId' },
         { name: 'host', type: 'string', versions: [4, 32767], nullable: null, tag: null },
         { name: 'port', type: 'int32', versions: [4, 32767], nullable: null, tag: null },
         { name: 'errorCode', type: 'int16', versions: [4, 32767], nullable: null, tag: null },
@@ -1612,7 +1614,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     name: 'HeartbeatRequest', apiKey: 12, type: 'request',
     validVersions: [0, 4], flexibleFrom: 4,
     fields: [
-      { name: 'groupId', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+      { name: 'groupId', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'groupId' },
       { name: 'generationId', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
       { name: 'memberId', type: 'string', versions: [0, 32767], nullable: null, tag: null },
       { name: 'groupInstanceId', type: 'string', versions: [3, 32767], nullable: [3, 32767], tag: null },
@@ -1659,9 +1661,9 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     name: 'InitProducerIdRequest', apiKey: 22, type: 'request',
     validVersions: [0, 5], flexibleFrom: 2,
     fields: [
-      { name: 'transactionalId', type: 'string', versions: [0, 32767], nullable: [0, 32767], tag: null },
+      { name: 'transactionalId', type: 'string', versions: [0, 32767], nullable: [0, 32767], tag: null, entityType: 'transactionalId' },
       { name: 'transactionTimeoutMs', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
-      { name: 'producerId', type: 'int64', versions: [3, 32767], nullable: null, tag: null },
+      { name: 'producerId', type: 'int64', versions: [3, 32767], nullable: null, tag: null, entityType: 'producerId' },
       { name: 'producerEpoch', type: 'int16', versions: [3, 32767], nullable: null, tag: null },
     ],
   },
@@ -1671,7 +1673,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     fields: [
       { name: 'throttleTimeMs', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
       { name: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
-      { name: 'producerId', type: 'int64', versions: [0, 32767], nullable: null, tag: null },
+      { name: 'producerId', type: 'int64', versions: [0, 32767], nullable: null, tag: null, entityType: 'producerId' },
       { name: 'producerEpoch', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
     ],
   },
@@ -1708,7 +1710,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     name: 'JoinGroupRequest', apiKey: 11, type: 'request',
     validVersions: [0, 9], flexibleFrom: 6,
     fields: [
-      { name: 'groupId', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+      { name: 'groupId', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'groupId' },
       { name: 'sessionTimeoutMs', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
       { name: 'rebalanceTimeoutMs', type: 'int32', versions: [1, 32767], nullable: null, tag: null },
       { name: 'memberId', type: 'string', versions: [0, 32767], nullable: null, tag: null },
@@ -1744,45 +1746,45 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     name: 'LeaderAndIsrRequest', apiKey: 4, type: 'request',
     validVersions: [0, 7], flexibleFrom: 4,
     fields: [
-      { name: 'controllerId', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
+      { name: 'controllerId', type: 'int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
       { name: 'isKRaftController', type: 'bool', versions: [7, 32767], nullable: null, tag: null },
       { name: 'controllerEpoch', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
       { name: 'brokerEpoch', type: 'int64', versions: [2, 32767], nullable: null, tag: null },
       { name: 'type', type: 'int8', versions: [5, 32767], nullable: null, tag: null },
       { name: 'ungroupedPartitionStates', type: '[]LeaderAndIsrPartitionState', versions: [0, 1], nullable: null, tag: null, fields: [
-        { name: 'topicName', type: 'string', versions: [0, 1], nullable: null, tag: null },
+        { name: 'topicName', type: 'string', versions: [0, 1], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'partitionIndex', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
         { name: 'controllerEpoch', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
-        { name: 'leader', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'leader', type: 'int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
         { name: 'leaderEpoch', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
-        { name: 'isr', type: '[]int32', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'isr', type: '[]int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
         { name: 'partitionEpoch', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
-        { name: 'replicas', type: '[]int32', versions: [0, 32767], nullable: null, tag: null },
-        { name: 'addingReplicas', type: '[]int32', versions: [3, 32767], nullable: null, tag: null },
-        { name: 'removingReplicas', type: '[]int32', versions: [3, 32767], nullable: null, tag: null },
+        { name: 'replicas', type: '[]int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
+        { name: 'addingReplicas', type: '[]int32', versions: [3, 32767], nullable: null, tag: null, entityType: 'brokerId' },
+        { name: 'removingReplicas', type: '[]int32', versions: [3, 32767], nullable: null, tag: null, entityType: 'brokerId' },
         { name: 'isNew', type: 'bool', versions: [1, 32767], nullable: null, tag: null },
         { name: 'leaderRecoveryState', type: 'int8', versions: [6, 32767], nullable: null, tag: null },
       ] },
       { name: 'topicStates', type: '[]LeaderAndIsrTopicState', versions: [2, 32767], nullable: null, tag: null, fields: [
-        { name: 'topicName', type: 'string', versions: [2, 32767], nullable: null, tag: null },
+        { name: 'topicName', type: 'string', versions: [2, 32767], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'topicId', type: 'uuid', versions: [5, 32767], nullable: null, tag: null },
         { name: 'partitionStates', type: '[]LeaderAndIsrPartitionState', versions: [2, 32767], nullable: null, tag: null, fields: [
-          { name: 'topicName', type: 'string', versions: [0, 1], nullable: null, tag: null },
+          { name: 'topicName', type: 'string', versions: [0, 1], nullable: null, tag: null, entityType: 'topicName' },
           { name: 'partitionIndex', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
           { name: 'controllerEpoch', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
-          { name: 'leader', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
+          { name: 'leader', type: 'int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
           { name: 'leaderEpoch', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
-          { name: 'isr', type: '[]int32', versions: [0, 32767], nullable: null, tag: null },
+          { name: 'isr', type: '[]int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
           { name: 'partitionEpoch', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
-          { name: 'replicas', type: '[]int32', versions: [0, 32767], nullable: null, tag: null },
-          { name: 'addingReplicas', type: '[]int32', versions: [3, 32767], nullable: null, tag: null },
-          { name: 'removingReplicas', type: '[]int32', versions: [3, 32767], nullable: null, tag: null },
+          { name: 'replicas', type: '[]int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
+          { name: 'addingReplicas', type: '[]int32', versions: [3, 32767], nullable: null, tag: null, entityType: 'brokerId' },
+          { name: 'removingReplicas', type: '[]int32', versions: [3, 32767], nullable: null, tag: null, entityType: 'brokerId' },
           { name: 'isNew', type: 'bool', versions: [1, 32767], nullable: null, tag: null },
           { name: 'leaderRecoveryState', type: 'int8', versions: [6, 32767], nullable: null, tag: null },
         ] },
       ] },
       { name: 'liveLeaders', type: '[]LeaderAndIsrLiveLeader', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'brokerId', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'brokerId', type: 'int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
         { name: 'hostName', type: 'string', versions: [0, 32767], nullable: null, tag: null },
         { name: 'port', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
       ] },
@@ -1794,14 +1796,14 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     fields: [
       { name: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
       { name: 'partitionErrors', type: '[]LeaderAndIsrPartitionError', versions: [0, 4], nullable: null, tag: null, fields: [
-        { name: 'topicName', type: 'string', versions: [0, 4], nullable: null, tag: null },
+        { name: 'topicName', type: 'string', versions: [0, 4], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'partitionIndex', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
         { name: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
       ] },
       { name: 'topics', type: '[]LeaderAndIsrTopicError', versions: [5, 32767], nullable: null, tag: null, fields: [
         { name: 'topicId', type: 'uuid', versions: [5, 32767], nullable: null, tag: null },
         { name: 'partitionErrors', type: '[]LeaderAndIsrPartitionError', versions: [5, 32767], nullable: null, tag: null, fields: [
-          { name: 'topicName', type: 'string', versions: [0, 4], nullable: null, tag: null },
+          { name: 'topicName', type: 'string', versions: [0, 4], nullable: null, tag: null, entityType: 'topicName' },
           { name: 'partitionIndex', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
           { name: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
         ] },
@@ -1812,7 +1814,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     name: 'LeaveGroupRequest', apiKey: 13, type: 'request',
     validVersions: [0, 5], flexibleFrom: 4,
     fields: [
-      { name: 'groupId', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+      { name: 'groupId', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'groupId' },
       { name: 'memberId', type: 'string', versions: [0, 2], nullable: null, tag: null },
       { name: 'members', type: '[]MemberIdentity', versions: [3, 32767], nullable: null, tag: null, fields: [
         { name: 'memberId', type: 'string', versions: [3, 32767], nullable: null, tag: null },
@@ -1867,7 +1869,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
       { name: 'throttleTimeMs', type: 'int32', versions: [1, 32767], nullable: null, tag: null },
       { name: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
       { name: 'groups', type: '[]ListedGroup', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'groupId', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'groupId', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'groupId' },
         { name: 'protocolType', type: 'string', versions: [0, 32767], nullable: null, tag: null },
         { name: 'groupState', type: 'string', versions: [4, 32767], nullable: null, tag: null },
         { name: 'groupType', type: 'string', versions: [5, 32767], nullable: null, tag: null },
@@ -1878,10 +1880,10 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     name: 'ListOffsetsRequest', apiKey: 2, type: 'request',
     validVersions: [0, 9], flexibleFrom: 6,
     fields: [
-      { name: 'replicaId', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
+      { name: 'replicaId', type: 'int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
       { name: 'isolationLevel', type: 'int8', versions: [2, 32767], nullable: null, tag: null },
       { name: 'topics', type: '[]ListOffsetsTopic', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'partitions', type: '[]ListOffsetsPartition', versions: [0, 32767], nullable: null, tag: null, fields: [
           { name: 'partitionIndex', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
           { name: 'currentLeaderEpoch', type: 'int32', versions: [4, 32767], nullable: null, tag: null },
@@ -1897,7 +1899,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     fields: [
       { name: 'throttleTimeMs', type: 'int32', versions: [2, 32767], nullable: null, tag: null },
       { name: 'topics', type: '[]ListOffsetsTopicResponse', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'partitions', type: '[]ListOffsetsPartitionResponse', versions: [0, 32767], nullable: null, tag: null, fields: [
           { name: 'partitionIndex', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
           { name: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
@@ -1915,7 +1917,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     fields: [
       { name: 'timeoutMs', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
       { name: 'topics', type: '[]ListPartitionReassignmentsTopics', versions: [0, 32767], nullable: [0, 32767], tag: null, fields: [
-        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'partitionIndexes', type: '[]int32', versions: [0, 32767], nullable: null, tag: null },
       ] },
     ],
@@ -1928,12 +1930,12 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
       { name: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
       { name: 'errorMessage', type: 'string', versions: [0, 32767], nullable: [0, 32767], tag: null },
       { name: 'topics', type: '[]OngoingTopicReassignment', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'partitions', type: '[]OngoingPartitionReassignment', versions: [0, 32767], nullable: null, tag: null, fields: [
           { name: 'partitionIndex', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
-          { name: 'replicas', type: '[]int32', versions: [0, 32767], nullable: null, tag: null },
-          { name: 'addingReplicas', type: '[]int32', versions: [0, 32767], nullable: null, tag: null },
-          { name: 'removingReplicas', type: '[]int32', versions: [0, 32767], nullable: null, tag: null },
+          { name: 'replicas', type: '[]int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
+          { name: 'addingReplicas', type: '[]int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
+          { name: 'removingReplicas', type: '[]int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
         ] },
       ] },
     ],
@@ -1943,7 +1945,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     validVersions: [0, 1], flexibleFrom: 0,
     fields: [
       { name: 'stateFilters', type: '[]string', versions: [0, 32767], nullable: null, tag: null },
-      { name: 'producerIdFilters', type: '[]int64', versions: [0, 32767], nullable: null, tag: null },
+      { name: 'producerIdFilters', type: '[]int64', versions: [0, 32767], nullable: null, tag: null, entityType: 'producerId' },
       { name: 'durationFilter', type: 'int64', versions: [1, 32767], nullable: null, tag: null },
     ],
   },
@@ -1955,8 +1957,8 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
       { name: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
       { name: 'unknownStateFilters', type: '[]string', versions: [0, 32767], nullable: null, tag: null },
       { name: 'transactionStates', type: '[]TransactionState', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'transactionalId', type: 'string', versions: [0, 32767], nullable: null, tag: null },
-        { name: 'producerId', type: 'int64', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'transactionalId', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'transactionalId' },
+        { name: 'producerId', type: 'int64', versions: [0, 32767], nullable: null, tag: null, entityType: 'producerId' },
         { name: 'transactionState', type: 'string', versions: [0, 32767], nullable: null, tag: null },
       ] },
     ],
@@ -1967,7 +1969,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     fields: [
       { name: 'topics', type: '[]MetadataRequestTopic', versions: [0, 32767], nullable: [1, 32767], tag: null, fields: [
         { name: 'topicId', type: 'uuid', versions: [10, 32767], nullable: null, tag: null },
-        { name: 'name', type: 'string', versions: [0, 32767], nullable: [10, 32767], tag: null },
+        { name: 'name', type: 'string', versions: [0, 32767], nullable: [10, 32767], tag: null, entityType: 'topicName' },
       ] },
       { name: 'allowAutoTopicCreation', type: 'bool', versions: [4, 32767], nullable: null, tag: null },
       { name: 'includeClusterAuthorizedOperations', type: 'bool', versions: [8, 10], nullable: null, tag: null },
@@ -1980,26 +1982,26 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     fields: [
       { name: 'throttleTimeMs', type: 'int32', versions: [3, 32767], nullable: null, tag: null },
       { name: 'brokers', type: '[]MetadataResponseBroker', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'nodeId', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'nodeId', type: 'int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
         { name: 'host', type: 'string', versions: [0, 32767], nullable: null, tag: null },
         { name: 'port', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
         { name: 'rack', type: 'string', versions: [1, 32767], nullable: [1, 32767], tag: null },
       ] },
       { name: 'clusterId', type: 'string', versions: [2, 32767], nullable: [2, 32767], tag: null },
-      { name: 'controllerId', type: 'int32', versions: [1, 32767], nullable: null, tag: null },
+      { name: 'controllerId', type: 'int32', versions: [1, 32767], nullable: null, tag: null, entityType: 'brokerId' },
       { name: 'topics', type: '[]MetadataResponseTopic', versions: [0, 32767], nullable: null, tag: null, fields: [
         { name: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
-        { name: 'name', type: 'string', versions: [0, 32767], nullable: [12, 32767], tag: null },
+        { name: 'name', type: 'string', versions: [0, 32767], nullable: [12, 32767], tag: null, entityType: 'topicName' },
         { name: 'topicId', type: 'uuid', versions: [10, 32767], nullable: null, tag: null },
         { name: 'isInternal', type: 'bool', versions: [1, 32767], nullable: null, tag: null },
         { name: 'partitions', type: '[]MetadataResponsePartition', versions: [0, 32767], nullable: null, tag: null, fields: [
           { name: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
           { name: 'partitionIndex', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
-          { name: 'leaderId', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
+          { name: 'leaderId', type: 'int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
           { name: 'leaderEpoch', type: 'int32', versions: [7, 32767], nullable: null, tag: null },
-          { name: 'replicaNodes', type: '[]int32', versions: [0, 32767], nullable: null, tag: null },
-          { name: 'isrNodes', type: '[]int32', versions: [0, 32767], nullable: null, tag: null },
-          { name: 'offlineReplicas', type: '[]int32', versions: [5, 32767], nullable: null, tag: null },
+          { name: 'replicaNodes', type: '[]int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
+          { name: 'isrNodes', type: '[]int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
+          { name: 'offlineReplicas', type: '[]int32', versions: [5, 32767], nullable: null, tag: null, entityType: 'brokerId' },
         ] },
         { name: 'topicAuthorizedOperations', type: 'int32', versions: [8, 32767], nullable: null, tag: null },
       ] },
@@ -2010,13 +2012,13 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     name: 'OffsetCommitRequest', apiKey: 8, type: 'request',
     validVersions: [0, 9], flexibleFrom: 8,
     fields: [
-      { name: 'groupId', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+      { name: 'groupId', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'groupId' },
       { name: 'generationIdOrMemberEpoch', type: 'int32', versions: [1, 32767], nullable: null, tag: null },
       { name: 'memberId', type: 'string', versions: [1, 32767], nullable: null, tag: null },
       { name: 'groupInstanceId', type: 'string', versions: [7, 32767], nullable: [7, 32767], tag: null },
       { name: 'retentionTimeMs', type: 'int64', versions: [2, 4], nullable: null, tag: null },
       { name: 'topics', type: '[]OffsetCommitRequestTopic', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'partitions', type: '[]OffsetCommitRequestPartition', versions: [0, 32767], nullable: null, tag: null, fields: [
           { name: 'partitionIndex', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
           { name: 'committedOffset', type: 'int64', versions: [0, 32767], nullable: null, tag: null },
@@ -2033,7 +2035,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     fields: [
       { name: 'throttleTimeMs', type: 'int32', versions: [3, 32767], nullable: null, tag: null },
       { name: 'topics', type: '[]OffsetCommitResponseTopic', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'partitions', type: '[]OffsetCommitResponsePartition', versions: [0, 32767], nullable: null, tag: null, fields: [
           { name: 'partitionIndex', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
           { name: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
@@ -2045,9 +2047,9 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     name: 'OffsetDeleteRequest', apiKey: 47, type: 'request',
     validVersions: [0, 0], flexibleFrom: -1,
     fields: [
-      { name: 'groupId', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+      { name: 'groupId', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'groupId' },
       { name: 'topics', type: '[]OffsetDeleteRequestTopic', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'partitions', type: '[]OffsetDeleteRequestPartition', versions: [0, 32767], nullable: null, tag: null, fields: [
           { name: 'partitionIndex', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
         ] },
@@ -2061,7 +2063,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
       { name: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
       { name: 'throttleTimeMs', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
       { name: 'topics', type: '[]OffsetDeleteResponseTopic', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'partitions', type: '[]OffsetDeleteResponsePartition', versions: [0, 32767], nullable: null, tag: null, fields: [
           { name: 'partitionIndex', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
           { name: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
@@ -2073,17 +2075,17 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     name: 'OffsetFetchRequest', apiKey: 9, type: 'request',
     validVersions: [0, 9], flexibleFrom: 6,
     fields: [
-      { name: 'groupId', type: 'string', versions: [0, 7], nullable: null, tag: null },
+      { name: 'groupId', type: 'string', versions: [0, 7], nullable: null, tag: null, entityType: 'groupId' },
       { name: 'topics', type: '[]OffsetFetchRequestTopic', versions: [0, 7], nullable: [2, 7], tag: null, fields: [
-        { name: 'name', type: 'string', versions: [0, 7], nullable: null, tag: null },
+        { name: 'name', type: 'string', versions: [0, 7], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'partitionIndexes', type: '[]int32', versions: [0, 7], nullable: null, tag: null },
       ] },
       { name: 'groups', type: '[]OffsetFetchRequestGroup', versions: [8, 32767], nullable: null, tag: null, fields: [
-        { name: 'groupId', type: 'string', versions: [8, 32767], nullable: null, tag: null },
+        { name: 'groupId', type: 'string', versions: [8, 32767], nullable: null, tag: null, entityType: 'groupId' },
         { name: 'memberId', type: 'string', versions: [9, 32767], nullable: [9, 32767], tag: null },
         { name: 'memberEpoch', type: 'int32', versions: [9, 32767], nullable: null, tag: null },
         { name: 'topics', type: '[]OffsetFetchRequestTopics', versions: [8, 32767], nullable: [8, 32767], tag: null, fields: [
-          { name: 'name', type: 'string', versions: [8, 32767], nullable: null, tag: null },
+          { name: 'name', type: 'string', versions: [8, 32767], nullable: null, tag: null, entityType: 'topicName' },
           { name: 'partitionIndexes', type: '[]int32', versions: [8, 32767], nullable: null, tag: null },
         ] },
       ] },
@@ -2096,7 +2098,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     fields: [
       { name: 'throttleTimeMs', type: 'int32', versions: [3, 32767], nullable: null, tag: null },
       { name: 'topics', type: '[]OffsetFetchResponseTopic', versions: [0, 7], nullable: null, tag: null, fields: [
-        { name: 'name', type: 'string', versions: [0, 7], nullable: null, tag: null },
+        { name: 'name', type: 'string', versions: [0, 7], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'partitions', type: '[]OffsetFetchResponsePartition', versions: [0, 7], nullable: null, tag: null, fields: [
           { name: 'partitionIndex', type: 'int32', versions: [0, 7], nullable: null, tag: null },
           { name: 'committedOffset', type: 'int64', versions: [0, 7], nullable: null, tag: null },
@@ -2107,9 +2109,9 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
       ] },
       { name: 'errorCode', type: 'int16', versions: [2, 7], nullable: null, tag: null },
       { name: 'groups', type: '[]OffsetFetchResponseGroup', versions: [8, 32767], nullable: null, tag: null, fields: [
-        { name: 'groupId', type: 'string', versions: [8, 32767], nullable: null, tag: null },
+        { name: 'groupId', type: 'string', versions: [8, 32767], nullable: null, tag: null, entityType: 'groupId' },
         { name: 'topics', type: '[]OffsetFetchResponseTopics', versions: [8, 32767], nullable: null, tag: null, fields: [
-          { name: 'name', type: 'string', versions: [8, 32767], nullable: null, tag: null },
+          { name: 'name', type: 'string', versions: [8, 32767], nullable: null, tag: null, entityType: 'topicName' },
           { name: 'partitions', type: '[]OffsetFetchResponsePartitions', versions: [8, 32767], nullable: null, tag: null, fields: [
             { name: 'partitionIndex', type: 'int32', versions: [8, 32767], nullable: null, tag: null },
             { name: 'committedOffset', type: 'int64', versions: [8, 32767], nullable: null, tag: null },
@@ -2126,9 +2128,9 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     name: 'OffsetForLeaderEpochRequest', apiKey: 23, type: 'request',
     validVersions: [0, 4], flexibleFrom: 4,
     fields: [
-      { name: 'replicaId', type: 'int32', versions: [3, 32767], nullable: null, tag: null },
+      { name: 'replicaId', type: 'int32', versions: [3, 32767], nullable: null, tag: null, entityType: 'brokerId' },
       { name: 'topics', type: '[]OffsetForLeaderTopic', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'topic', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'topic', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'partitions', type: '[]OffsetForLeaderPartition', versions: [0, 32767], nullable: null, tag: null, fields: [
           { name: 'partition', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
           { name: 'currentLeaderEpoch', type: 'int32', versions: [2, 32767], nullable: null, tag: null },
@@ -2143,7 +2145,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     fields: [
       { name: 'throttleTimeMs', type: 'int32', versions: [2, 32767], nullable: null, tag: null },
       { name: 'topics', type: '[]OffsetForLeaderTopicResult', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'topic', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'topic', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'partitions', type: '[]EpochEndOffset', versions: [0, 32767], nullable: null, tag: null, fields: [
           { name: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
           { name: 'partition', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
@@ -2157,11 +2159,11 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     name: 'ProduceRequest', apiKey: 0, type: 'request',
     validVersions: [0, 11], flexibleFrom: 9,
     fields: [
-      { name: 'transactionalId', type: 'string', versions: [3, 32767], nullable: [3, 32767], tag: null },
+      { name: 'transactionalId', type: 'string', versions: [3, 32767], nullable: [3, 32767], tag: null, entityType: 'transactionalId' },
       { name: 'acks', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
       { name: 'timeoutMs', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
       { name: 'topicData', type: '[]TopicProduceData', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'partitionData', type: '[]PartitionProduceData', versions: [0, 32767], nullable: null, tag: null, fields: [
           { name: 'index', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
           { name: 'records', type: 'records', versions: [0, 32767], nullable: [0, 32767], tag: null },
@@ -2174,7 +2176,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     validVersions: [0, 11], flexibleFrom: 9,
     fields: [
       { name: 'responses', type: '[]TopicProduceResponse', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'partitionResponses', type: '[]PartitionProduceResponse', versions: [0, 32767], nullable: null, tag: null, fields: [
           { name: 'index', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
           { name: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
@@ -2187,14 +2189,14 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
           ] },
           { name: 'errorMessage', type: 'string', versions: [8, 32767], nullable: [8, 32767], tag: null },
           { name: 'currentLeader', type: 'LeaderIdAndEpoch', versions: [10, 32767], nullable: null, tag: 0, fields: [
-            { name: 'leaderId', type: 'int32', versions: [10, 32767], nullable: null, tag: null },
+            { name: 'leaderId', type: 'int32', versions: [10, 32767], nullable: null, tag: null, entityType: 'brokerId' },
             { name: 'leaderEpoch', type: 'int32', versions: [10, 32767], nullable: null, tag: null },
           ] },
         ] },
       ] },
       { name: 'throttleTimeMs', type: 'int32', versions: [1, 32767], nullable: null, tag: null },
       { name: 'nodeEndpoints', type: '[]NodeEndpoint', versions: [10, 32767], nullable: null, tag: 0, fields: [
-        { name: 'nodeId', type: 'int32', versions: [10, 32767], nullable: null, tag: null },
+        { name: 'nodeId', type: 'int32', versions: [10, 32767], nullable: null, tag: null, entityType: 'brokerId' },
         { name: 'host', type: 'string', versions: [10, 32767], nullable: null, tag: null },
         { name: 'port', type: 'int32', versions: [10, 32767], nullable: null, tag: null },
         { name: 'rack', type: 'string', versions: [10, 32767], nullable: [10, 32767], tag: null },
@@ -2357,7 +2359,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     name: 'ShareAcknowledgeRequest', apiKey: 79, type: 'request',
     validVersions: [0, 0], flexibleFrom: 0,
     fields: [
-      { name: 'groupId', type: 'string', versions: [0, 32767], nullable: [0, 32767], tag: null },
+      { name: 'groupId', type: 'string', versions: [0, 32767], nullable: [0, 32767], tag: null, entityType: 'groupId' },
       { name: 'memberId', type: 'string', versions: [0, 32767], nullable: [0, 32767], tag: null },
       { name: 'shareSessionEpoch', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
       { name: 'topics', type: '[]AcknowledgeTopic', versions: [0, 32767], nullable: null, tag: null, fields: [
@@ -2393,7 +2395,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
         ] },
       ] },
       { name: 'nodeEndpoints', type: '[]NodeEndpoint', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'nodeId', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'nodeId', type: 'int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
         { name: 'host', type: 'string', versions: [0, 32767], nullable: null, tag: null },
         { name: 'port', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
         { name: 'rack', type: 'string', versions: [0, 32767], nullable: [0, 32767], tag: null },
@@ -2404,7 +2406,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     name: 'ShareFetchRequest', apiKey: 78, type: 'request',
     validVersions: [0, 0], flexibleFrom: 0,
     fields: [
-      { name: 'groupId', type: 'string', versions: [0, 32767], nullable: [0, 32767], tag: null },
+      { name: 'groupId', type: 'string', versions: [0, 32767], nullable: [0, 32767], tag: null, entityType: 'groupId' },
       { name: 'memberId', type: 'string', versions: [0, 32767], nullable: [0, 32767], tag: null },
       { name: 'shareSessionEpoch', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
       { name: 'maxWaitMs', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
@@ -2456,7 +2458,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
         ] },
       ] },
       { name: 'nodeEndpoints', type: '[]NodeEndpoint', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'nodeId', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'nodeId', type: 'int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
         { name: 'host', type: 'string', versions: [0, 32767], nullable: null, tag: null },
         { name: 'port', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
         { name: 'rack', type: 'string', versions: [0, 32767], nullable: [0, 32767], tag: null },
@@ -2467,7 +2469,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     name: 'ShareGroupDescribeRequest', apiKey: 77, type: 'request',
     validVersions: [0, 0], flexibleFrom: 0,
     fields: [
-      { name: 'groupIds', type: '[]string', versions: [0, 32767], nullable: null, tag: null },
+      { name: 'groupIds', type: '[]string', versions: [0, 32767], nullable: null, tag: null, entityType: 'groupId' },
       { name: 'includeAuthorizedOperations', type: 'bool', versions: [0, 32767], nullable: null, tag: null },
     ],
   },
@@ -2479,7 +2481,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
       { name: 'groups', type: '[]DescribedGroup', versions: [0, 32767], nullable: null, tag: null, fields: [
         { name: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
         { name: 'errorMessage', type: 'string', versions: [0, 32767], nullable: [0, 32767], tag: null },
-        { name: 'groupId', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'groupId', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'groupId' },
         { name: 'groupState', type: 'string', versions: [0, 32767], nullable: null, tag: null },
         { name: 'groupEpoch', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
         { name: 'assignmentEpoch', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
@@ -2490,11 +2492,11 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
           { name: 'memberEpoch', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
           { name: 'clientId', type: 'string', versions: [0, 32767], nullable: null, tag: null },
           { name: 'clientHost', type: 'string', versions: [0, 32767], nullable: null, tag: null },
-          { name: 'subscribedTopicNames', type: '[]string', versions: [0, 32767], nullable: null, tag: null },
+          { name: 'subscribedTopicNames', type: '[]string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
           { name: 'assignment', type: 'Assignment', versions: [0, 32767], nullable: null, tag: null, fields: [
             { name: 'topicPartitions', type: '[]TopicPartitions', versions: [0, 32767], nullable: null, tag: null, fields: [
               { name: 'topicId', type: 'uuid', versions: [0, 32767], nullable: null, tag: null },
-              { name: 'topicName', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+              { name: 'topicName', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
               { name: 'partitions', type: '[]int32', versions: [0, 32767], nullable: null, tag: null },
             ] },
           ] },
@@ -2507,7 +2509,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     name: 'ShareGroupHeartbeatRequest', apiKey: 76, type: 'request',
     validVersions: [0, 0], flexibleFrom: 0,
     fields: [
-      { name: 'groupId', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+      { name: 'groupId', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'groupId' },
       { name: 'memberId', type: 'string', versions: [0, 32767], nullable: null, tag: null },
       { name: 'memberEpoch', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
       { name: 'rackId', type: 'string', versions: [0, 32767], nullable: [0, 32767], tag: null },
@@ -2536,21 +2538,21 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     name: 'StopReplicaRequest', apiKey: 5, type: 'request',
     validVersions: [0, 4], flexibleFrom: 2,
     fields: [
-      { name: 'controllerId', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
+      { name: 'controllerId', type: 'int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
       { name: 'isKRaftController', type: 'bool', versions: [4, 32767], nullable: null, tag: null },
       { name: 'controllerEpoch', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
       { name: 'brokerEpoch', type: 'int64', versions: [1, 32767], nullable: null, tag: null },
       { name: 'deletePartitions', type: 'bool', versions: [0, 2], nullable: null, tag: null },
       { name: 'ungroupedPartitions', type: '[]StopReplicaPartitionV0', versions: [0, 0], nullable: null, tag: null, fields: [
-        { name: 'topicName', type: 'string', versions: [0, 0], nullable: null, tag: null },
+        { name: 'topicName', type: 'string', versions: [0, 0], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'partitionIndex', type: 'int32', versions: [0, 0], nullable: null, tag: null },
       ] },
       { name: 'topics', type: '[]StopReplicaTopicV1', versions: [1, 2], nullable: null, tag: null, fields: [
-        { name: 'name', type: 'string', versions: [1, 2], nullable: null, tag: null },
+        { name: 'name', type: 'string', versions: [1, 2], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'partitionIndexes', type: '[]int32', versions: [1, 2], nullable: null, tag: null },
       ] },
       { name: 'topicStates', type: '[]StopReplicaTopicState', versions: [3, 32767], nullable: null, tag: null, fields: [
-        { name: 'topicName', type: 'string', versions: [3, 32767], nullable: null, tag: null },
+        { name: 'topicName', type: 'string', versions: [3, 32767], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'partitionStates', type: '[]StopReplicaPartitionState', versions: [3, 32767], nullable: null, tag: null, fields: [
           { name: 'partitionIndex', type: 'int32', versions: [3, 32767], nullable: null, tag: null },
           { name: 'leaderEpoch', type: 'int32', versions: [3, 32767], nullable: null, tag: null },
@@ -2565,7 +2567,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     fields: [
       { name: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
       { name: 'partitionErrors', type: '[]StopReplicaPartitionError', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'topicName', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'topicName', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'partitionIndex', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
         { name: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
       ] },
@@ -2575,7 +2577,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     name: 'SyncGroupRequest', apiKey: 14, type: 'request',
     validVersions: [0, 5], flexibleFrom: 4,
     fields: [
-      { name: 'groupId', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+      { name: 'groupId', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'groupId' },
       { name: 'generationId', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
       { name: 'memberId', type: 'string', versions: [0, 32767], nullable: null, tag: null },
       { name: 'groupInstanceId', type: 'string', versions: [3, 32767], nullable: [3, 32767], tag: null },
@@ -2602,15 +2604,15 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     name: 'TxnOffsetCommitRequest', apiKey: 28, type: 'request',
     validVersions: [0, 4], flexibleFrom: 3,
     fields: [
-      { name: 'transactionalId', type: 'string', versions: [0, 32767], nullable: null, tag: null },
-      { name: 'groupId', type: 'string', versions: [0, 32767], nullable: null, tag: null },
-      { name: 'producerId', type: 'int64', versions: [0, 32767], nullable: null, tag: null },
+      { name: 'transactionalId', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'transactionalId' },
+      { name: 'groupId', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'groupId' },
+      { name: 'producerId', type: 'int64', versions: [0, 32767], nullable: null, tag: null, entityType: 'producerId' },
       { name: 'producerEpoch', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
       { name: 'generationId', type: 'int32', versions: [3, 32767], nullable: null, tag: null },
       { name: 'memberId', type: 'string', versions: [3, 32767], nullable: null, tag: null },
       { name: 'groupInstanceId', type: 'string', versions: [3, 32767], nullable: [3, 32767], tag: null },
       { name: 'topics', type: '[]TxnOffsetCommitRequestTopic', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'partitions', type: '[]TxnOffsetCommitRequestPartition', versions: [0, 32767], nullable: null, tag: null, fields: [
           { name: 'partitionIndex', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
           { name: 'committedOffset', type: 'int64', versions: [0, 32767], nullable: null, tag: null },
@@ -2626,7 +2628,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     fields: [
       { name: 'throttleTimeMs', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
       { name: 'topics', type: '[]TxnOffsetCommitResponseTopic', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'partitions', type: '[]TxnOffsetCommitResponsePartition', versions: [0, 32767], nullable: null, tag: null, fields: [
           { name: 'partitionIndex', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
           { name: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
@@ -2638,7 +2640,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     name: 'UnregisterBrokerRequest', apiKey: 64, type: 'request',
     validVersions: [0, 0], flexibleFrom: 0,
     fields: [
-      { name: 'brokerId', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
+      { name: 'brokerId', type: 'int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
     ],
   },
   {
@@ -2682,39 +2684,39 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     name: 'UpdateMetadataRequest', apiKey: 6, type: 'request',
     validVersions: [0, 8], flexibleFrom: 6,
     fields: [
-      { name: 'controllerId', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
+      { name: 'controllerId', type: 'int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
       { name: 'isKRaftController', type: 'bool', versions: [8, 32767], nullable: null, tag: null },
       { name: 'type', type: 'int8', versions: [8, 32767], nullable: null, tag: 0 },
       { name: 'controllerEpoch', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
       { name: 'brokerEpoch', type: 'int64', versions: [5, 32767], nullable: null, tag: null },
       { name: 'ungroupedPartitionStates', type: '[]UpdateMetadataPartitionState', versions: [0, 4], nullable: null, tag: null, fields: [
-        { name: 'topicName', type: 'string', versions: [0, 4], nullable: null, tag: null },
+        { name: 'topicName', type: 'string', versions: [0, 4], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'partitionIndex', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
         { name: 'controllerEpoch', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
-        { name: 'leader', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'leader', type: 'int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
         { name: 'leaderEpoch', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
-        { name: 'isr', type: '[]int32', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'isr', type: '[]int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
         { name: 'zkVersion', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
-        { name: 'replicas', type: '[]int32', versions: [0, 32767], nullable: null, tag: null },
-        { name: 'offlineReplicas', type: '[]int32', versions: [4, 32767], nullable: null, tag: null },
+        { name: 'replicas', type: '[]int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
+        { name: 'offlineReplicas', type: '[]int32', versions: [4, 32767], nullable: null, tag: null, entityType: 'brokerId' },
       ] },
       { name: 'topicStates', type: '[]UpdateMetadataTopicState', versions: [5, 32767], nullable: null, tag: null, fields: [
-        { name: 'topicName', type: 'string', versions: [5, 32767], nullable: null, tag: null },
+        { name: 'topicName', type: 'string', versions: [5, 32767], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'topicId', type: 'uuid', versions: [7, 32767], nullable: null, tag: null },
         { name: 'partitionStates', type: '[]UpdateMetadataPartitionState', versions: [5, 32767], nullable: null, tag: null, fields: [
-          { name: 'topicName', type: 'string', versions: [0, 4], nullable: null, tag: null },
+          { name: 'topicName', type: 'string', versions: [0, 4], nullable: null, tag: null, entityType: 'topicName' },
           { name: 'partitionIndex', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
           { name: 'controllerEpoch', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
-          { name: 'leader', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
+          { name: 'leader', type: 'int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
           { name: 'leaderEpoch', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
-          { name: 'isr', type: '[]int32', versions: [0, 32767], nullable: null, tag: null },
+          { name: 'isr', type: '[]int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
           { name: 'zkVersion', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
-          { name: 'replicas', type: '[]int32', versions: [0, 32767], nullable: null, tag: null },
-          { name: 'offlineReplicas', type: '[]int32', versions: [4, 32767], nullable: null, tag: null },
+          { name: 'replicas', type: '[]int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
+          { name: 'offlineReplicas', type: '[]int32', versions: [4, 32767], nullable: null, tag: null, entityType: 'brokerId' },
         ] },
       ] },
       { name: 'liveBrokers', type: '[]UpdateMetadataBroker', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'id', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'id', type: 'int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
         { name: 'v0Host', type: 'string', versions: [0, 0], nullable: null, tag: null },
         { name: 'v0Port', type: 'int32', versions: [0, 0], nullable: null, tag: null },
         { name: 'endpoints', type: '[]UpdateMetadataEndpoint', versions: [1, 32767], nullable: null, tag: null, fields: [
@@ -2760,7 +2762,7 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
       { name: 'throttleTimeMs', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
       { name: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
       { name: 'currentLeader', type: 'CurrentLeader', versions: [0, 32767], nullable: null, tag: 0, fields: [
-        { name: 'leaderId', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'leaderId', type: 'int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
         { name: 'leaderEpoch', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
         { name: 'host', type: 'string', versions: [0, 32767], nullable: null, tag: null },
         { name: 'port', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
@@ -2772,13 +2774,13 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     validVersions: [0, 1], flexibleFrom: 0,
     fields: [
       { name: 'clusterId', type: 'string', versions: [0, 32767], nullable: [0, 32767], tag: null },
-      { name: 'voterId', type: 'int32', versions: [1, 32767], nullable: null, tag: null },
+      { name: 'voterId', type: 'int32', versions: [1, 32767], nullable: null, tag: null, entityType: 'brokerId' },
       { name: 'topics', type: '[]TopicData', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'topicName', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'topicName', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'partitions', type: '[]PartitionData', versions: [0, 32767], nullable: null, tag: null, fields: [
           { name: 'partitionIndex', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
           { name: 'candidateEpoch', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
-          { name: 'candidateId', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
+          { name: 'candidateId', type: 'int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
           { name: 'candidateDirectoryId', type: 'uuid', versions: [1, 32767], nullable: null, tag: null },
           { name: 'voterDirectoryId', type: 'uuid', versions: [1, 32767], nullable: null, tag: null },
           { name: 'lastOffsetEpoch', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
@@ -2793,17 +2795,17 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     fields: [
       { name: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
       { name: 'topics', type: '[]TopicData', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'topicName', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'topicName', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
         { name: 'partitions', type: '[]PartitionData', versions: [0, 32767], nullable: null, tag: null, fields: [
           { name: 'partitionIndex', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
           { name: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
-          { name: 'leaderId', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
+          { name: 'leaderId', type: 'int32', versions: [0, 32767], nullable: null, tag: null, entityType: 'brokerId' },
           { name: 'leaderEpoch', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
           { name: 'voteGranted', type: 'bool', versions: [0, 32767], nullable: null, tag: null },
         ] },
       ] },
       { name: 'nodeEndpoints', type: '[]NodeEndpoint', versions: [1, 32767], nullable: null, tag: 0, fields: [
-        { name: 'nodeId', type: 'int32', versions: [1, 32767], nullable: null, tag: null },
+        { name: 'nodeId', type: 'int32', versions: [1, 32767], nullable: null, tag: null, entityType: 'brokerId' },
         { name: 'host', type: 'string', versions: [1, 32767], nullable: null, tag: null },
         { name: 'port', type: 'uint16', versions: [1, 32767], nullable: null, tag: null },
       ] },
@@ -2850,11 +2852,11 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     validVersions: [0, 1], flexibleFrom: 1,
     fields: [
       { name: 'markers', type: '[]WritableTxnMarker', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'producerId', type: 'int64', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'producerId', type: 'int64', versions: [0, 32767], nullable: null, tag: null, entityType: 'producerId' },
         { name: 'producerEpoch', type: 'int16', versions: [0, 32767], nullable: null, tag: null },
         { name: 'transactionResult', type: 'bool', versions: [0, 32767], nullable: null, tag: null },
         { name: 'topics', type: '[]WritableTxnMarkerTopic', versions: [0, 32767], nullable: null, tag: null, fields: [
-          { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+          { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
           { name: 'partitionIndexes', type: '[]int32', versions: [0, 32767], nullable: null, tag: null },
         ] },
         { name: 'coordinatorEpoch', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
@@ -2866,9 +2868,9 @@ export const MESSAGE_SCHEMAS: readonly MessageSchema[] = [
     validVersions: [0, 1], flexibleFrom: 1,
     fields: [
       { name: 'markers', type: '[]WritableTxnMarkerResult', versions: [0, 32767], nullable: null, tag: null, fields: [
-        { name: 'producerId', type: 'int64', versions: [0, 32767], nullable: null, tag: null },
+        { name: 'producerId', type: 'int64', versions: [0, 32767], nullable: null, tag: null, entityType: 'producerId' },
         { name: 'topics', type: '[]WritableTxnMarkerTopicResult', versions: [0, 32767], nullable: null, tag: null, fields: [
-          { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null },
+          { name: 'name', type: 'string', versions: [0, 32767], nullable: null, tag: null, entityType: 'topicName' },
           { name: 'partitions', type: '[]WritableTxnMarkerPartitionResult', versions: [0, 32767], nullable: null, tag: null, fields: [
             { name: 'partitionIndex', type: 'int32', versions: [0, 32767], nullable: null, tag: null },
             { name: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tag: null },

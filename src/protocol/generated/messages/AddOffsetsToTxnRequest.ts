@@ -3,6 +3,7 @@ import { ProtocolError } from '../../errors.js';
 import type { Reader } from '../../reader.js';
 import type { Writer } from '../../writer.js';
 import type { TaggedField } from '../../tagged-fields.js';
+import type { EntityVisitor } from '../../entity-visitor.js';
 import { writeTaggedFields } from '../../codec-support.js';
 
 export interface AddOffsetsToTxnRequest {
@@ -57,4 +58,14 @@ export function writeAddOffsetsToTxnRequest(w: Writer, m: AddOffsetsToTxnRequest
   if (version >= 3) {
     writeTaggedFields(w, m._unknownTaggedFields);
   }
+}
+
+export function scanAddOffsetsToTxnRequest(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version < 0 || version > 4) {
+    throw new ProtocolError('unsupported-version', `AddOffsetsToTxnRequest v${version} is not in 0-4`);
+  }
+  visit('transactionalId', (version >= 3 ? r.compactString() : r.string()), 'transactionalId');
+  r.skip(10);
+  visit('groupId', (version >= 3 ? r.compactString() : r.string()), 'groupId');
+  if (version >= 3) r.skipTaggedFields();
 }

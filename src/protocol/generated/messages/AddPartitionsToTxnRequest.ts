@@ -3,6 +3,7 @@ import { ProtocolError } from '../../errors.js';
 import type { Reader } from '../../reader.js';
 import type { Writer } from '../../writer.js';
 import type { TaggedField } from '../../tagged-fields.js';
+import type { EntityVisitor } from '../../entity-visitor.js';
 import { writeTaggedFields } from '../../codec-support.js';
 
 export interface AddPartitionsToTxnRequest {
@@ -238,4 +239,45 @@ export function writeAddPartitionsToTxnRequestAddPartitionsToTxnTopic(w: Writer,
   if (version >= 3) {
     writeTaggedFields(w, m._unknownTaggedFields);
   }
+}
+
+export function scanAddPartitionsToTxnRequest(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version < 0 || version > 5) {
+    throw new ProtocolError('unsupported-version', `AddPartitionsToTxnRequest v${version} is not in 0-5`);
+  }
+  if (version >= 4) {
+    for (let n = r.compactArrayLength(); n > 0; n--) scanAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(r, version, visit);
+  }
+  if (version <= 3) {
+    visit('transactionalId', (version >= 3 ? r.compactString() : r.string()), 'v3AndBelowTransactionalId');
+  }
+  if (version <= 3) {
+    r.skip(8);
+  }
+  if (version <= 3) {
+    r.skip(2);
+  }
+  if (version <= 3) {
+    for (let n = (version >= 3 ? r.compactArrayLength() : r.arrayLength()); n > 0; n--) scanAddPartitionsToTxnRequestAddPartitionsToTxnTopic(r, version, visit);
+  }
+  if (version >= 3) r.skipTaggedFields();
+}
+
+function scanAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(r: Reader, version: number, visit: EntityVisitor): void {
+  visit('transactionalId', r.compactString(), 'transactions[].transactionalId');
+  r.skip(11);
+  for (let n = r.compactArrayLength(); n > 0; n--) scanAddPartitionsToTxnRequestAddPartitionsToTxnTopicAt1(r, version, visit);
+  r.skipTaggedFields();
+}
+
+function scanAddPartitionsToTxnRequestAddPartitionsToTxnTopic(r: Reader, version: number, visit: EntityVisitor): void {
+  visit('topicName', (version >= 3 ? r.compactString() : r.string()), 'v3AndBelowTopics[].name');
+  { const n = (version >= 3 ? r.compactArrayLength() : r.arrayLength()); if (n > 0) r.skip(n * 4); }
+  if (version >= 3) r.skipTaggedFields();
+}
+
+function scanAddPartitionsToTxnRequestAddPartitionsToTxnTopicAt1(r: Reader, version: number, visit: EntityVisitor): void {
+  visit('topicName', (version >= 3 ? r.compactString() : r.string()), 'transactions[].topics[].name');
+  { const n = (version >= 3 ? r.compactArrayLength() : r.arrayLength()); if (n > 0) r.skip(n * 4); }
+  if (version >= 3) r.skipTaggedFields();
 }

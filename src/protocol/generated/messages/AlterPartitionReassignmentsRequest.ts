@@ -3,6 +3,7 @@ import { ProtocolError } from '../../errors.js';
 import type { Reader } from '../../reader.js';
 import type { Writer } from '../../writer.js';
 import type { TaggedField } from '../../tagged-fields.js';
+import type { EntityVisitor } from '../../entity-visitor.js';
 import { writeTaggedFields } from '../../codec-support.js';
 
 export interface AlterPartitionReassignmentsRequest {
@@ -175,4 +176,25 @@ export function writeAlterPartitionReassignmentsRequestReassignablePartition(w: 
   if (true) {
     writeTaggedFields(w, m._unknownTaggedFields);
   }
+}
+
+export function scanAlterPartitionReassignmentsRequest(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version < 0 || version > 0) {
+    throw new ProtocolError('unsupported-version', `AlterPartitionReassignmentsRequest v${version} is not in 0-0`);
+  }
+  r.skip(4);
+  for (let n = r.compactArrayLength(); n > 0; n--) scanAlterPartitionReassignmentsRequestReassignableTopic(r, version, visit);
+  r.skipTaggedFields();
+}
+
+function scanAlterPartitionReassignmentsRequestReassignableTopic(r: Reader, version: number, visit: EntityVisitor): void {
+  visit('topicName', r.compactString(), 'topics[].name');
+  for (let n = r.compactArrayLength(); n > 0; n--) skipAlterPartitionReassignmentsRequestReassignablePartition(r, version);
+  r.skipTaggedFields();
+}
+
+function skipAlterPartitionReassignmentsRequestReassignablePartition(r: Reader, version: number): void {
+  r.skip(4);
+  { const n = r.compactArrayLength(); if (n > 0) r.skip(n * 4); }
+  r.skipTaggedFields();
 }

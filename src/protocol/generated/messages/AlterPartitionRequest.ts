@@ -3,6 +3,7 @@ import { ProtocolError } from '../../errors.js';
 import type { Reader } from '../../reader.js';
 import type { Writer } from '../../writer.js';
 import type { TaggedField } from '../../tagged-fields.js';
+import type { EntityVisitor } from '../../entity-visitor.js';
 import { ZERO_UUID, writeTaggedFields } from '../../codec-support.js';
 
 export interface AlterPartitionRequest {
@@ -279,4 +280,44 @@ export function writeAlterPartitionRequestBrokerState(w: Writer, m: AlterPartiti
   if (true) {
     writeTaggedFields(w, m._unknownTaggedFields);
   }
+}
+
+export function scanAlterPartitionRequest(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version < 0 || version > 3) {
+    throw new ProtocolError('unsupported-version', `AlterPartitionRequest v${version} is not in 0-3`);
+  }
+  r.skip(12);
+  for (let n = r.compactArrayLength(); n > 0; n--) scanAlterPartitionRequestTopicData(r, version, visit);
+  r.skipTaggedFields();
+}
+
+function scanAlterPartitionRequestTopicData(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version <= 1) {
+    visit('topicName', r.compactString(), 'topics[].topicName');
+  }
+  if (version >= 2) {
+    visit('topicId', r.uuid(), 'topics[].topicId');
+  }
+  for (let n = r.compactArrayLength(); n > 0; n--) skipAlterPartitionRequestPartitionData(r, version);
+  r.skipTaggedFields();
+}
+
+function skipAlterPartitionRequestPartitionData(r: Reader, version: number): void {
+  r.skip(8);
+  if (version <= 2) {
+    { const n = r.compactArrayLength(); if (n > 0) r.skip(n * 4); }
+  }
+  if (version >= 3) {
+    for (let n = r.compactArrayLength(); n > 0; n--) skipAlterPartitionRequestBrokerState(r, version);
+  }
+  if (version >= 1) {
+    r.skip(1);
+  }
+  r.skip(4);
+  r.skipTaggedFields();
+}
+
+function skipAlterPartitionRequestBrokerState(r: Reader, version: number): void {
+  r.skip(12);
+  r.skipTaggedFields();
 }

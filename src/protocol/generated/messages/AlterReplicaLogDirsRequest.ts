@@ -3,6 +3,7 @@ import { ProtocolError } from '../../errors.js';
 import type { Reader } from '../../reader.js';
 import type { Writer } from '../../writer.js';
 import type { TaggedField } from '../../tagged-fields.js';
+import type { EntityVisitor } from '../../entity-visitor.js';
 import { writeTaggedFields } from '../../codec-support.js';
 
 export interface AlterReplicaLogDirsRequest {
@@ -166,4 +167,24 @@ export function writeAlterReplicaLogDirsRequestAlterReplicaLogDirTopic(w: Writer
   if (version >= 2) {
     writeTaggedFields(w, m._unknownTaggedFields);
   }
+}
+
+export function scanAlterReplicaLogDirsRequest(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version < 0 || version > 2) {
+    throw new ProtocolError('unsupported-version', `AlterReplicaLogDirsRequest v${version} is not in 0-2`);
+  }
+  for (let n = (version >= 2 ? r.compactArrayLength() : r.arrayLength()); n > 0; n--) scanAlterReplicaLogDirsRequestAlterReplicaLogDir(r, version, visit);
+  if (version >= 2) r.skipTaggedFields();
+}
+
+function scanAlterReplicaLogDirsRequestAlterReplicaLogDir(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version >= 2) { r.skipCompactString(); } else { r.skipString(); }
+  for (let n = (version >= 2 ? r.compactArrayLength() : r.arrayLength()); n > 0; n--) scanAlterReplicaLogDirsRequestAlterReplicaLogDirTopic(r, version, visit);
+  if (version >= 2) r.skipTaggedFields();
+}
+
+function scanAlterReplicaLogDirsRequestAlterReplicaLogDirTopic(r: Reader, version: number, visit: EntityVisitor): void {
+  visit('topicName', (version >= 2 ? r.compactString() : r.string()), 'dirs[].topics[].name');
+  { const n = (version >= 2 ? r.compactArrayLength() : r.arrayLength()); if (n > 0) r.skip(n * 4); }
+  if (version >= 2) r.skipTaggedFields();
 }

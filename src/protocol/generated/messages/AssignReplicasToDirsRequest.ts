@@ -3,6 +3,7 @@ import { ProtocolError } from '../../errors.js';
 import type { Reader } from '../../reader.js';
 import type { Writer } from '../../writer.js';
 import type { TaggedField } from '../../tagged-fields.js';
+import type { EntityVisitor } from '../../entity-visitor.js';
 import { ZERO_UUID, writeTaggedFields } from '../../codec-support.js';
 
 export interface AssignReplicasToDirsRequest {
@@ -212,4 +213,30 @@ export function writeAssignReplicasToDirsRequestPartitionData(w: Writer, m: Assi
   if (true) {
     writeTaggedFields(w, m._unknownTaggedFields);
   }
+}
+
+export function scanAssignReplicasToDirsRequest(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version < 0 || version > 0) {
+    throw new ProtocolError('unsupported-version', `AssignReplicasToDirsRequest v${version} is not in 0-0`);
+  }
+  r.skip(12);
+  for (let n = r.compactArrayLength(); n > 0; n--) scanAssignReplicasToDirsRequestDirectoryData(r, version, visit);
+  r.skipTaggedFields();
+}
+
+function scanAssignReplicasToDirsRequestDirectoryData(r: Reader, version: number, visit: EntityVisitor): void {
+  r.skip(16);
+  for (let n = r.compactArrayLength(); n > 0; n--) scanAssignReplicasToDirsRequestTopicData(r, version, visit);
+  r.skipTaggedFields();
+}
+
+function scanAssignReplicasToDirsRequestTopicData(r: Reader, version: number, visit: EntityVisitor): void {
+  visit('topicId', r.uuid(), 'directories[].topics[].topicId');
+  for (let n = r.compactArrayLength(); n > 0; n--) skipAssignReplicasToDirsRequestPartitionData(r, version);
+  r.skipTaggedFields();
+}
+
+function skipAssignReplicasToDirsRequestPartitionData(r: Reader, version: number): void {
+  r.skip(4);
+  r.skipTaggedFields();
 }

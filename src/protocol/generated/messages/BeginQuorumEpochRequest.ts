@@ -3,6 +3,7 @@ import { ProtocolError } from '../../errors.js';
 import type { Reader } from '../../reader.js';
 import type { Writer } from '../../writer.js';
 import type { TaggedField } from '../../tagged-fields.js';
+import type { EntityVisitor } from '../../entity-visitor.js';
 import { ZERO_UUID, writeTaggedFields } from '../../codec-support.js';
 
 export interface BeginQuorumEpochRequest {
@@ -251,4 +252,41 @@ export function writeBeginQuorumEpochRequestLeaderEndpoint(w: Writer, m: BeginQu
   if (true) {
     writeTaggedFields(w, m._unknownTaggedFields);
   }
+}
+
+export function scanBeginQuorumEpochRequest(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version < 0 || version > 1) {
+    throw new ProtocolError('unsupported-version', `BeginQuorumEpochRequest v${version} is not in 0-1`);
+  }
+  if (version >= 1) { r.skipCompactString(); } else { r.skipString(); }
+  if (version >= 1) {
+    r.skip(4);
+  }
+  for (let n = (version >= 1 ? r.compactArrayLength() : r.arrayLength()); n > 0; n--) scanBeginQuorumEpochRequestTopicData(r, version, visit);
+  if (version >= 1) {
+    for (let n = r.compactArrayLength(); n > 0; n--) skipBeginQuorumEpochRequestLeaderEndpoint(r, version);
+  }
+  if (version >= 1) r.skipTaggedFields();
+}
+
+function scanBeginQuorumEpochRequestTopicData(r: Reader, version: number, visit: EntityVisitor): void {
+  visit('topicName', (version >= 1 ? r.compactString() : r.string()), 'topics[].topicName');
+  for (let n = (version >= 1 ? r.compactArrayLength() : r.arrayLength()); n > 0; n--) skipBeginQuorumEpochRequestPartitionData(r, version);
+  if (version >= 1) r.skipTaggedFields();
+}
+
+function skipBeginQuorumEpochRequestLeaderEndpoint(r: Reader, version: number): void {
+  r.skipCompactString();
+  r.skipCompactString();
+  r.skip(2);
+  r.skipTaggedFields();
+}
+
+function skipBeginQuorumEpochRequestPartitionData(r: Reader, version: number): void {
+  r.skip(4);
+  if (version >= 1) {
+    r.skip(16);
+  }
+  r.skip(8);
+  if (version >= 1) r.skipTaggedFields();
 }

@@ -3,6 +3,7 @@ import { ProtocolError } from '../../errors.js';
 import type { Reader } from '../../reader.js';
 import type { Writer } from '../../writer.js';
 import type { TaggedField } from '../../tagged-fields.js';
+import type { EntityVisitor } from '../../entity-visitor.js';
 import { writeTaggedFields } from '../../codec-support.js';
 
 export interface ConsumerGroupDescribeRequest {
@@ -61,4 +62,13 @@ export function writeConsumerGroupDescribeRequest(w: Writer, m: ConsumerGroupDes
   if (true) {
     writeTaggedFields(w, m._unknownTaggedFields);
   }
+}
+
+export function scanConsumerGroupDescribeRequest(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version < 0 || version > 0) {
+    throw new ProtocolError('unsupported-version', `ConsumerGroupDescribeRequest v${version} is not in 0-0`);
+  }
+  for (let n = r.compactArrayLength(); n > 0; n--) visit('groupId', r.compactString(), 'groupIds[]');
+  r.skip(1);
+  r.skipTaggedFields();
 }

@@ -3,6 +3,7 @@ import { ProtocolError } from '../../errors.js';
 import type { Reader } from '../../reader.js';
 import type { Writer } from '../../writer.js';
 import type { TaggedField } from '../../tagged-fields.js';
+import type { EntityVisitor } from '../../entity-visitor.js';
 import { ZERO_UUID, writeTaggedFields } from '../../codec-support.js';
 
 export interface ConsumerGroupHeartbeatRequest {
@@ -173,4 +174,26 @@ export function writeConsumerGroupHeartbeatRequestTopicPartitions(w: Writer, m: 
   if (true) {
     writeTaggedFields(w, m._unknownTaggedFields);
   }
+}
+
+export function scanConsumerGroupHeartbeatRequest(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version < 0 || version > 0) {
+    throw new ProtocolError('unsupported-version', `ConsumerGroupHeartbeatRequest v${version} is not in 0-0`);
+  }
+  visit('groupId', r.compactString(), 'groupId');
+  r.skipCompactString();
+  r.skip(4);
+  r.skipCompactString();
+  r.skipCompactString();
+  r.skip(4);
+  for (let n = r.compactArrayLength(); n > 0; n--) { const v = r.compactNullableString(); if (v !== null) visit('topicName', v, 'subscribedTopicNames[]'); }
+  r.skipCompactString();
+  for (let n = r.compactArrayLength(); n > 0; n--) scanConsumerGroupHeartbeatRequestTopicPartitions(r, version, visit);
+  r.skipTaggedFields();
+}
+
+function scanConsumerGroupHeartbeatRequestTopicPartitions(r: Reader, version: number, visit: EntityVisitor): void {
+  visit('topicId', r.uuid(), 'topicPartitions[].topicId');
+  { const n = r.compactArrayLength(); if (n > 0) r.skip(n * 4); }
+  r.skipTaggedFields();
 }

@@ -3,6 +3,7 @@ import { ProtocolError } from '../../errors.js';
 import type { Reader } from '../../reader.js';
 import type { Writer } from '../../writer.js';
 import type { TaggedField } from '../../tagged-fields.js';
+import type { EntityVisitor } from '../../entity-visitor.js';
 import { writeTaggedFields } from '../../codec-support.js';
 
 export interface CreatePartitionsRequest {
@@ -180,4 +181,25 @@ export function writeCreatePartitionsRequestCreatePartitionsAssignment(w: Writer
   if (version >= 2) {
     writeTaggedFields(w, m._unknownTaggedFields);
   }
+}
+
+export function scanCreatePartitionsRequest(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version < 0 || version > 3) {
+    throw new ProtocolError('unsupported-version', `CreatePartitionsRequest v${version} is not in 0-3`);
+  }
+  for (let n = (version >= 2 ? r.compactArrayLength() : r.arrayLength()); n > 0; n--) scanCreatePartitionsRequestCreatePartitionsTopic(r, version, visit);
+  r.skip(5);
+  if (version >= 2) r.skipTaggedFields();
+}
+
+function scanCreatePartitionsRequestCreatePartitionsTopic(r: Reader, version: number, visit: EntityVisitor): void {
+  visit('topicName', (version >= 2 ? r.compactString() : r.string()), 'topics[].name');
+  r.skip(4);
+  for (let n = (version >= 2 ? r.compactArrayLength() : r.arrayLength()); n > 0; n--) skipCreatePartitionsRequestCreatePartitionsAssignment(r, version);
+  if (version >= 2) r.skipTaggedFields();
+}
+
+function skipCreatePartitionsRequestCreatePartitionsAssignment(r: Reader, version: number): void {
+  { const n = (version >= 2 ? r.compactArrayLength() : r.arrayLength()); if (n > 0) r.skip(n * 4); }
+  if (version >= 2) r.skipTaggedFields();
 }

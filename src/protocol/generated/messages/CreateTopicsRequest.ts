@@ -3,6 +3,7 @@ import { ProtocolError } from '../../errors.js';
 import type { Reader } from '../../reader.js';
 import type { Writer } from '../../writer.js';
 import type { TaggedField } from '../../tagged-fields.js';
+import type { EntityVisitor } from '../../entity-visitor.js';
 import { writeTaggedFields } from '../../codec-support.js';
 
 export interface CreateTopicsRequest {
@@ -251,4 +252,36 @@ export function writeCreateTopicsRequestCreatableTopicConfig(w: Writer, m: Creat
   if (version >= 5) {
     writeTaggedFields(w, m._unknownTaggedFields);
   }
+}
+
+export function scanCreateTopicsRequest(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version < 0 || version > 7) {
+    throw new ProtocolError('unsupported-version', `CreateTopicsRequest v${version} is not in 0-7`);
+  }
+  for (let n = (version >= 5 ? r.compactArrayLength() : r.arrayLength()); n > 0; n--) scanCreateTopicsRequestCreatableTopic(r, version, visit);
+  r.skip(4);
+  if (version >= 1) {
+    r.skip(1);
+  }
+  if (version >= 5) r.skipTaggedFields();
+}
+
+function scanCreateTopicsRequestCreatableTopic(r: Reader, version: number, visit: EntityVisitor): void {
+  visit('topicName', (version >= 5 ? r.compactString() : r.string()), 'topics[].name');
+  r.skip(6);
+  for (let n = (version >= 5 ? r.compactArrayLength() : r.arrayLength()); n > 0; n--) skipCreateTopicsRequestCreatableReplicaAssignment(r, version);
+  for (let n = (version >= 5 ? r.compactArrayLength() : r.arrayLength()); n > 0; n--) skipCreateTopicsRequestCreatableTopicConfig(r, version);
+  if (version >= 5) r.skipTaggedFields();
+}
+
+function skipCreateTopicsRequestCreatableReplicaAssignment(r: Reader, version: number): void {
+  r.skip(4);
+  { const n = (version >= 5 ? r.compactArrayLength() : r.arrayLength()); if (n > 0) r.skip(n * 4); }
+  if (version >= 5) r.skipTaggedFields();
+}
+
+function skipCreateTopicsRequestCreatableTopicConfig(r: Reader, version: number): void {
+  if (version >= 5) { r.skipCompactString(); } else { r.skipString(); }
+  if (version >= 5) { r.skipCompactString(); } else { r.skipString(); }
+  if (version >= 5) r.skipTaggedFields();
 }

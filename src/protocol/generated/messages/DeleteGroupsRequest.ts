@@ -3,6 +3,7 @@ import { ProtocolError } from '../../errors.js';
 import type { Reader } from '../../reader.js';
 import type { Writer } from '../../writer.js';
 import type { TaggedField } from '../../tagged-fields.js';
+import type { EntityVisitor } from '../../entity-visitor.js';
 import { writeTaggedFields } from '../../codec-support.js';
 
 export interface DeleteGroupsRequest {
@@ -56,4 +57,12 @@ export function writeDeleteGroupsRequest(w: Writer, m: DeleteGroupsRequest, vers
   if (version >= 2) {
     writeTaggedFields(w, m._unknownTaggedFields);
   }
+}
+
+export function scanDeleteGroupsRequest(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version < 0 || version > 2) {
+    throw new ProtocolError('unsupported-version', `DeleteGroupsRequest v${version} is not in 0-2`);
+  }
+  for (let n = (version >= 2 ? r.compactArrayLength() : r.arrayLength()); n > 0; n--) visit('groupId', (version >= 2 ? r.compactString() : r.string()), 'groupsNames[]');
+  if (version >= 2) r.skipTaggedFields();
 }

@@ -3,6 +3,7 @@ import { ProtocolError } from '../../errors.js';
 import type { Reader } from '../../reader.js';
 import type { Writer } from '../../writer.js';
 import type { TaggedField } from '../../tagged-fields.js';
+import type { EntityVisitor } from '../../entity-visitor.js';
 import { writeTaggedFields } from '../../codec-support.js';
 
 export interface DeleteRecordsRequest {
@@ -157,4 +158,24 @@ export function writeDeleteRecordsRequestDeleteRecordsPartition(w: Writer, m: De
   if (version >= 2) {
     writeTaggedFields(w, m._unknownTaggedFields);
   }
+}
+
+export function scanDeleteRecordsRequest(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version < 0 || version > 2) {
+    throw new ProtocolError('unsupported-version', `DeleteRecordsRequest v${version} is not in 0-2`);
+  }
+  for (let n = (version >= 2 ? r.compactArrayLength() : r.arrayLength()); n > 0; n--) scanDeleteRecordsRequestDeleteRecordsTopic(r, version, visit);
+  r.skip(4);
+  if (version >= 2) r.skipTaggedFields();
+}
+
+function scanDeleteRecordsRequestDeleteRecordsTopic(r: Reader, version: number, visit: EntityVisitor): void {
+  visit('topicName', (version >= 2 ? r.compactString() : r.string()), 'topics[].name');
+  for (let n = (version >= 2 ? r.compactArrayLength() : r.arrayLength()); n > 0; n--) skipDeleteRecordsRequestDeleteRecordsPartition(r, version);
+  if (version >= 2) r.skipTaggedFields();
+}
+
+function skipDeleteRecordsRequestDeleteRecordsPartition(r: Reader, version: number): void {
+  r.skip(12);
+  if (version >= 2) r.skipTaggedFields();
 }

@@ -3,6 +3,7 @@ import { ProtocolError } from '../../errors.js';
 import type { Reader } from '../../reader.js';
 import type { Writer } from '../../writer.js';
 import type { TaggedField } from '../../tagged-fields.js';
+import type { EntityVisitor } from '../../entity-visitor.js';
 import { ZERO_UUID, writeTaggedFields } from '../../codec-support.js';
 
 export interface DeleteShareGroupStateRequest {
@@ -152,4 +153,24 @@ export function writeDeleteShareGroupStateRequestPartitionData(w: Writer, m: Del
   if (true) {
     writeTaggedFields(w, m._unknownTaggedFields);
   }
+}
+
+export function scanDeleteShareGroupStateRequest(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version < 0 || version > 0) {
+    throw new ProtocolError('unsupported-version', `DeleteShareGroupStateRequest v${version} is not in 0-0`);
+  }
+  r.skipCompactString();
+  for (let n = r.compactArrayLength(); n > 0; n--) scanDeleteShareGroupStateRequestDeleteStateData(r, version, visit);
+  r.skipTaggedFields();
+}
+
+function scanDeleteShareGroupStateRequestDeleteStateData(r: Reader, version: number, visit: EntityVisitor): void {
+  visit('topicId', r.uuid(), 'topics[].topicId');
+  for (let n = r.compactArrayLength(); n > 0; n--) skipDeleteShareGroupStateRequestPartitionData(r, version);
+  r.skipTaggedFields();
+}
+
+function skipDeleteShareGroupStateRequestPartitionData(r: Reader, version: number): void {
+  r.skip(4);
+  r.skipTaggedFields();
 }

@@ -3,6 +3,7 @@ import { ProtocolError } from '../../errors.js';
 import type { Reader } from '../../reader.js';
 import type { Writer } from '../../writer.js';
 import type { TaggedField } from '../../tagged-fields.js';
+import type { EntityVisitor } from '../../entity-visitor.js';
 import { ZERO_UUID, writeTaggedFields } from '../../codec-support.js';
 
 export interface DeleteTopicsRequest {
@@ -129,4 +130,24 @@ export function writeDeleteTopicsRequestDeleteTopicState(w: Writer, m: DeleteTop
   if (true) {
     writeTaggedFields(w, m._unknownTaggedFields);
   }
+}
+
+export function scanDeleteTopicsRequest(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version < 0 || version > 6) {
+    throw new ProtocolError('unsupported-version', `DeleteTopicsRequest v${version} is not in 0-6`);
+  }
+  if (version >= 6) {
+    for (let n = r.compactArrayLength(); n > 0; n--) scanDeleteTopicsRequestDeleteTopicState(r, version, visit);
+  }
+  if (version <= 5) {
+    for (let n = (version >= 4 ? r.compactArrayLength() : r.arrayLength()); n > 0; n--) visit('topicName', (version >= 4 ? r.compactString() : r.string()), 'topicNames[]');
+  }
+  r.skip(4);
+  if (version >= 4) r.skipTaggedFields();
+}
+
+function scanDeleteTopicsRequestDeleteTopicState(r: Reader, version: number, visit: EntityVisitor): void {
+  { const v = r.compactNullableString(); if (v !== null) visit('topicName', v, 'topics[].name'); }
+  visit('topicId', r.uuid(), 'topics[].topicId');
+  r.skipTaggedFields();
 }

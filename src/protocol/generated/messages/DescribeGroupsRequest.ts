@@ -3,6 +3,7 @@ import { ProtocolError } from '../../errors.js';
 import type { Reader } from '../../reader.js';
 import type { Writer } from '../../writer.js';
 import type { TaggedField } from '../../tagged-fields.js';
+import type { EntityVisitor } from '../../entity-visitor.js';
 import { writeTaggedFields } from '../../codec-support.js';
 
 export interface DescribeGroupsRequest {
@@ -66,4 +67,15 @@ export function writeDescribeGroupsRequest(w: Writer, m: DescribeGroupsRequest, 
   if (version >= 5) {
     writeTaggedFields(w, m._unknownTaggedFields);
   }
+}
+
+export function scanDescribeGroupsRequest(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version < 0 || version > 5) {
+    throw new ProtocolError('unsupported-version', `DescribeGroupsRequest v${version} is not in 0-5`);
+  }
+  for (let n = (version >= 5 ? r.compactArrayLength() : r.arrayLength()); n > 0; n--) visit('groupId', (version >= 5 ? r.compactString() : r.string()), 'groups[]');
+  if (version >= 3) {
+    r.skip(1);
+  }
+  if (version >= 5) r.skipTaggedFields();
 }

@@ -3,6 +3,7 @@ import { ProtocolError } from '../../errors.js';
 import type { Reader } from '../../reader.js';
 import type { Writer } from '../../writer.js';
 import type { TaggedField } from '../../tagged-fields.js';
+import type { EntityVisitor } from '../../entity-visitor.js';
 import { writeTaggedFields } from '../../codec-support.js';
 
 export interface DescribeLogDirsRequest {
@@ -115,4 +116,18 @@ export function writeDescribeLogDirsRequestDescribableLogDirTopic(w: Writer, m: 
   if (version >= 2) {
     writeTaggedFields(w, m._unknownTaggedFields);
   }
+}
+
+export function scanDescribeLogDirsRequest(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version < 0 || version > 4) {
+    throw new ProtocolError('unsupported-version', `DescribeLogDirsRequest v${version} is not in 0-4`);
+  }
+  for (let n = (version >= 2 ? r.compactArrayLength() : r.arrayLength()); n > 0; n--) scanDescribeLogDirsRequestDescribableLogDirTopic(r, version, visit);
+  if (version >= 2) r.skipTaggedFields();
+}
+
+function scanDescribeLogDirsRequestDescribableLogDirTopic(r: Reader, version: number, visit: EntityVisitor): void {
+  visit('topicName', (version >= 2 ? r.compactString() : r.string()), 'topics[].topic');
+  { const n = (version >= 2 ? r.compactArrayLength() : r.arrayLength()); if (n > 0) r.skip(n * 4); }
+  if (version >= 2) r.skipTaggedFields();
 }

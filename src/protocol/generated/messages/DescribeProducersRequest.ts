@@ -3,6 +3,7 @@ import { ProtocolError } from '../../errors.js';
 import type { Reader } from '../../reader.js';
 import type { Writer } from '../../writer.js';
 import type { TaggedField } from '../../tagged-fields.js';
+import type { EntityVisitor } from '../../entity-visitor.js';
 import { writeTaggedFields } from '../../codec-support.js';
 
 export interface DescribeProducersRequest {
@@ -111,4 +112,18 @@ export function writeDescribeProducersRequestTopicRequest(w: Writer, m: Describe
   if (true) {
     writeTaggedFields(w, m._unknownTaggedFields);
   }
+}
+
+export function scanDescribeProducersRequest(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version < 0 || version > 0) {
+    throw new ProtocolError('unsupported-version', `DescribeProducersRequest v${version} is not in 0-0`);
+  }
+  for (let n = r.compactArrayLength(); n > 0; n--) scanDescribeProducersRequestTopicRequest(r, version, visit);
+  r.skipTaggedFields();
+}
+
+function scanDescribeProducersRequestTopicRequest(r: Reader, version: number, visit: EntityVisitor): void {
+  visit('topicName', r.compactString(), 'topics[].name');
+  { const n = r.compactArrayLength(); if (n > 0) r.skip(n * 4); }
+  r.skipTaggedFields();
 }

@@ -3,6 +3,7 @@ import { ProtocolError } from '../../errors.js';
 import type { Reader } from '../../reader.js';
 import type { Writer } from '../../writer.js';
 import type { TaggedField } from '../../tagged-fields.js';
+import type { EntityVisitor } from '../../entity-visitor.js';
 import { writeTaggedFields } from '../../codec-support.js';
 
 export interface DescribeQuorumRequest {
@@ -147,4 +148,23 @@ export function writeDescribeQuorumRequestPartitionData(w: Writer, m: DescribeQu
   if (true) {
     writeTaggedFields(w, m._unknownTaggedFields);
   }
+}
+
+export function scanDescribeQuorumRequest(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version < 0 || version > 2) {
+    throw new ProtocolError('unsupported-version', `DescribeQuorumRequest v${version} is not in 0-2`);
+  }
+  for (let n = r.compactArrayLength(); n > 0; n--) scanDescribeQuorumRequestTopicData(r, version, visit);
+  r.skipTaggedFields();
+}
+
+function scanDescribeQuorumRequestTopicData(r: Reader, version: number, visit: EntityVisitor): void {
+  visit('topicName', r.compactString(), 'topics[].topicName');
+  for (let n = r.compactArrayLength(); n > 0; n--) skipDescribeQuorumRequestPartitionData(r, version);
+  r.skipTaggedFields();
+}
+
+function skipDescribeQuorumRequestPartitionData(r: Reader, version: number): void {
+  r.skip(4);
+  r.skipTaggedFields();
 }

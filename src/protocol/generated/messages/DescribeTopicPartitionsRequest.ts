@@ -3,6 +3,7 @@ import { ProtocolError } from '../../errors.js';
 import type { Reader } from '../../reader.js';
 import type { Writer } from '../../writer.js';
 import type { TaggedField } from '../../tagged-fields.js';
+import type { EntityVisitor } from '../../entity-visitor.js';
 import { writeTaggedFields } from '../../codec-support.js';
 
 export interface DescribeTopicPartitionsRequest {
@@ -143,4 +144,25 @@ export function writeDescribeTopicPartitionsRequestCursor(w: Writer, m: Describe
   if (true) {
     writeTaggedFields(w, m._unknownTaggedFields);
   }
+}
+
+export function scanDescribeTopicPartitionsRequest(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version < 0 || version > 0) {
+    throw new ProtocolError('unsupported-version', `DescribeTopicPartitionsRequest v${version} is not in 0-0`);
+  }
+  for (let n = r.compactArrayLength(); n > 0; n--) scanDescribeTopicPartitionsRequestTopicRequest(r, version, visit);
+  r.skip(4);
+  if (r.int8() >= 0) scanDescribeTopicPartitionsRequestCursor(r, version, visit);
+  r.skipTaggedFields();
+}
+
+function scanDescribeTopicPartitionsRequestTopicRequest(r: Reader, version: number, visit: EntityVisitor): void {
+  visit('topicName', r.compactString(), 'topics[].name');
+  r.skipTaggedFields();
+}
+
+function scanDescribeTopicPartitionsRequestCursor(r: Reader, version: number, visit: EntityVisitor): void {
+  visit('topicName', r.compactString(), 'cursor.topicName');
+  r.skip(4);
+  r.skipTaggedFields();
 }

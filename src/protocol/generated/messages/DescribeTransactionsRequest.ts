@@ -3,6 +3,7 @@ import { ProtocolError } from '../../errors.js';
 import type { Reader } from '../../reader.js';
 import type { Writer } from '../../writer.js';
 import type { TaggedField } from '../../tagged-fields.js';
+import type { EntityVisitor } from '../../entity-visitor.js';
 import { writeTaggedFields } from '../../codec-support.js';
 
 export interface DescribeTransactionsRequest {
@@ -56,4 +57,12 @@ export function writeDescribeTransactionsRequest(w: Writer, m: DescribeTransacti
   if (true) {
     writeTaggedFields(w, m._unknownTaggedFields);
   }
+}
+
+export function scanDescribeTransactionsRequest(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version < 0 || version > 0) {
+    throw new ProtocolError('unsupported-version', `DescribeTransactionsRequest v${version} is not in 0-0`);
+  }
+  for (let n = r.compactArrayLength(); n > 0; n--) visit('transactionalId', r.compactString(), 'transactionalIds[]');
+  r.skipTaggedFields();
 }

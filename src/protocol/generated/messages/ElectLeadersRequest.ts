@@ -3,6 +3,7 @@ import { ProtocolError } from '../../errors.js';
 import type { Reader } from '../../reader.js';
 import type { Writer } from '../../writer.js';
 import type { TaggedField } from '../../tagged-fields.js';
+import type { EntityVisitor } from '../../entity-visitor.js';
 import { writeTaggedFields } from '../../codec-support.js';
 
 export interface ElectLeadersRequest {
@@ -130,4 +131,22 @@ export function writeElectLeadersRequestTopicPartitions(w: Writer, m: ElectLeade
   if (version >= 2) {
     writeTaggedFields(w, m._unknownTaggedFields);
   }
+}
+
+export function scanElectLeadersRequest(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version < 0 || version > 2) {
+    throw new ProtocolError('unsupported-version', `ElectLeadersRequest v${version} is not in 0-2`);
+  }
+  if (version >= 1) {
+    r.skip(1);
+  }
+  for (let n = (version >= 2 ? r.compactArrayLength() : r.arrayLength()); n > 0; n--) scanElectLeadersRequestTopicPartitions(r, version, visit);
+  r.skip(4);
+  if (version >= 2) r.skipTaggedFields();
+}
+
+function scanElectLeadersRequestTopicPartitions(r: Reader, version: number, visit: EntityVisitor): void {
+  visit('topicName', (version >= 2 ? r.compactString() : r.string()), 'topicPartitions[].topic');
+  { const n = (version >= 2 ? r.compactArrayLength() : r.arrayLength()); if (n > 0) r.skip(n * 4); }
+  if (version >= 2) r.skipTaggedFields();
 }

@@ -3,6 +3,7 @@ import { ProtocolError } from '../../errors.js';
 import type { Reader } from '../../reader.js';
 import type { Writer } from '../../writer.js';
 import type { TaggedField } from '../../tagged-fields.js';
+import type { EntityVisitor } from '../../entity-visitor.js';
 import { ZERO_UUID, writeTaggedFields } from '../../codec-support.js';
 
 export interface EndQuorumEpochRequest {
@@ -318,4 +319,45 @@ export function writeEndQuorumEpochRequestLeaderEndpoint(w: Writer, m: EndQuorum
   if (true) {
     writeTaggedFields(w, m._unknownTaggedFields);
   }
+}
+
+export function scanEndQuorumEpochRequest(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version < 0 || version > 1) {
+    throw new ProtocolError('unsupported-version', `EndQuorumEpochRequest v${version} is not in 0-1`);
+  }
+  if (version >= 1) { r.skipCompactString(); } else { r.skipString(); }
+  for (let n = (version >= 1 ? r.compactArrayLength() : r.arrayLength()); n > 0; n--) scanEndQuorumEpochRequestTopicData(r, version, visit);
+  if (version >= 1) {
+    for (let n = r.compactArrayLength(); n > 0; n--) skipEndQuorumEpochRequestLeaderEndpoint(r, version);
+  }
+  if (version >= 1) r.skipTaggedFields();
+}
+
+function scanEndQuorumEpochRequestTopicData(r: Reader, version: number, visit: EntityVisitor): void {
+  visit('topicName', (version >= 1 ? r.compactString() : r.string()), 'topics[].topicName');
+  for (let n = (version >= 1 ? r.compactArrayLength() : r.arrayLength()); n > 0; n--) skipEndQuorumEpochRequestPartitionData(r, version);
+  if (version >= 1) r.skipTaggedFields();
+}
+
+function skipEndQuorumEpochRequestLeaderEndpoint(r: Reader, version: number): void {
+  r.skipCompactString();
+  r.skipCompactString();
+  r.skip(2);
+  r.skipTaggedFields();
+}
+
+function skipEndQuorumEpochRequestPartitionData(r: Reader, version: number): void {
+  r.skip(12);
+  if (version <= 0) {
+    { const n = r.arrayLength(); if (n > 0) r.skip(n * 4); }
+  }
+  if (version >= 1) {
+    for (let n = r.compactArrayLength(); n > 0; n--) skipEndQuorumEpochRequestReplicaInfo(r, version);
+  }
+  if (version >= 1) r.skipTaggedFields();
+}
+
+function skipEndQuorumEpochRequestReplicaInfo(r: Reader, version: number): void {
+  r.skip(20);
+  r.skipTaggedFields();
 }

@@ -3,6 +3,7 @@ import { ProtocolError } from '../../errors.js';
 import type { Reader } from '../../reader.js';
 import { Writer } from '../../writer.js';
 import type { TaggedField } from '../../tagged-fields.js';
+import type { EntityVisitor } from '../../entity-visitor.js';
 import { ZERO_UUID, endOfTaggedField, writeTaggedFields } from '../../codec-support.js';
 
 export interface FetchRequest {
@@ -457,4 +458,72 @@ export function writeFetchRequestForgottenTopic(w: Writer, m: FetchRequestForgot
   if (version >= 12) {
     writeTaggedFields(w, m._unknownTaggedFields);
   }
+}
+
+export function scanFetchRequest(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version < 0 || version > 17) {
+    throw new ProtocolError('unsupported-version', `FetchRequest v${version} is not in 0-17`);
+  }
+  if (version <= 14) {
+    r.skip(4);
+  }
+  r.skip(8);
+  if (version >= 3) {
+    r.skip(4);
+  }
+  if (version >= 4) {
+    r.skip(1);
+  }
+  if (version >= 7) {
+    r.skip(4);
+  }
+  if (version >= 7) {
+    r.skip(4);
+  }
+  for (let n = (version >= 12 ? r.compactArrayLength() : r.arrayLength()); n > 0; n--) scanFetchRequestFetchTopic(r, version, visit);
+  if (version >= 7) {
+    for (let n = (version >= 12 ? r.compactArrayLength() : r.arrayLength()); n > 0; n--) scanFetchRequestForgottenTopic(r, version, visit);
+  }
+  if (version >= 11) {
+    if (version >= 12) { r.skipCompactString(); } else { r.skipString(); }
+  }
+  if (version >= 12) r.skipTaggedFields();
+}
+
+function scanFetchRequestFetchTopic(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version <= 12) {
+    visit('topicName', (version >= 12 ? r.compactString() : r.string()), 'topics[].topic');
+  }
+  if (version >= 13) {
+    visit('topicId', r.uuid(), 'topics[].topicId');
+  }
+  for (let n = (version >= 12 ? r.compactArrayLength() : r.arrayLength()); n > 0; n--) skipFetchRequestFetchPartition(r, version);
+  if (version >= 12) r.skipTaggedFields();
+}
+
+function scanFetchRequestForgottenTopic(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version <= 12) {
+    visit('topicName', (version >= 12 ? r.compactString() : r.string()), 'forgottenTopicsData[].topic');
+  }
+  if (version >= 13) {
+    visit('topicId', r.uuid(), 'forgottenTopicsData[].topicId');
+  }
+  { const n = (version >= 12 ? r.compactArrayLength() : r.arrayLength()); if (n > 0) r.skip(n * 4); }
+  if (version >= 12) r.skipTaggedFields();
+}
+
+function skipFetchRequestFetchPartition(r: Reader, version: number): void {
+  r.skip(4);
+  if (version >= 9) {
+    r.skip(4);
+  }
+  r.skip(8);
+  if (version >= 12) {
+    r.skip(4);
+  }
+  if (version >= 5) {
+    r.skip(8);
+  }
+  r.skip(4);
+  if (version >= 12) r.skipTaggedFields();
 }

@@ -3,6 +3,7 @@ import { ProtocolError } from '../../errors.js';
 import type { Reader } from '../../reader.js';
 import { Writer } from '../../writer.js';
 import type { TaggedField } from '../../tagged-fields.js';
+import type { EntityVisitor } from '../../entity-visitor.js';
 import { ZERO_UUID, endOfTaggedField, writeTaggedFields } from '../../codec-support.js';
 
 export interface FetchSnapshotRequest {
@@ -245,4 +246,31 @@ export function writeFetchSnapshotRequestSnapshotId(w: Writer, m: FetchSnapshotR
   if (true) {
     writeTaggedFields(w, m._unknownTaggedFields);
   }
+}
+
+export function scanFetchSnapshotRequest(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version < 0 || version > 1) {
+    throw new ProtocolError('unsupported-version', `FetchSnapshotRequest v${version} is not in 0-1`);
+  }
+  r.skip(8);
+  for (let n = r.compactArrayLength(); n > 0; n--) scanFetchSnapshotRequestTopicSnapshot(r, version, visit);
+  r.skipTaggedFields();
+}
+
+function scanFetchSnapshotRequestTopicSnapshot(r: Reader, version: number, visit: EntityVisitor): void {
+  visit('topicName', r.compactString(), 'topics[].name');
+  for (let n = r.compactArrayLength(); n > 0; n--) skipFetchSnapshotRequestPartitionSnapshot(r, version);
+  r.skipTaggedFields();
+}
+
+function skipFetchSnapshotRequestPartitionSnapshot(r: Reader, version: number): void {
+  r.skip(8);
+  skipFetchSnapshotRequestSnapshotId(r, version);
+  r.skip(8);
+  r.skipTaggedFields();
+}
+
+function skipFetchSnapshotRequestSnapshotId(r: Reader, version: number): void {
+  r.skip(12);
+  r.skipTaggedFields();
 }

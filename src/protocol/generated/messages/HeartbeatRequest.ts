@@ -3,6 +3,7 @@ import { ProtocolError } from '../../errors.js';
 import type { Reader } from '../../reader.js';
 import type { Writer } from '../../writer.js';
 import type { TaggedField } from '../../tagged-fields.js';
+import type { EntityVisitor } from '../../entity-visitor.js';
 import { writeTaggedFields } from '../../codec-support.js';
 
 export interface HeartbeatRequest {
@@ -62,4 +63,17 @@ export function writeHeartbeatRequest(w: Writer, m: HeartbeatRequest, version: n
   if (version >= 4) {
     writeTaggedFields(w, m._unknownTaggedFields);
   }
+}
+
+export function scanHeartbeatRequest(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version < 0 || version > 4) {
+    throw new ProtocolError('unsupported-version', `HeartbeatRequest v${version} is not in 0-4`);
+  }
+  visit('groupId', (version >= 4 ? r.compactString() : r.string()), 'groupId');
+  r.skip(4);
+  if (version >= 4) { r.skipCompactString(); } else { r.skipString(); }
+  if (version >= 3) {
+    if (version >= 4) { r.skipCompactString(); } else { r.skipString(); }
+  }
+  if (version >= 4) r.skipTaggedFields();
 }

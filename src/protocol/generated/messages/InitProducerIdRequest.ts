@@ -3,6 +3,7 @@ import { ProtocolError } from '../../errors.js';
 import type { Reader } from '../../reader.js';
 import type { Writer } from '../../writer.js';
 import type { TaggedField } from '../../tagged-fields.js';
+import type { EntityVisitor } from '../../entity-visitor.js';
 import { writeTaggedFields } from '../../codec-support.js';
 
 export interface InitProducerIdRequest {
@@ -67,4 +68,19 @@ export function writeInitProducerIdRequest(w: Writer, m: InitProducerIdRequest, 
   if (version >= 2) {
     writeTaggedFields(w, m._unknownTaggedFields);
   }
+}
+
+export function scanInitProducerIdRequest(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version < 0 || version > 5) {
+    throw new ProtocolError('unsupported-version', `InitProducerIdRequest v${version} is not in 0-5`);
+  }
+  { const v = (version >= 2 ? r.compactNullableString() : r.nullableString()); if (v !== null) visit('transactionalId', v, 'transactionalId'); }
+  r.skip(4);
+  if (version >= 3) {
+    r.skip(8);
+  }
+  if (version >= 3) {
+    r.skip(2);
+  }
+  if (version >= 2) r.skipTaggedFields();
 }

@@ -3,6 +3,7 @@ import { ProtocolError } from '../../errors.js';
 import type { Reader } from '../../reader.js';
 import type { Writer } from '../../writer.js';
 import type { TaggedField } from '../../tagged-fields.js';
+import type { EntityVisitor } from '../../entity-visitor.js';
 import { ZERO_UUID, writeTaggedFields } from '../../codec-support.js';
 
 export interface InitializeShareGroupStateRequest {
@@ -162,4 +163,24 @@ export function writeInitializeShareGroupStateRequestPartitionData(w: Writer, m:
   if (true) {
     writeTaggedFields(w, m._unknownTaggedFields);
   }
+}
+
+export function scanInitializeShareGroupStateRequest(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version < 0 || version > 0) {
+    throw new ProtocolError('unsupported-version', `InitializeShareGroupStateRequest v${version} is not in 0-0`);
+  }
+  r.skipCompactString();
+  for (let n = r.compactArrayLength(); n > 0; n--) scanInitializeShareGroupStateRequestInitializeStateData(r, version, visit);
+  r.skipTaggedFields();
+}
+
+function scanInitializeShareGroupStateRequestInitializeStateData(r: Reader, version: number, visit: EntityVisitor): void {
+  visit('topicId', r.uuid(), 'topics[].topicId');
+  for (let n = r.compactArrayLength(); n > 0; n--) skipInitializeShareGroupStateRequestPartitionData(r, version);
+  r.skipTaggedFields();
+}
+
+function skipInitializeShareGroupStateRequestPartitionData(r: Reader, version: number): void {
+  r.skip(16);
+  r.skipTaggedFields();
 }

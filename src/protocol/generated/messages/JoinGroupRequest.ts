@@ -3,6 +3,7 @@ import { ProtocolError } from '../../errors.js';
 import type { Reader } from '../../reader.js';
 import type { Writer } from '../../writer.js';
 import type { TaggedField } from '../../tagged-fields.js';
+import type { EntityVisitor } from '../../entity-visitor.js';
 import { EMPTY_BYTES, writeTaggedFields } from '../../codec-support.js';
 
 export interface JoinGroupRequest {
@@ -147,4 +148,31 @@ export function writeJoinGroupRequestProtocol(w: Writer, m: JoinGroupRequestProt
   if (version >= 6) {
     writeTaggedFields(w, m._unknownTaggedFields);
   }
+}
+
+export function scanJoinGroupRequest(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version < 0 || version > 9) {
+    throw new ProtocolError('unsupported-version', `JoinGroupRequest v${version} is not in 0-9`);
+  }
+  visit('groupId', (version >= 6 ? r.compactString() : r.string()), 'groupId');
+  r.skip(4);
+  if (version >= 1) {
+    r.skip(4);
+  }
+  if (version >= 6) { r.skipCompactString(); } else { r.skipString(); }
+  if (version >= 5) {
+    if (version >= 6) { r.skipCompactString(); } else { r.skipString(); }
+  }
+  if (version >= 6) { r.skipCompactString(); } else { r.skipString(); }
+  for (let n = (version >= 6 ? r.compactArrayLength() : r.arrayLength()); n > 0; n--) skipJoinGroupRequestProtocol(r, version);
+  if (version >= 8) {
+    r.skipCompactString();
+  }
+  if (version >= 6) r.skipTaggedFields();
+}
+
+function skipJoinGroupRequestProtocol(r: Reader, version: number): void {
+  if (version >= 6) { r.skipCompactString(); } else { r.skipString(); }
+  if (version >= 6) { r.skipCompactBytes(); } else { r.skipBytes(); }
+  if (version >= 6) r.skipTaggedFields();
 }

@@ -3,6 +3,7 @@ import { ProtocolError } from '../../errors.js';
 import type { Reader } from '../../reader.js';
 import type { Writer } from '../../writer.js';
 import type { TaggedField } from '../../tagged-fields.js';
+import type { EntityVisitor } from '../../entity-visitor.js';
 import { ZERO_UUID, writeTaggedFields } from '../../codec-support.js';
 
 export interface LeaderAndIsrRequest {
@@ -423,4 +424,91 @@ export function writeLeaderAndIsrRequestLeaderAndIsrLiveLeader(w: Writer, m: Lea
   if (version >= 4) {
     writeTaggedFields(w, m._unknownTaggedFields);
   }
+}
+
+export function scanLeaderAndIsrRequest(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version < 0 || version > 7) {
+    throw new ProtocolError('unsupported-version', `LeaderAndIsrRequest v${version} is not in 0-7`);
+  }
+  r.skip(4);
+  if (version >= 7) {
+    r.skip(1);
+  }
+  r.skip(4);
+  if (version >= 2) {
+    r.skip(8);
+  }
+  if (version >= 5) {
+    r.skip(1);
+  }
+  if (version <= 1) {
+    for (let n = r.arrayLength(); n > 0; n--) scanLeaderAndIsrRequestLeaderAndIsrPartitionState(r, version, visit);
+  }
+  if (version >= 2) {
+    for (let n = (version >= 4 ? r.compactArrayLength() : r.arrayLength()); n > 0; n--) scanLeaderAndIsrRequestLeaderAndIsrTopicState(r, version, visit);
+  }
+  for (let n = (version >= 4 ? r.compactArrayLength() : r.arrayLength()); n > 0; n--) skipLeaderAndIsrRequestLeaderAndIsrLiveLeader(r, version);
+  if (version >= 4) r.skipTaggedFields();
+}
+
+function scanLeaderAndIsrRequestLeaderAndIsrPartitionState(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version <= 1) {
+    visit('topicName', r.string(), 'ungroupedPartitionStates[].topicName');
+  }
+  r.skip(16);
+  { const n = (version >= 4 ? r.compactArrayLength() : r.arrayLength()); if (n > 0) r.skip(n * 4); }
+  r.skip(4);
+  { const n = (version >= 4 ? r.compactArrayLength() : r.arrayLength()); if (n > 0) r.skip(n * 4); }
+  if (version >= 3) {
+    { const n = (version >= 4 ? r.compactArrayLength() : r.arrayLength()); if (n > 0) r.skip(n * 4); }
+  }
+  if (version >= 3) {
+    { const n = (version >= 4 ? r.compactArrayLength() : r.arrayLength()); if (n > 0) r.skip(n * 4); }
+  }
+  if (version >= 1) {
+    r.skip(1);
+  }
+  if (version >= 6) {
+    r.skip(1);
+  }
+  if (version >= 4) r.skipTaggedFields();
+}
+
+function scanLeaderAndIsrRequestLeaderAndIsrTopicState(r: Reader, version: number, visit: EntityVisitor): void {
+  visit('topicName', (version >= 4 ? r.compactString() : r.string()), 'topicStates[].topicName');
+  if (version >= 5) {
+    visit('topicId', r.uuid(), 'topicStates[].topicId');
+  }
+  for (let n = (version >= 4 ? r.compactArrayLength() : r.arrayLength()); n > 0; n--) scanLeaderAndIsrRequestLeaderAndIsrPartitionStateAt1(r, version, visit);
+  if (version >= 4) r.skipTaggedFields();
+}
+
+function scanLeaderAndIsrRequestLeaderAndIsrPartitionStateAt1(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version <= 1) {
+    visit('topicName', r.string(), 'topicStates[].partitionStates[].topicName');
+  }
+  r.skip(16);
+  { const n = (version >= 4 ? r.compactArrayLength() : r.arrayLength()); if (n > 0) r.skip(n * 4); }
+  r.skip(4);
+  { const n = (version >= 4 ? r.compactArrayLength() : r.arrayLength()); if (n > 0) r.skip(n * 4); }
+  if (version >= 3) {
+    { const n = (version >= 4 ? r.compactArrayLength() : r.arrayLength()); if (n > 0) r.skip(n * 4); }
+  }
+  if (version >= 3) {
+    { const n = (version >= 4 ? r.compactArrayLength() : r.arrayLength()); if (n > 0) r.skip(n * 4); }
+  }
+  if (version >= 1) {
+    r.skip(1);
+  }
+  if (version >= 6) {
+    r.skip(1);
+  }
+  if (version >= 4) r.skipTaggedFields();
+}
+
+function skipLeaderAndIsrRequestLeaderAndIsrLiveLeader(r: Reader, version: number): void {
+  r.skip(4);
+  if (version >= 4) { r.skipCompactString(); } else { r.skipString(); }
+  r.skip(4);
+  if (version >= 4) r.skipTaggedFields();
 }

@@ -3,6 +3,7 @@ import { ProtocolError } from '../../errors.js';
 import type { Reader } from '../../reader.js';
 import type { Writer } from '../../writer.js';
 import type { TaggedField } from '../../tagged-fields.js';
+import type { EntityVisitor } from '../../entity-visitor.js';
 import { writeTaggedFields } from '../../codec-support.js';
 
 export interface LeaveGroupRequest {
@@ -126,4 +127,27 @@ export function writeLeaveGroupRequestMemberIdentity(w: Writer, m: LeaveGroupReq
   if (version >= 4) {
     writeTaggedFields(w, m._unknownTaggedFields);
   }
+}
+
+export function scanLeaveGroupRequest(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version < 0 || version > 5) {
+    throw new ProtocolError('unsupported-version', `LeaveGroupRequest v${version} is not in 0-5`);
+  }
+  visit('groupId', (version >= 4 ? r.compactString() : r.string()), 'groupId');
+  if (version <= 2) {
+    r.skipString();
+  }
+  if (version >= 3) {
+    for (let n = (version >= 4 ? r.compactArrayLength() : r.arrayLength()); n > 0; n--) skipLeaveGroupRequestMemberIdentity(r, version);
+  }
+  if (version >= 4) r.skipTaggedFields();
+}
+
+function skipLeaveGroupRequestMemberIdentity(r: Reader, version: number): void {
+  if (version >= 4) { r.skipCompactString(); } else { r.skipString(); }
+  if (version >= 4) { r.skipCompactString(); } else { r.skipString(); }
+  if (version >= 5) {
+    r.skipCompactString();
+  }
+  if (version >= 4) r.skipTaggedFields();
 }

@@ -3,6 +3,7 @@ import { ProtocolError } from '../../errors.js';
 import type { Reader } from '../../reader.js';
 import type { Writer } from '../../writer.js';
 import type { TaggedField } from '../../tagged-fields.js';
+import type { EntityVisitor } from '../../entity-visitor.js';
 import { writeTaggedFields } from '../../codec-support.js';
 
 export interface ListOffsetsRequest {
@@ -187,4 +188,34 @@ export function writeListOffsetsRequestListOffsetsPartition(w: Writer, m: ListOf
   if (version >= 6) {
     writeTaggedFields(w, m._unknownTaggedFields);
   }
+}
+
+export function scanListOffsetsRequest(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version < 0 || version > 9) {
+    throw new ProtocolError('unsupported-version', `ListOffsetsRequest v${version} is not in 0-9`);
+  }
+  r.skip(4);
+  if (version >= 2) {
+    r.skip(1);
+  }
+  for (let n = (version >= 6 ? r.compactArrayLength() : r.arrayLength()); n > 0; n--) scanListOffsetsRequestListOffsetsTopic(r, version, visit);
+  if (version >= 6) r.skipTaggedFields();
+}
+
+function scanListOffsetsRequestListOffsetsTopic(r: Reader, version: number, visit: EntityVisitor): void {
+  visit('topicName', (version >= 6 ? r.compactString() : r.string()), 'topics[].name');
+  for (let n = (version >= 6 ? r.compactArrayLength() : r.arrayLength()); n > 0; n--) skipListOffsetsRequestListOffsetsPartition(r, version);
+  if (version >= 6) r.skipTaggedFields();
+}
+
+function skipListOffsetsRequestListOffsetsPartition(r: Reader, version: number): void {
+  r.skip(4);
+  if (version >= 4) {
+    r.skip(4);
+  }
+  r.skip(8);
+  if (version <= 0) {
+    r.skip(4);
+  }
+  if (version >= 6) r.skipTaggedFields();
 }

@@ -3,6 +3,7 @@ import { ProtocolError } from '../../errors.js';
 import type { Reader } from '../../reader.js';
 import type { Writer } from '../../writer.js';
 import type { TaggedField } from '../../tagged-fields.js';
+import type { EntityVisitor } from '../../entity-visitor.js';
 import { ZERO_UUID, nonNull, writeTaggedFields } from '../../codec-support.js';
 
 export interface MetadataRequest {
@@ -136,4 +137,29 @@ export function writeMetadataRequestTopic(w: Writer, m: MetadataRequestTopic, ve
   if (version >= 9) {
     writeTaggedFields(w, m._unknownTaggedFields);
   }
+}
+
+export function scanMetadataRequest(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version < 0 || version > 12) {
+    throw new ProtocolError('unsupported-version', `MetadataRequest v${version} is not in 0-12`);
+  }
+  for (let n = (version >= 9 ? r.compactArrayLength() : r.arrayLength()); n > 0; n--) scanMetadataRequestTopic(r, version, visit);
+  if (version >= 4) {
+    r.skip(1);
+  }
+  if ((version >= 8 && version <= 10)) {
+    r.skip(1);
+  }
+  if (version >= 8) {
+    r.skip(1);
+  }
+  if (version >= 9) r.skipTaggedFields();
+}
+
+function scanMetadataRequestTopic(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version >= 10) {
+    visit('topicId', r.uuid(), 'topics[].topicId');
+  }
+  { const v = (version >= 9 ? (version >= 10 ? r.compactNullableString() : r.compactString()) : (version >= 10 ? r.nullableString() : r.string())); if (v !== null) visit('topicName', v, 'topics[].name'); }
+  if (version >= 9) r.skipTaggedFields();
 }

@@ -3,6 +3,7 @@ import { ProtocolError } from '../../errors.js';
 import type { Reader } from '../../reader.js';
 import type { Writer } from '../../writer.js';
 import type { TaggedField } from '../../tagged-fields.js';
+import type { EntityVisitor } from '../../entity-visitor.js';
 import { writeTaggedFields } from '../../codec-support.js';
 
 export interface OffsetCommitRequest {
@@ -222,4 +223,43 @@ export function writeOffsetCommitRequestPartition(w: Writer, m: OffsetCommitRequ
   if (version >= 8) {
     writeTaggedFields(w, m._unknownTaggedFields);
   }
+}
+
+export function scanOffsetCommitRequest(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version < 0 || version > 9) {
+    throw new ProtocolError('unsupported-version', `OffsetCommitRequest v${version} is not in 0-9`);
+  }
+  visit('groupId', (version >= 8 ? r.compactString() : r.string()), 'groupId');
+  if (version >= 1) {
+    r.skip(4);
+  }
+  if (version >= 1) {
+    if (version >= 8) { r.skipCompactString(); } else { r.skipString(); }
+  }
+  if (version >= 7) {
+    if (version >= 8) { r.skipCompactString(); } else { r.skipString(); }
+  }
+  if ((version >= 2 && version <= 4)) {
+    r.skip(8);
+  }
+  for (let n = (version >= 8 ? r.compactArrayLength() : r.arrayLength()); n > 0; n--) scanOffsetCommitRequestTopic(r, version, visit);
+  if (version >= 8) r.skipTaggedFields();
+}
+
+function scanOffsetCommitRequestTopic(r: Reader, version: number, visit: EntityVisitor): void {
+  visit('topicName', (version >= 8 ? r.compactString() : r.string()), 'topics[].name');
+  for (let n = (version >= 8 ? r.compactArrayLength() : r.arrayLength()); n > 0; n--) skipOffsetCommitRequestPartition(r, version);
+  if (version >= 8) r.skipTaggedFields();
+}
+
+function skipOffsetCommitRequestPartition(r: Reader, version: number): void {
+  r.skip(12);
+  if (version >= 6) {
+    r.skip(4);
+  }
+  if (version === 1) {
+    r.skip(8);
+  }
+  if (version >= 8) { r.skipCompactString(); } else { r.skipString(); }
+  if (version >= 8) r.skipTaggedFields();
 }

@@ -3,6 +3,7 @@ import { ProtocolError } from '../../errors.js';
 import type { Reader } from '../../reader.js';
 import type { Writer } from '../../writer.js';
 import type { TaggedField } from '../../tagged-fields.js';
+import type { EntityVisitor } from '../../entity-visitor.js';
 
 export interface OffsetDeleteRequest {
   groupId: string;
@@ -118,4 +119,21 @@ export function writeOffsetDeleteRequestTopic(w: Writer, m: OffsetDeleteRequestT
 
 export function writeOffsetDeleteRequestPartition(w: Writer, m: OffsetDeleteRequestPartition, version: number): void {
   w.int32(m.partitionIndex);
+}
+
+export function scanOffsetDeleteRequest(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version < 0 || version > 0) {
+    throw new ProtocolError('unsupported-version', `OffsetDeleteRequest v${version} is not in 0-0`);
+  }
+  visit('groupId', r.string(), 'groupId');
+  for (let n = r.arrayLength(); n > 0; n--) scanOffsetDeleteRequestTopic(r, version, visit);
+}
+
+function scanOffsetDeleteRequestTopic(r: Reader, version: number, visit: EntityVisitor): void {
+  visit('topicName', r.string(), 'topics[].name');
+  for (let n = r.arrayLength(); n > 0; n--) skipOffsetDeleteRequestPartition(r, version);
+}
+
+function skipOffsetDeleteRequestPartition(r: Reader, version: number): void {
+  r.skip(4);
 }

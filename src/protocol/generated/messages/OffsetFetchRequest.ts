@@ -3,6 +3,7 @@ import { ProtocolError } from '../../errors.js';
 import type { Reader } from '../../reader.js';
 import type { Writer } from '../../writer.js';
 import type { TaggedField } from '../../tagged-fields.js';
+import type { EntityVisitor } from '../../entity-visitor.js';
 import { writeTaggedFields } from '../../codec-support.js';
 
 export interface OffsetFetchRequest {
@@ -296,4 +297,47 @@ export function writeOffsetFetchRequestTopics(w: Writer, m: OffsetFetchRequestTo
   if (true) {
     writeTaggedFields(w, m._unknownTaggedFields);
   }
+}
+
+export function scanOffsetFetchRequest(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version < 0 || version > 9) {
+    throw new ProtocolError('unsupported-version', `OffsetFetchRequest v${version} is not in 0-9`);
+  }
+  if (version <= 7) {
+    visit('groupId', (version >= 6 ? r.compactString() : r.string()), 'groupId');
+  }
+  if (version <= 7) {
+    for (let n = (version >= 6 ? r.compactArrayLength() : r.arrayLength()); n > 0; n--) scanOffsetFetchRequestTopic(r, version, visit);
+  }
+  if (version >= 8) {
+    for (let n = r.compactArrayLength(); n > 0; n--) scanOffsetFetchRequestGroup(r, version, visit);
+  }
+  if (version >= 7) {
+    r.skip(1);
+  }
+  if (version >= 6) r.skipTaggedFields();
+}
+
+function scanOffsetFetchRequestTopic(r: Reader, version: number, visit: EntityVisitor): void {
+  visit('topicName', (version >= 6 ? r.compactString() : r.string()), 'topics[].name');
+  { const n = (version >= 6 ? r.compactArrayLength() : r.arrayLength()); if (n > 0) r.skip(n * 4); }
+  if (version >= 6) r.skipTaggedFields();
+}
+
+function scanOffsetFetchRequestGroup(r: Reader, version: number, visit: EntityVisitor): void {
+  visit('groupId', r.compactString(), 'groups[].groupId');
+  if (version >= 9) {
+    r.skipCompactString();
+  }
+  if (version >= 9) {
+    r.skip(4);
+  }
+  for (let n = r.compactArrayLength(); n > 0; n--) scanOffsetFetchRequestTopics(r, version, visit);
+  r.skipTaggedFields();
+}
+
+function scanOffsetFetchRequestTopics(r: Reader, version: number, visit: EntityVisitor): void {
+  visit('topicName', r.compactString(), 'groups[].topics[].name');
+  { const n = r.compactArrayLength(); if (n > 0) r.skip(n * 4); }
+  r.skipTaggedFields();
 }

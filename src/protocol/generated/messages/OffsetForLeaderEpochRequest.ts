@@ -3,6 +3,7 @@ import { ProtocolError } from '../../errors.js';
 import type { Reader } from '../../reader.js';
 import type { Writer } from '../../writer.js';
 import type { TaggedField } from '../../tagged-fields.js';
+import type { EntityVisitor } from '../../entity-visitor.js';
 import { writeTaggedFields } from '../../codec-support.js';
 
 export interface OffsetForLeaderEpochRequest {
@@ -172,4 +173,30 @@ export function writeOffsetForLeaderEpochRequestOffsetForLeaderPartition(w: Writ
   if (version >= 4) {
     writeTaggedFields(w, m._unknownTaggedFields);
   }
+}
+
+export function scanOffsetForLeaderEpochRequest(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version < 0 || version > 4) {
+    throw new ProtocolError('unsupported-version', `OffsetForLeaderEpochRequest v${version} is not in 0-4`);
+  }
+  if (version >= 3) {
+    r.skip(4);
+  }
+  for (let n = (version >= 4 ? r.compactArrayLength() : r.arrayLength()); n > 0; n--) scanOffsetForLeaderEpochRequestOffsetForLeaderTopic(r, version, visit);
+  if (version >= 4) r.skipTaggedFields();
+}
+
+function scanOffsetForLeaderEpochRequestOffsetForLeaderTopic(r: Reader, version: number, visit: EntityVisitor): void {
+  visit('topicName', (version >= 4 ? r.compactString() : r.string()), 'topics[].topic');
+  for (let n = (version >= 4 ? r.compactArrayLength() : r.arrayLength()); n > 0; n--) skipOffsetForLeaderEpochRequestOffsetForLeaderPartition(r, version);
+  if (version >= 4) r.skipTaggedFields();
+}
+
+function skipOffsetForLeaderEpochRequestOffsetForLeaderPartition(r: Reader, version: number): void {
+  r.skip(4);
+  if (version >= 2) {
+    r.skip(4);
+  }
+  r.skip(4);
+  if (version >= 4) r.skipTaggedFields();
 }

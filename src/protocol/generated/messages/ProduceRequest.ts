@@ -3,6 +3,7 @@ import { ProtocolError } from '../../errors.js';
 import type { Reader } from '../../reader.js';
 import type { Writer } from '../../writer.js';
 import type { TaggedField } from '../../tagged-fields.js';
+import type { EntityVisitor } from '../../entity-visitor.js';
 import { EMPTY_BYTES, writeTaggedFields } from '../../codec-support.js';
 
 export interface ProduceRequest {
@@ -172,4 +173,28 @@ export function writeProduceRequestPartitionProduceData(w: Writer, m: ProduceReq
   if (version >= 9) {
     writeTaggedFields(w, m._unknownTaggedFields);
   }
+}
+
+export function scanProduceRequest(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version < 0 || version > 11) {
+    throw new ProtocolError('unsupported-version', `ProduceRequest v${version} is not in 0-11`);
+  }
+  if (version >= 3) {
+    { const v = (version >= 9 ? r.compactNullableString() : r.nullableString()); if (v !== null) visit('transactionalId', v, 'transactionalId'); }
+  }
+  r.skip(6);
+  for (let n = (version >= 9 ? r.compactArrayLength() : r.arrayLength()); n > 0; n--) scanProduceRequestTopicProduceData(r, version, visit);
+  if (version >= 9) r.skipTaggedFields();
+}
+
+function scanProduceRequestTopicProduceData(r: Reader, version: number, visit: EntityVisitor): void {
+  visit('topicName', (version >= 9 ? r.compactString() : r.string()), 'topicData[].name');
+  for (let n = (version >= 9 ? r.compactArrayLength() : r.arrayLength()); n > 0; n--) skipProduceRequestPartitionProduceData(r, version);
+  if (version >= 9) r.skipTaggedFields();
+}
+
+function skipProduceRequestPartitionProduceData(r: Reader, version: number): void {
+  r.skip(4);
+  if (version >= 9) { r.skipCompactBytes(); } else { r.skipBytes(); }
+  if (version >= 9) r.skipTaggedFields();
 }

@@ -3,6 +3,7 @@ import { ProtocolError } from '../../errors.js';
 import type { Reader } from '../../reader.js';
 import type { Writer } from '../../writer.js';
 import type { TaggedField } from '../../tagged-fields.js';
+import type { EntityVisitor } from '../../entity-visitor.js';
 import { ZERO_UUID, writeTaggedFields } from '../../codec-support.js';
 
 export interface ReadShareGroupStateRequest {
@@ -157,4 +158,24 @@ export function writeReadShareGroupStateRequestPartitionData(w: Writer, m: ReadS
   if (true) {
     writeTaggedFields(w, m._unknownTaggedFields);
   }
+}
+
+export function scanReadShareGroupStateRequest(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version < 0 || version > 0) {
+    throw new ProtocolError('unsupported-version', `ReadShareGroupStateRequest v${version} is not in 0-0`);
+  }
+  r.skipCompactString();
+  for (let n = r.compactArrayLength(); n > 0; n--) scanReadShareGroupStateRequestReadStateData(r, version, visit);
+  r.skipTaggedFields();
+}
+
+function scanReadShareGroupStateRequestReadStateData(r: Reader, version: number, visit: EntityVisitor): void {
+  visit('topicId', r.uuid(), 'topics[].topicId');
+  for (let n = r.compactArrayLength(); n > 0; n--) skipReadShareGroupStateRequestPartitionData(r, version);
+  r.skipTaggedFields();
+}
+
+function skipReadShareGroupStateRequestPartitionData(r: Reader, version: number): void {
+  r.skip(8);
+  r.skipTaggedFields();
 }

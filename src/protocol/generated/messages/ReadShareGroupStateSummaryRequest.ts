@@ -3,6 +3,7 @@ import { ProtocolError } from '../../errors.js';
 import type { Reader } from '../../reader.js';
 import type { Writer } from '../../writer.js';
 import type { TaggedField } from '../../tagged-fields.js';
+import type { EntityVisitor } from '../../entity-visitor.js';
 import { ZERO_UUID, writeTaggedFields } from '../../codec-support.js';
 
 export interface ReadShareGroupStateSummaryRequest {
@@ -157,4 +158,24 @@ export function writeReadShareGroupStateSummaryRequestPartitionData(w: Writer, m
   if (true) {
     writeTaggedFields(w, m._unknownTaggedFields);
   }
+}
+
+export function scanReadShareGroupStateSummaryRequest(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version < 0 || version > 0) {
+    throw new ProtocolError('unsupported-version', `ReadShareGroupStateSummaryRequest v${version} is not in 0-0`);
+  }
+  r.skipCompactString();
+  for (let n = r.compactArrayLength(); n > 0; n--) scanReadShareGroupStateSummaryRequestReadStateSummaryData(r, version, visit);
+  r.skipTaggedFields();
+}
+
+function scanReadShareGroupStateSummaryRequestReadStateSummaryData(r: Reader, version: number, visit: EntityVisitor): void {
+  visit('topicId', r.uuid(), 'topics[].topicId');
+  for (let n = r.compactArrayLength(); n > 0; n--) skipReadShareGroupStateSummaryRequestPartitionData(r, version);
+  r.skipTaggedFields();
+}
+
+function skipReadShareGroupStateSummaryRequestPartitionData(r: Reader, version: number): void {
+  r.skip(8);
+  r.skipTaggedFields();
 }

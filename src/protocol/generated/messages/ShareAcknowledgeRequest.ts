@@ -3,6 +3,7 @@ import { ProtocolError } from '../../errors.js';
 import type { Reader } from '../../reader.js';
 import type { Writer } from '../../writer.js';
 import type { TaggedField } from '../../tagged-fields.js';
+import type { EntityVisitor } from '../../entity-visitor.js';
 import { ZERO_UUID, writeTaggedFields } from '../../codec-support.js';
 
 export interface ShareAcknowledgeRequest {
@@ -241,4 +242,33 @@ export function writeShareAcknowledgeRequestAcknowledgementBatch(w: Writer, m: S
   if (true) {
     writeTaggedFields(w, m._unknownTaggedFields);
   }
+}
+
+export function scanShareAcknowledgeRequest(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version < 0 || version > 0) {
+    throw new ProtocolError('unsupported-version', `ShareAcknowledgeRequest v${version} is not in 0-0`);
+  }
+  { const v = r.compactNullableString(); if (v !== null) visit('groupId', v, 'groupId'); }
+  r.skipCompactString();
+  r.skip(4);
+  for (let n = r.compactArrayLength(); n > 0; n--) scanShareAcknowledgeRequestAcknowledgeTopic(r, version, visit);
+  r.skipTaggedFields();
+}
+
+function scanShareAcknowledgeRequestAcknowledgeTopic(r: Reader, version: number, visit: EntityVisitor): void {
+  visit('topicId', r.uuid(), 'topics[].topicId');
+  for (let n = r.compactArrayLength(); n > 0; n--) skipShareAcknowledgeRequestAcknowledgePartition(r, version);
+  r.skipTaggedFields();
+}
+
+function skipShareAcknowledgeRequestAcknowledgePartition(r: Reader, version: number): void {
+  r.skip(4);
+  for (let n = r.compactArrayLength(); n > 0; n--) skipShareAcknowledgeRequestAcknowledgementBatch(r, version);
+  r.skipTaggedFields();
+}
+
+function skipShareAcknowledgeRequestAcknowledgementBatch(r: Reader, version: number): void {
+  r.skip(16);
+  { const n = r.compactArrayLength(); if (n > 0) r.skip(n * 1); }
+  r.skipTaggedFields();
 }

@@ -3,6 +3,7 @@ import { ProtocolError } from '../../errors.js';
 import type { Reader } from '../../reader.js';
 import type { Writer } from '../../writer.js';
 import type { TaggedField } from '../../tagged-fields.js';
+import type { EntityVisitor } from '../../entity-visitor.js';
 import { ZERO_UUID, writeTaggedFields } from '../../codec-support.js';
 
 export interface ShareFetchRequest {
@@ -335,4 +336,40 @@ export function writeShareFetchRequestForgottenTopic(w: Writer, m: ShareFetchReq
   if (true) {
     writeTaggedFields(w, m._unknownTaggedFields);
   }
+}
+
+export function scanShareFetchRequest(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version < 0 || version > 0) {
+    throw new ProtocolError('unsupported-version', `ShareFetchRequest v${version} is not in 0-0`);
+  }
+  { const v = r.compactNullableString(); if (v !== null) visit('groupId', v, 'groupId'); }
+  r.skipCompactString();
+  r.skip(16);
+  for (let n = r.compactArrayLength(); n > 0; n--) scanShareFetchRequestFetchTopic(r, version, visit);
+  for (let n = r.compactArrayLength(); n > 0; n--) scanShareFetchRequestForgottenTopic(r, version, visit);
+  r.skipTaggedFields();
+}
+
+function scanShareFetchRequestFetchTopic(r: Reader, version: number, visit: EntityVisitor): void {
+  visit('topicId', r.uuid(), 'topics[].topicId');
+  for (let n = r.compactArrayLength(); n > 0; n--) skipShareFetchRequestFetchPartition(r, version);
+  r.skipTaggedFields();
+}
+
+function scanShareFetchRequestForgottenTopic(r: Reader, version: number, visit: EntityVisitor): void {
+  visit('topicId', r.uuid(), 'forgottenTopicsData[].topicId');
+  { const n = r.compactArrayLength(); if (n > 0) r.skip(n * 4); }
+  r.skipTaggedFields();
+}
+
+function skipShareFetchRequestFetchPartition(r: Reader, version: number): void {
+  r.skip(8);
+  for (let n = r.compactArrayLength(); n > 0; n--) skipShareFetchRequestAcknowledgementBatch(r, version);
+  r.skipTaggedFields();
+}
+
+function skipShareFetchRequestAcknowledgementBatch(r: Reader, version: number): void {
+  r.skip(16);
+  { const n = r.compactArrayLength(); if (n > 0) r.skip(n * 1); }
+  r.skipTaggedFields();
 }

@@ -3,6 +3,7 @@ import { ProtocolError } from '../../errors.js';
 import type { Reader } from '../../reader.js';
 import type { Writer } from '../../writer.js';
 import type { TaggedField } from '../../tagged-fields.js';
+import type { EntityVisitor } from '../../entity-visitor.js';
 import { writeTaggedFields } from '../../codec-support.js';
 
 export interface ShareGroupHeartbeatRequest {
@@ -80,4 +81,16 @@ export function writeShareGroupHeartbeatRequest(w: Writer, m: ShareGroupHeartbea
   if (true) {
     writeTaggedFields(w, m._unknownTaggedFields);
   }
+}
+
+export function scanShareGroupHeartbeatRequest(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version < 0 || version > 0) {
+    throw new ProtocolError('unsupported-version', `ShareGroupHeartbeatRequest v${version} is not in 0-0`);
+  }
+  visit('groupId', r.compactString(), 'groupId');
+  r.skipCompactString();
+  r.skip(4);
+  r.skipCompactString();
+  for (let n = r.compactArrayLength(); n > 0; n--) r.skipCompactString();
+  r.skipTaggedFields();
 }

@@ -3,6 +3,7 @@ import { ProtocolError } from '../../errors.js';
 import type { Reader } from '../../reader.js';
 import type { Writer } from '../../writer.js';
 import type { TaggedField } from '../../tagged-fields.js';
+import type { EntityVisitor } from '../../entity-visitor.js';
 import { writeTaggedFields } from '../../codec-support.js';
 
 export interface StopReplicaRequest {
@@ -332,4 +333,53 @@ export function writeStopReplicaRequestStopReplicaPartitionState(w: Writer, m: S
   if (true) {
     writeTaggedFields(w, m._unknownTaggedFields);
   }
+}
+
+export function scanStopReplicaRequest(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version < 0 || version > 4) {
+    throw new ProtocolError('unsupported-version', `StopReplicaRequest v${version} is not in 0-4`);
+  }
+  r.skip(4);
+  if (version >= 4) {
+    r.skip(1);
+  }
+  r.skip(4);
+  if (version >= 1) {
+    r.skip(8);
+  }
+  if (version <= 2) {
+    r.skip(1);
+  }
+  if (version <= 0) {
+    for (let n = r.arrayLength(); n > 0; n--) scanStopReplicaRequestStopReplicaPartitionV0(r, version, visit);
+  }
+  if ((version >= 1 && version <= 2)) {
+    for (let n = (version >= 2 ? r.compactArrayLength() : r.arrayLength()); n > 0; n--) scanStopReplicaRequestStopReplicaTopicV1(r, version, visit);
+  }
+  if (version >= 3) {
+    for (let n = r.compactArrayLength(); n > 0; n--) scanStopReplicaRequestStopReplicaTopicState(r, version, visit);
+  }
+  if (version >= 2) r.skipTaggedFields();
+}
+
+function scanStopReplicaRequestStopReplicaPartitionV0(r: Reader, version: number, visit: EntityVisitor): void {
+  visit('topicName', r.string(), 'ungroupedPartitions[].topicName');
+  r.skip(4);
+}
+
+function scanStopReplicaRequestStopReplicaTopicV1(r: Reader, version: number, visit: EntityVisitor): void {
+  visit('topicName', (version >= 2 ? r.compactString() : r.string()), 'topics[].name');
+  { const n = (version >= 2 ? r.compactArrayLength() : r.arrayLength()); if (n > 0) r.skip(n * 4); }
+  if (version >= 2) r.skipTaggedFields();
+}
+
+function scanStopReplicaRequestStopReplicaTopicState(r: Reader, version: number, visit: EntityVisitor): void {
+  visit('topicName', r.compactString(), 'topicStates[].topicName');
+  for (let n = r.compactArrayLength(); n > 0; n--) skipStopReplicaRequestStopReplicaPartitionState(r, version);
+  r.skipTaggedFields();
+}
+
+function skipStopReplicaRequestStopReplicaPartitionState(r: Reader, version: number): void {
+  r.skip(9);
+  r.skipTaggedFields();
 }

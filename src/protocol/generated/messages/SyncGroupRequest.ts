@@ -3,6 +3,7 @@ import { ProtocolError } from '../../errors.js';
 import type { Reader } from '../../reader.js';
 import type { Writer } from '../../writer.js';
 import type { TaggedField } from '../../tagged-fields.js';
+import type { EntityVisitor } from '../../entity-visitor.js';
 import { EMPTY_BYTES, writeTaggedFields } from '../../codec-support.js';
 
 export interface SyncGroupRequest {
@@ -142,4 +143,30 @@ export function writeSyncGroupRequestAssignment(w: Writer, m: SyncGroupRequestAs
   if (version >= 4) {
     writeTaggedFields(w, m._unknownTaggedFields);
   }
+}
+
+export function scanSyncGroupRequest(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version < 0 || version > 5) {
+    throw new ProtocolError('unsupported-version', `SyncGroupRequest v${version} is not in 0-5`);
+  }
+  visit('groupId', (version >= 4 ? r.compactString() : r.string()), 'groupId');
+  r.skip(4);
+  if (version >= 4) { r.skipCompactString(); } else { r.skipString(); }
+  if (version >= 3) {
+    if (version >= 4) { r.skipCompactString(); } else { r.skipString(); }
+  }
+  if (version >= 5) {
+    r.skipCompactString();
+  }
+  if (version >= 5) {
+    r.skipCompactString();
+  }
+  for (let n = (version >= 4 ? r.compactArrayLength() : r.arrayLength()); n > 0; n--) skipSyncGroupRequestAssignment(r, version);
+  if (version >= 4) r.skipTaggedFields();
+}
+
+function skipSyncGroupRequestAssignment(r: Reader, version: number): void {
+  if (version >= 4) { r.skipCompactString(); } else { r.skipString(); }
+  if (version >= 4) { r.skipCompactBytes(); } else { r.skipBytes(); }
+  if (version >= 4) r.skipTaggedFields();
 }

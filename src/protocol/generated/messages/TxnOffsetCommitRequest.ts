@@ -3,6 +3,7 @@ import { ProtocolError } from '../../errors.js';
 import type { Reader } from '../../reader.js';
 import type { Writer } from '../../writer.js';
 import type { TaggedField } from '../../tagged-fields.js';
+import type { EntityVisitor } from '../../entity-visitor.js';
 import { writeTaggedFields } from '../../codec-support.js';
 
 export interface TxnOffsetCommitRequest {
@@ -217,4 +218,39 @@ export function writeTxnOffsetCommitRequestPartition(w: Writer, m: TxnOffsetComm
   if (version >= 3) {
     writeTaggedFields(w, m._unknownTaggedFields);
   }
+}
+
+export function scanTxnOffsetCommitRequest(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version < 0 || version > 4) {
+    throw new ProtocolError('unsupported-version', `TxnOffsetCommitRequest v${version} is not in 0-4`);
+  }
+  visit('transactionalId', (version >= 3 ? r.compactString() : r.string()), 'transactionalId');
+  visit('groupId', (version >= 3 ? r.compactString() : r.string()), 'groupId');
+  r.skip(10);
+  if (version >= 3) {
+    r.skip(4);
+  }
+  if (version >= 3) {
+    r.skipCompactString();
+  }
+  if (version >= 3) {
+    r.skipCompactString();
+  }
+  for (let n = (version >= 3 ? r.compactArrayLength() : r.arrayLength()); n > 0; n--) scanTxnOffsetCommitRequestTopic(r, version, visit);
+  if (version >= 3) r.skipTaggedFields();
+}
+
+function scanTxnOffsetCommitRequestTopic(r: Reader, version: number, visit: EntityVisitor): void {
+  visit('topicName', (version >= 3 ? r.compactString() : r.string()), 'topics[].name');
+  for (let n = (version >= 3 ? r.compactArrayLength() : r.arrayLength()); n > 0; n--) skipTxnOffsetCommitRequestPartition(r, version);
+  if (version >= 3) r.skipTaggedFields();
+}
+
+function skipTxnOffsetCommitRequestPartition(r: Reader, version: number): void {
+  r.skip(12);
+  if (version >= 2) {
+    r.skip(4);
+  }
+  if (version >= 3) { r.skipCompactString(); } else { r.skipString(); }
+  if (version >= 3) r.skipTaggedFields();
 }

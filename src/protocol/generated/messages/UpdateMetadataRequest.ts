@@ -3,6 +3,7 @@ import { ProtocolError } from '../../errors.js';
 import type { Reader } from '../../reader.js';
 import { Writer } from '../../writer.js';
 import type { TaggedField } from '../../tagged-fields.js';
+import type { EntityVisitor } from '../../entity-visitor.js';
 import { ZERO_UUID, endOfTaggedField, writeTaggedFields } from '../../codec-support.js';
 
 export interface UpdateMetadataRequest {
@@ -485,4 +486,90 @@ export function writeUpdateMetadataRequestUpdateMetadataEndpoint(w: Writer, m: U
   if (version >= 6) {
     writeTaggedFields(w, m._unknownTaggedFields);
   }
+}
+
+export function scanUpdateMetadataRequest(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version < 0 || version > 8) {
+    throw new ProtocolError('unsupported-version', `UpdateMetadataRequest v${version} is not in 0-8`);
+  }
+  r.skip(4);
+  if (version >= 8) {
+    r.skip(1);
+  }
+  r.skip(4);
+  if (version >= 5) {
+    r.skip(8);
+  }
+  if (version <= 4) {
+    for (let n = r.arrayLength(); n > 0; n--) scanUpdateMetadataRequestUpdateMetadataPartitionState(r, version, visit);
+  }
+  if (version >= 5) {
+    for (let n = (version >= 6 ? r.compactArrayLength() : r.arrayLength()); n > 0; n--) scanUpdateMetadataRequestUpdateMetadataTopicState(r, version, visit);
+  }
+  for (let n = (version >= 6 ? r.compactArrayLength() : r.arrayLength()); n > 0; n--) skipUpdateMetadataRequestUpdateMetadataBroker(r, version);
+  if (version >= 6) r.skipTaggedFields();
+}
+
+function scanUpdateMetadataRequestUpdateMetadataPartitionState(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version <= 4) {
+    visit('topicName', r.string(), 'ungroupedPartitionStates[].topicName');
+  }
+  r.skip(16);
+  { const n = (version >= 6 ? r.compactArrayLength() : r.arrayLength()); if (n > 0) r.skip(n * 4); }
+  r.skip(4);
+  { const n = (version >= 6 ? r.compactArrayLength() : r.arrayLength()); if (n > 0) r.skip(n * 4); }
+  if (version >= 4) {
+    { const n = (version >= 6 ? r.compactArrayLength() : r.arrayLength()); if (n > 0) r.skip(n * 4); }
+  }
+  if (version >= 6) r.skipTaggedFields();
+}
+
+function scanUpdateMetadataRequestUpdateMetadataTopicState(r: Reader, version: number, visit: EntityVisitor): void {
+  visit('topicName', (version >= 6 ? r.compactString() : r.string()), 'topicStates[].topicName');
+  if (version >= 7) {
+    visit('topicId', r.uuid(), 'topicStates[].topicId');
+  }
+  for (let n = (version >= 6 ? r.compactArrayLength() : r.arrayLength()); n > 0; n--) scanUpdateMetadataRequestUpdateMetadataPartitionStateAt1(r, version, visit);
+  if (version >= 6) r.skipTaggedFields();
+}
+
+function scanUpdateMetadataRequestUpdateMetadataPartitionStateAt1(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version <= 4) {
+    visit('topicName', r.string(), 'topicStates[].partitionStates[].topicName');
+  }
+  r.skip(16);
+  { const n = (version >= 6 ? r.compactArrayLength() : r.arrayLength()); if (n > 0) r.skip(n * 4); }
+  r.skip(4);
+  { const n = (version >= 6 ? r.compactArrayLength() : r.arrayLength()); if (n > 0) r.skip(n * 4); }
+  if (version >= 4) {
+    { const n = (version >= 6 ? r.compactArrayLength() : r.arrayLength()); if (n > 0) r.skip(n * 4); }
+  }
+  if (version >= 6) r.skipTaggedFields();
+}
+
+function skipUpdateMetadataRequestUpdateMetadataBroker(r: Reader, version: number): void {
+  r.skip(4);
+  if (version <= 0) {
+    r.skipString();
+  }
+  if (version <= 0) {
+    r.skip(4);
+  }
+  if (version >= 1) {
+    for (let n = (version >= 6 ? r.compactArrayLength() : r.arrayLength()); n > 0; n--) skipUpdateMetadataRequestUpdateMetadataEndpoint(r, version);
+  }
+  if (version >= 2) {
+    if (version >= 6) { r.skipCompactString(); } else { r.skipString(); }
+  }
+  if (version >= 6) r.skipTaggedFields();
+}
+
+function skipUpdateMetadataRequestUpdateMetadataEndpoint(r: Reader, version: number): void {
+  r.skip(4);
+  if (version >= 6) { r.skipCompactString(); } else { r.skipString(); }
+  if (version >= 3) {
+    if (version >= 6) { r.skipCompactString(); } else { r.skipString(); }
+  }
+  r.skip(2);
+  if (version >= 6) r.skipTaggedFields();
 }

@@ -3,6 +3,7 @@ import { ProtocolError } from '../../errors.js';
 import type { Reader } from '../../reader.js';
 import type { Writer } from '../../writer.js';
 import type { TaggedField } from '../../tagged-fields.js';
+import type { EntityVisitor } from '../../entity-visitor.js';
 import { ZERO_UUID, writeTaggedFields } from '../../codec-support.js';
 
 export interface VoteRequest {
@@ -202,4 +203,34 @@ export function writeVoteRequestPartitionData(w: Writer, m: VoteRequestPartition
   if (true) {
     writeTaggedFields(w, m._unknownTaggedFields);
   }
+}
+
+export function scanVoteRequest(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version < 0 || version > 1) {
+    throw new ProtocolError('unsupported-version', `VoteRequest v${version} is not in 0-1`);
+  }
+  r.skipCompactString();
+  if (version >= 1) {
+    r.skip(4);
+  }
+  for (let n = r.compactArrayLength(); n > 0; n--) scanVoteRequestTopicData(r, version, visit);
+  r.skipTaggedFields();
+}
+
+function scanVoteRequestTopicData(r: Reader, version: number, visit: EntityVisitor): void {
+  visit('topicName', r.compactString(), 'topics[].topicName');
+  for (let n = r.compactArrayLength(); n > 0; n--) skipVoteRequestPartitionData(r, version);
+  r.skipTaggedFields();
+}
+
+function skipVoteRequestPartitionData(r: Reader, version: number): void {
+  r.skip(12);
+  if (version >= 1) {
+    r.skip(16);
+  }
+  if (version >= 1) {
+    r.skip(16);
+  }
+  r.skip(12);
+  r.skipTaggedFields();
 }

@@ -3,6 +3,7 @@ import { ProtocolError } from '../../errors.js';
 import type { Reader } from '../../reader.js';
 import type { Writer } from '../../writer.js';
 import type { TaggedField } from '../../tagged-fields.js';
+import type { EntityVisitor } from '../../entity-visitor.js';
 import { ZERO_UUID, writeTaggedFields } from '../../codec-support.js';
 
 export interface WriteShareGroupStateRequest {
@@ -237,4 +238,30 @@ export function writeWriteShareGroupStateRequestStateBatch(w: Writer, m: WriteSh
   if (true) {
     writeTaggedFields(w, m._unknownTaggedFields);
   }
+}
+
+export function scanWriteShareGroupStateRequest(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version < 0 || version > 0) {
+    throw new ProtocolError('unsupported-version', `WriteShareGroupStateRequest v${version} is not in 0-0`);
+  }
+  r.skipCompactString();
+  for (let n = r.compactArrayLength(); n > 0; n--) scanWriteShareGroupStateRequestWriteStateData(r, version, visit);
+  r.skipTaggedFields();
+}
+
+function scanWriteShareGroupStateRequestWriteStateData(r: Reader, version: number, visit: EntityVisitor): void {
+  visit('topicId', r.uuid(), 'topics[].topicId');
+  for (let n = r.compactArrayLength(); n > 0; n--) skipWriteShareGroupStateRequestPartitionData(r, version);
+  r.skipTaggedFields();
+}
+
+function skipWriteShareGroupStateRequestPartitionData(r: Reader, version: number): void {
+  r.skip(20);
+  for (let n = r.compactArrayLength(); n > 0; n--) skipWriteShareGroupStateRequestStateBatch(r, version);
+  r.skipTaggedFields();
+}
+
+function skipWriteShareGroupStateRequestStateBatch(r: Reader, version: number): void {
+  r.skip(19);
+  r.skipTaggedFields();
 }

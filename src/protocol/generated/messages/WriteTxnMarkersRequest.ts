@@ -3,6 +3,7 @@ import { ProtocolError } from '../../errors.js';
 import type { Reader } from '../../reader.js';
 import type { Writer } from '../../writer.js';
 import type { TaggedField } from '../../tagged-fields.js';
+import type { EntityVisitor } from '../../entity-visitor.js';
 import { writeTaggedFields } from '../../codec-support.js';
 
 export interface WriteTxnMarkersRequest {
@@ -181,4 +182,25 @@ export function writeWriteTxnMarkersRequestWritableTxnMarkerTopic(w: Writer, m: 
   if (version >= 1) {
     writeTaggedFields(w, m._unknownTaggedFields);
   }
+}
+
+export function scanWriteTxnMarkersRequest(r: Reader, version: number, visit: EntityVisitor): void {
+  if (version < 0 || version > 1) {
+    throw new ProtocolError('unsupported-version', `WriteTxnMarkersRequest v${version} is not in 0-1`);
+  }
+  for (let n = (version >= 1 ? r.compactArrayLength() : r.arrayLength()); n > 0; n--) scanWriteTxnMarkersRequestWritableTxnMarker(r, version, visit);
+  if (version >= 1) r.skipTaggedFields();
+}
+
+function scanWriteTxnMarkersRequestWritableTxnMarker(r: Reader, version: number, visit: EntityVisitor): void {
+  r.skip(11);
+  for (let n = (version >= 1 ? r.compactArrayLength() : r.arrayLength()); n > 0; n--) scanWriteTxnMarkersRequestWritableTxnMarkerTopic(r, version, visit);
+  r.skip(4);
+  if (version >= 1) r.skipTaggedFields();
+}
+
+function scanWriteTxnMarkersRequestWritableTxnMarkerTopic(r: Reader, version: number, visit: EntityVisitor): void {
+  visit('topicName', (version >= 1 ? r.compactString() : r.string()), 'markers[].topics[].name');
+  { const n = (version >= 1 ? r.compactArrayLength() : r.arrayLength()); if (n > 0) r.skip(n * 4); }
+  if (version >= 1) r.skipTaggedFields();
 }
