@@ -1,0 +1,84 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LOOPBACK } from './ports.js';
+
+export interface NodeSpec {
+  nodeId: number;
+  /** PLAINTEXT (client) port. */
+  port: number;
+  controllerPort: number;
+  /** Holds this node's config, data and logs. */
+  dir: string;
+}
+
+export function nodeFiles(dir: string) {
+  return {
+    properties: join(dir, 'server.properties'),
+    log4j: join(dir, 'log4j.properties'),
+    serverLog: join(dir, 'server.log'),
+    stdout: join(dir, 'stdout.log'),
+    data: join(dir, 'data'),
+  };
+}
+
+/** Creates the node dir with its server.properties and log4j.properties. */
+export async function writeNodeConfig(node: NodeSpec, cluster: NodeSpec[], overrides?: Record<string, string>): Promise<void> {
+  const files = nodeFiles(node.dir);
+  await mkdir(node.dir, { recursive: true });
+  await writeFile(files.properties, serverProperties(node, cluster, overrides));
+  await writeFile(files.log4j, log4jProperties(node.dir));
+}
+
+/** server.properties for one KRaft combined-mode (broker + controller) node. */
+function serverProperties(node: NodeSpec, cluster: NodeSpec[], overrides: Record<string, string> = {}): string {
+  const replication = String(Math.min(3, cluster.length));
+  const props: Record<string, string> = {
+    'process.roles': 'broker,controller',
+    'node.id': String(node.nodeId),
+    'controller.quorum.voters': cluster.map((n) => `${n.nodeId}@${LOOPBACK}:${n.controllerPort}`).join(','),
+    listeners: `PLAINTEXT://${LOOPBACK}:${node.port},CONTROLLER://${LOOPBACK}:${node.controllerPort}`,
+    'advertised.listeners': `PLAINTEXT://${LOOPBACK}:${node.port}`,
+    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'controller.listener.names': 'CONTROLLER',
+    'inter.broker.listener.name': 'PLAINTEXT',
+    'log.dirs': nodeFiles(node.dir).data,
+    'auto.create.topics.enable': 'true',
+    'offsets.topic.replication.factor': replication,
+    'transaction.state.log.replication.factor': replication,
+    'transaction.state.log.min.isr': '1',
+    'min.insync.replicas': '1',
+    // The default 50 partitions make the first consumer group join take seconds on 2 cores.
+    'offsets.topic.num.partitions': '10',
+    'transaction.state.log.num.partitions': '10',
+    'group.initial.rebalance.delay.ms': '0',
+    // Unfence brokers sooner after (re)start; the default is 2 s.
+    'broker.heartbeat.interval.ms': '500',
+    ...overrides,
+  };
+  return Object.entries(props).map(([key, value]) => `${key}=${value}`).join('\n') + '\n';
+}
+
+/** log4j 1.x (reload4j) config sending everything to the node's server.log. */
+function log4jProperties(dir: string): string {
+  return [
+    'log4j.rootLogger=INFO, file',
+    'log4j.appender.file=org.apache.log4j.FileAppender',
+    `log4j.appender.file.File=${nodeFiles(dir).serverLog}`,
+    'log4j.appender.file.Append=true',
+    'log4j.appender.file.layout=org.apache.log4j.PatternLayout',
+    'log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n',
+    // Same as Kafka's shipped config: per-request logging is only useful when debugging.
+    'log4j.logger.kafka.request.logger=WARN',
+    '',
+  ].join('\n');
+}
+
+/** A random KRaft cluster id: 16 bytes, base64url, 22 characters. */
+export function newClusterId(): string {
+  // Same rule as Kafka's Uuid.randomUuid(): a leading '-' would be parsed as a CLI flag.
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}

@@ -1,0 +1,41 @@
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+
+export const LOOPBACK = '127.0.0.1';
+
+const LOWEST_PORT = 10_000;
+
+/**
+ * Picks `count` distinct free loopback ports. They come from below the kernel's
+ * ephemeral range on purpose: a broker restarted by a failover test must rebind
+ * its old port, and an ephemeral port could meanwhile have been handed to some
+ * outgoing client connection. Random choice keeps concurrent runs apart.
+ */
+export async function pickFreePorts(count: number): Promise<number[]> {
+  const highest = ephemeralRangeStart() - 1;
+  const picked = new Set<number>();
+  for (let attempts = 0; picked.size < count; attempts++) {
+    if (attempts > 1000) throw new Error(`no free loopback port found in ${LOWEST_PORT}-${highest}`);
+    const port = LOWEST_PORT + Math.floor(Math.random() * (highest - LOWEST_PORT + 1));
+    if (!picked.has(port) && (await isFree(port))) picked.add(port);
+  }
+  return [...picked];
+}
+
+function ephemeralRangeStart(): number {
+  try {
+    const start = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    if (start > LOWEST_PORT + 1000) return start;
+  } catch {
+    // Not Linux: fall through to the IANA ephemeral range start.
+  }
+  return 49_152;
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ port, host: LOOPBACK, exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
