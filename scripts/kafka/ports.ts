@@ -22,6 +22,21 @@ export async function pickFreePorts(count: number): Promise<number[]> {
   return [...picked];
 }
 
+/**
+ * Picks a base port such that base + id is free for every id in `offsets`, for a proxy
+ * listener that serves broker node N on base + N.
+ */
+export async function pickFreePortBase(offsets: number[]): Promise<number> {
+  const highest = ephemeralRangeStart() - 1 - Math.max(...offsets);
+  for (let attempts = 0; attempts < 1000; attempts++) {
+    const base = LOWEST_PORT + Math.floor(Math.random() * (highest - LOWEST_PORT + 1));
+    let free = true;
+    for (const offset of offsets) free = free && (await isFree(base + offset));
+    if (free) return base;
+  }
+  throw new Error(`no free run of loopback ports found for offsets ${offsets.join(', ')}`);
+}
+
 function ephemeralRangeStart(): number {
   try {
     const start = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);

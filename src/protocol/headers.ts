@@ -43,6 +43,15 @@ export function readRequestHeader(r: Reader): RequestHeader {
   return { apiKey, apiVersion, correlationId, clientId, headerVersion, taggedFields };
 }
 
+/** Moves a reader past a request header without decoding it; returns the header version. */
+export function skipRequestHeader(r: Reader): 0 | 1 | 2 {
+  const headerVersion = requestHeaderVersion(r.int16(), r.int16());
+  r.skip(4);
+  if (headerVersion >= 1) r.skipString();
+  if (headerVersion >= 2) r.skipTaggedFields();
+  return headerVersion;
+}
+
 export function writeRequestHeader(w: Writer, h: Omit<RequestHeader, 'headerVersion'>): void {
   const headerVersion = requestHeaderVersion(h.apiKey, h.apiVersion);
   w.int16(h.apiKey);

@@ -15,7 +15,7 @@ import { defaultProduceRequest } from '../../src/protocol/generated/messages/Pro
 import type { ProduceResponse } from '../../src/protocol/generated/messages/ProduceResponse.js';
 import { readResponseHeader } from '../../src/protocol/headers.js';
 import { Reader } from '../../src/protocol/reader.js';
-import { RawKafkaClient } from '../support/raw-kafka-client.js';
+import { KafkaConnection } from '../../src/proxy/kafka-connection.js';
 import { recordBatch } from '../support/record-batch.js';
 
 const kafka = inject('kafka');
@@ -24,20 +24,20 @@ const UNSUPPORTED_VERSION = 35;
 
 describe('generated codecs against a real Kafka 3.9 broker', () => {
   const topic = `codec-crosscheck-${randomUUID().slice(0, 8)}`;
-  const clients = new Map<number, RawKafkaClient>();
-  let bootstrap: RawKafkaClient;
+  const clients = new Map<number, KafkaConnection>();
+  let bootstrap: KafkaConnection;
 
-  async function clientFor(nodeId: number): Promise<RawKafkaClient> {
+  async function clientFor(nodeId: number): Promise<KafkaConnection> {
     let c = clients.get(nodeId);
     if (!c) {
       const broker = kafka.brokers.find((b) => b.nodeId === nodeId)!;
-      c = await RawKafkaClient.connect(broker.host, broker.port);
+      c = await KafkaConnection.connect(broker.host, broker.port);
       clients.set(nodeId, c);
     }
     return c;
   }
 
-  async function metadataFrom(client: RawKafkaClient, version: number, names: string[]): Promise<MetadataResponse> {
+  async function metadataFrom(client: KafkaConnection, version: number, names: string[]): Promise<MetadataResponse> {
     const req = defaultMetadataRequest();
     req.topics = names.map((name) => ({ ...defaultMetadataRequestTopic(), name }));
     const res = await client.request<MetadataResponse>(API_KEYS.Metadata, version, req);

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Installs the non-JS Kafka clients that the interop tests drive (see test/interop/), all from
+# package registries. Idempotent: a repeat run only checks.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+echo "interop: [1/3] java: kafka-clients from the resolved Kafka jars"
+npx tsx scripts/interop/check-java.ts
+echo "interop: [2/3] python: confluent-kafka venv"
+bash scripts/interop/setup-python.sh
+echo "interop: [3/3] go: franz-go client"
+bash scripts/interop/setup-go.sh

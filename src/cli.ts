@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+/**
+ * kafka-auth-proxy --config proxy.yaml          run the proxy
+ * kafka-auth-proxy check --config proxy.yaml    validate the config, print every problem, exit 1 if any
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError, formatProblem, loadConfig } from './config/load.js';
+import { createLogger } from './observe/logger.js';
+import { KafkaAuthProxy } from './proxy/proxy.js';
+
+const USAGE = `usage:
+  kafka-auth-proxy --config proxy.yaml          run the proxy
+  kafka-auth-proxy check --config proxy.yaml    validate the configuration and exit`;
+
+function fail(message: string, code = 1): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(code);
+}
+
+function readConfig(file: string) {
+  try {
+    return loadConfig(file);
+  } catch (e) {
+    if (e instanceof ConfigError) fail(e.problems.map(formatProblem).join('\n'));
+    throw e;
+  }
+}
+
+async function run(file: string): Promise<void> {
+  const config = readConfig(file);
+  const log = createLogger(config.logging.level);
+  let proxy: KafkaAuthProxy;
+  try {
+    proxy = await KafkaAuthProxy.start(config, log);
+  } catch (e) {
+    log.fatal({ err: (e as Error).message }, 'cannot start');
+    process.exit(1);
+  }
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    proxy.stop().then(() => process.exit(0));
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+async function main(argv: string[]): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } } });
+  } catch (e) {
+    fail(`${(e as Error).message}\n${USAGE}`, 2);
+  }
+  const { positionals, values } = parsed;
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (!values.config) fail(`--config is required\n${USAGE}`, 2);
+  if (positionals.length === 0) return run(values.config);
+  if (positionals.length === 1 && positionals[0] === 'check') {
+    const config = readConfig(values.config);
+    process.stdout.write(`${values.config}: OK (${config.listeners.length} listener${config.listeners.length === 1 ? '' : 's'})\n`);
+    return;
+  }
+  fail(`unknown command ${positionals.join(' ')}\n${USAGE}`, 2);
+}
+
+await main(process.argv.slice(2));

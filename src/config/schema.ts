@@ -1,0 +1,92 @@
+import { z } from 'zod';
+
+const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected "host:port"');
+const port = z.number().int().min(1).max(65535);
+const mechanism = z.enum(['OAUTHBEARER', 'AWS_MSK_IAM']);
+
+const brokerPorts = z.union([
+  z.strictObject({
+    /** Broker node id N is served on port base + N. */
+    base: port,
+  }),
+  z.strictObject({
+    /** Explicit node id -> port; a node id missing here cannot be reached through the proxy. */
+    map: z.record(z.string().regex(/^\d+$/, 'node ids are non-negative integers'), port),
+  }),
+]);
+
+const listener = z.strictObject({
+  name: z.string().min(1),
+  bind: z.string().min(1).default('0.0.0.0'),
+  port,
+  advertisedHost: z.string().min(1),
+  brokerPorts,
+  authentication: z.union([z.literal('none'), z.array(mechanism).min(1)]),
+  mode: z.enum(['enforce', 'audit', 'allow-all']).default('enforce'),
+});
+
+const limits = z
+  .strictObject({
+    /** Largest request frame accepted once a client may send data (Kafka's socket.request.max.bytes). */
+    maxRequestBytes: z.number().int().min(1024).default(100 * 1024 * 1024),
+    /** Largest frame before authentication completes (Kafka's sasl.server.max.receive.size). */
+    maxUnauthenticatedRequestBytes: z.number().int().min(1024).default(524288),
+    /** Requests a client may have outstanding before the proxy stops reading from it. */
+    maxInFlightRequests: z.number().int().min(1).default(1000),
+    /** A connection with no traffic either way for this long is closed (Kafka: connections.max.idle.ms). */
+    idleTimeoutMs: z.number().int().min(1000).default(600_000),
+    /** How long SIGTERM waits for in-flight requests before closing connections. */
+    shutdownGraceMs: z.number().int().min(0).default(10_000),
+    connectTimeoutMs: z.number().int().min(100).default(10_000),
+  })
+  .prefault({});
+
+export const configSchema = z
+  .strictObject({
+    upstream: z.strictObject({
+      bootstrapServers: z.array(hostPort).min(1),
+      /** How often the proxy re-reads the broker table from the cluster. */
+      metadataRefreshMs: z.number().int().min(1000).default(60_000),
+    }),
+    listeners: z.array(listener).min(1),
+    oauthbearer: z
+      .strictObject({
+        jwksUrl: z.string().regex(/^(https?|file):\/\//, 'expected an http(s):// or file:// URL'),
+        issuer: z.string().min(1),
+        audience: z.array(z.string().min(1)).min(1),
+        principalClaim: z.string().min(1).default('sub'),
+        rolesClaim: z.string().min(1).default('roles'),
+        clockSkewSeconds: z.number().int().min(0).default(30),
+        maxSessionSeconds: z.number().int().min(0).default(3600),
+      })
+      .optional(),
+    awsMskIam: z
+      .strictObject({
+        region: z.string().min(1),
+        credentialsFile: z.string().min(1),
+      })
+      .optional(),
+    authorization: z.strictObject({ policyFile: z.string().min(1) }).optional(),
+    limits,
+    logging: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info') }).prefault({}),
+  })
+  .superRefine((config, ctx) => {
+    config.listeners.forEach((l, i) => {
+      const mechanisms = l.authentication === 'none' ? [] : l.authentication;
+      if (mechanisms.includes('OAUTHBEARER') && !config.oauthbearer) {
+        ctx.addIssue({ code: 'custom', path: ['listeners', i, 'authentication'], message: 'OAUTHBEARER needs an oauthbearer section' });
+      }
+      if (mechanisms.includes('AWS_MSK_IAM') && !config.awsMskIam) {
+        ctx.addIssue({ code: 'custom', path: ['listeners', i, 'authentication'], message: 'AWS_MSK_IAM needs an awsMskIam section' });
+      }
+    });
+    const names = new Set<string>();
+    config.listeners.forEach((l, i) => {
+      if (names.has(l.name)) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'name'], message: `duplicate listener name "${l.name}"` });
+      names.add(l.name);
+    });
+  });
+
+export type ProxyConfig = z.infer<typeof configSchema>;
+export type ListenerConfig = ProxyConfig['listeners'][number];
+export type LimitsConfig = ProxyConfig['limits'];

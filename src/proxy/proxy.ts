@@ -1,0 +1,47 @@
+import type { Logger } from 'pino';
+import type { ProxyConfig } from '../config/schema.js';
+import { discoverCluster, parseHostPort, refreshPeriodically } from './cluster-discovery.js';
+import { ClusterView } from './cluster-view.js';
+import { ProxyListener } from './listener.js';
+
+/** The running proxy: the cluster view, its listeners and the metadata refresh. */
+export class KafkaAuthProxy {
+  private stopRefresh: () => void = () => {};
+
+  private constructor(
+    readonly cluster: ClusterView,
+    readonly listeners: ProxyListener[],
+    private readonly config: ProxyConfig,
+    private readonly log: Logger,
+  ) {}
+
+  static async start(config: ProxyConfig, log: Logger): Promise<KafkaAuthProxy> {
+    for (const l of config.listeners) {
+      if (l.authentication !== 'none') {
+        throw new Error(`listener "${l.name}": authentication ${l.authentication.join(', ')} is not available in this version; use "none"`);
+      }
+    }
+    const cluster = new ClusterView();
+    const { bootstrapServers } = config.upstream;
+    await discoverCluster(bootstrapServers, cluster, config.limits.connectTimeoutMs);
+    log.info({ brokers: cluster.nodeIds() }, 'cluster discovered');
+    const bootstrap = bootstrapServers.map(parseHostPort);
+    const listeners = config.listeners.map((l) => new ProxyListener(l, cluster, bootstrap, config.limits, log));
+    const proxy = new KafkaAuthProxy(cluster, listeners, config, log);
+    try {
+      for (const l of listeners) await l.start();
+    } catch (e) {
+      await proxy.stop(0);
+      throw e;
+    }
+    proxy.stopRefresh = refreshPeriodically(bootstrapServers, cluster, config.upstream.metadataRefreshMs, config.limits.connectTimeoutMs, log);
+    return proxy;
+  }
+
+  /** Graceful stop: no new connections, in-flight requests finish within the grace period. */
+  async stop(graceMs = this.config.limits.shutdownGraceMs): Promise<void> {
+    this.stopRefresh();
+    await Promise.all(this.listeners.map((l) => l.stop(graceMs)));
+    this.log.info('stopped');
+  }
+}

@@ -1,0 +1,59 @@
+import { Writable } from 'node:stream';
+import { inject } from 'vitest';
+import { pickFreePortBase, pickFreePorts } from '../../../scripts/kafka/ports.js';
+import type { ProxyConfig } from '../../../src/config/schema.js';
+import { configSchema } from '../../../src/config/schema.js';
+import { createLogger } from '../../../src/observe/logger.js';
+import { KafkaAuthProxy } from '../../../src/proxy/proxy.js';
+
+export interface LogLine {
+  level: string;
+  msg: string;
+  [key: string]: unknown;
+}
+
+export interface TestProxy {
+  proxy: KafkaAuthProxy;
+  /** "127.0.0.1:port" of the listener's bootstrap port. */
+  bootstrap: string;
+  bootstrapPort: number;
+  /** Proxy port of each broker node. */
+  brokerPorts: Map<number, number>;
+  /** Everything the proxy logged, parsed. */
+  logs: LogLine[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the proxy in this process in front of the shared cluster, on free loopback ports, with
+ * `brokerPorts.base` so broker N is served on base + N. Logs are captured for assertions.
+ */
+export async function startTestProxy(overrides: Partial<Pick<ProxyConfig, 'limits'>> = {}): Promise<TestProxy> {
+  const kafka = inject('kafka');
+  const [bootstrapPort] = await pickFreePorts(1);
+  const base = await pickFreePortBase(kafka.brokers.map((b) => b.nodeId));
+  const config = configSchema.parse({
+    upstream: { bootstrapServers: kafka.bootstrapServers },
+    listeners: [
+      { name: 'plain', bind: '127.0.0.1', port: bootstrapPort, advertisedHost: '127.0.0.1', brokerPorts: { base }, authentication: 'none' },
+    ],
+    logging: { level: 'debug' },
+    ...overrides,
+  });
+  const logs: LogLine[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString().split('\n')) if (line) logs.push(JSON.parse(line) as LogLine);
+      done();
+    },
+  });
+  const proxy = await KafkaAuthProxy.start(config, createLogger('debug', sink));
+  return {
+    proxy,
+    bootstrap: `127.0.0.1:${bootstrapPort}`,
+    bootstrapPort,
+    brokerPorts: new Map(kafka.brokers.map((b) => [b.nodeId, base + b.nodeId])),
+    logs,
+    stop: () => proxy.stop(2000),
+  };
+}

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// args holds positionals (command, bootstrap, then per-command ones) and --name value options.
+type args struct {
+	command    string
+	bootstrap  []string
+	positional []string
+	options    map[string]string
+}
+
+func parseArgs(argv []string) (*args, error) {
+	a := &args{options: map[string]string{}}
+	var positionals []string
+	for i := 0; i < len(argv); i++ {
+		if !strings.HasPrefix(argv[i], "--") {
+			positionals = append(positionals, argv[i])
+			continue
+		}
+		if i+1 >= len(argv) {
+			return nil, fmt.Errorf("%s needs a value", argv[i])
+		}
+		name, value := strings.TrimPrefix(argv[i], "--"), argv[i+1]
+		i++
+		// No --prop key is understood yet; refusing beats silently running without, say, SASL.
+		if name == "prop" {
+			return nil, fmt.Errorf("the Go client supports no --prop settings, got %q", value)
+		}
+		a.options[name] = value
+	}
+	if len(positionals) < 2 {
+		return nil, fmt.Errorf("usage: produce|consume|describe <bootstrap> ...")
+	}
+	a.command, a.bootstrap, a.positional = positionals[0], strings.Split(positionals[1], ","), positionals[2:]
+	return a, nil
+}
+
+// need checks the count of per-command positionals (after the bootstrap address).
+func (a *args) need(n int) error {
+	if len(a.positional) != n {
+		return fmt.Errorf("%s takes %d arguments after <bootstrap>, got %q", a.command, n, a.positional)
+	}
+	return nil
+}
+
+func (a *args) option(name, fallback string) string {
+	if v, ok := a.options[name]; ok {
+		return v
+	}
+	return fallback
+}
+
+func (a *args) intArg(index int) (int, error) {
+	return strconv.Atoi(a.positional[index])
+}
+
+func (a *args) timeout() (time.Duration, error) {
+	ms, err := strconv.Atoi(a.option("timeout-ms", "60000"))
+	return time.Duration(ms) * time.Millisecond, err
+}

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+type described struct {
+	ClusterID   string   `json:"clusterId"`
+	Nodes       []string `json:"nodes"`
+	Controller  string   `json:"controller"`
+	Coordinator string   `json:"coordinator"`
+	Leaders     []string `json:"leaders"`
+	Topics      int      `json:"topics"`
+	Addresses   []string `json:"addresses"`
+}
+
+// describe collects every address a client learns from the cluster: what a proxy must rewrite.
+// DescribeCluster, Metadata and FindCoordinator (through DescribeGroups) each carry some.
+func describe(a *args) (any, error) {
+	if err := a.need(0); err != nil {
+		return nil, err
+	}
+	timeout, err := a.timeout()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(a.bootstrap...), kgo.ClientID("interop-go"))
+	if err != nil {
+		return nil, err
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+
+	cluster, err := kmsg.NewPtrDescribeClusterRequest().RequestWith(ctx, cl)
+	if err != nil {
+		return nil, err
+	}
+	if err := kerr.ErrorForCode(cluster.ErrorCode); err != nil {
+		return nil, err
+	}
+	out := described{ClusterID: cluster.ClusterID}
+	for _, b := range cluster.Brokers {
+		out.Nodes = append(out.Nodes, address(b.Host, b.Port))
+		if b.NodeID == cluster.ControllerID {
+			out.Controller = address(b.Host, b.Port)
+		}
+	}
+
+	metadata, err := adm.Metadata(ctx)
+	if err != nil {
+		return nil, err
+	}
+	brokers := map[int32]string{}
+	for _, b := range metadata.Brokers {
+		brokers[b.NodeID] = address(b.Host, b.Port)
+	}
+	for _, topic := range metadata.Topics {
+		for _, p := range topic.Partitions {
+			if leader, ok := brokers[p.Leader]; ok {
+				out.Leaders = append(out.Leaders, leader)
+			}
+		}
+	}
+	out.Topics = len(metadata.Topics)
+
+	group := a.option("group", "interop-describe")
+	groups, err := adm.DescribeGroups(ctx, group)
+	if err != nil {
+		return nil, err
+	}
+	coordinator := groups[group].Coordinator
+	out.Coordinator = address(coordinator.Host, coordinator.Port)
+
+	out.Nodes, out.Leaders = sortedUnique(out.Nodes), sortedUnique(out.Leaders)
+	out.Addresses = sortedUnique(slices.Concat(out.Nodes, out.Leaders, []string{out.Controller, out.Coordinator}))
+	return out, nil
+}
+
+func address(host string, port int32) string {
+	return fmt.Sprintf("%s:%d", host, port)
+}
+
+func sortedUnique(items []string) []string {
+	slices.Sort(items)
+	return slices.Compact(items)
+}

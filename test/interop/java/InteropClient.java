@@ -1,0 +1,233 @@
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.DescribeClusterResult;
+import org.apache.kafka.clients.admin.ListTopicsOptions;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.Node;
+import org.apache.kafka.common.TopicPartitionInfo;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.log4j.ConsoleAppender;
+import org.apache.log4j.Level;
+import org.apache.log4j.Logger;
+import org.apache.log4j.PatternLayout;
+
+/**
+ * Kafka interop client on the official Java client (kafka-clients from the resolved Kafka libs),
+ * run as a single source file. Prints one JSON line on stdout; on failure {"error","type"} and exit 1.
+ *
+ *   produce  <bootstrap> <topic> <count> [--acks all] [--idempotent true|false] [--transactional-id ID]
+ *   consume  <bootstrap> <topic> <group> <count> [--timeout-ms 60000]
+ *   describe <bootstrap> [--group NAME]
+ *   every command: [--prop key=value]... extra client properties (SASL settings and such)
+ */
+public class InteropClient {
+  public static void main(String[] argv) {
+    quietLogging();
+    try {
+      Args args = Args.parse(argv);
+      String result = switch (args.command()) {
+        case "produce" -> produce(args);
+        case "consume" -> consume(args);
+        case "describe" -> describe(args);
+        default -> throw new IllegalArgumentException("unknown command " + args.command());
+      };
+      System.out.println(result);
+      System.exit(0);
+    } catch (Throwable err) {
+      Throwable cause = err instanceof ExecutionException && err.getCause() != null ? err.getCause() : err;
+      System.out.println(Json.object("error", String.valueOf(cause.getMessage()), "type", cause.getClass().getName()));
+      System.exit(1);
+    }
+  }
+
+  /** Without a log4j config reload4j warns about missing appenders; clients' INFO chatter goes nowhere. */
+  private static void quietLogging() {
+    Logger root = Logger.getRootLogger();
+    root.removeAllAppenders();
+    root.addAppender(new ConsoleAppender(new PatternLayout("%p %c: %m%n"), ConsoleAppender.SYSTEM_ERR));
+    root.setLevel(Level.WARN);
+  }
+
+  private static String produce(Args args) throws Exception {
+    String topic = args.positional(1);
+    int count = Integer.parseInt(args.positional(2));
+    Properties props = args.clientProps();
+    props.put("key.serializer", StringSerializer.class.getName());
+    props.put("value.serializer", StringSerializer.class.getName());
+    props.put("acks", args.option("acks", "all"));
+    props.put("enable.idempotence", args.option("idempotent", "true"));
+    String transactionalId = args.option("transactional-id", null);
+    if (transactionalId != null) props.put("transactional.id", transactionalId);
+
+    try (KafkaProducer<String, String> producer = new KafkaProducer<>(props)) {
+      if (transactionalId != null) {
+        producer.initTransactions();
+        producer.beginTransaction();
+      }
+      // Explicit partitions so every partition gets written whatever the key hashes to.
+      int partitions = producer.partitionsFor(topic).size();
+      List<Future<RecordMetadata>> sends = new ArrayList<>();
+      for (int i = 0; i < count; i++) sends.add(producer.send(new ProducerRecord<>(topic, i % partitions, "k" + i, "v" + i)));
+      if (transactionalId != null) producer.commitTransaction();
+      Set<Integer> written = new TreeSet<>();
+      for (Future<RecordMetadata> send : sends) written.add(send.get().partition());
+      return Json.object("produced", sends.size(), "partitions", written);
+    }
+  }
+
+  private static String consume(Args args) {
+    String topic = args.positional(1);
+    String group = args.positional(2);
+    int count = Integer.parseInt(args.positional(3));
+    long deadline = System.currentTimeMillis() + Long.parseLong(args.option("timeout-ms", "60000"));
+    Properties props = args.clientProps();
+    props.put("key.deserializer", StringDeserializer.class.getName());
+    props.put("value.deserializer", StringDeserializer.class.getName());
+    props.put("group.id", group);
+    props.put("auto.offset.reset", "earliest");
+    props.put("enable.auto.commit", "false");
+
+    try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props)) {
+      consumer.subscribe(List.of(topic));
+      int consumed = 0;
+      Set<Integer> partitions = new TreeSet<>();
+      while (consumed < count && System.currentTimeMillis() < deadline) {
+        for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(200))) {
+          consumed++;
+          partitions.add(record.partition());
+        }
+      }
+      consumer.commitSync();
+      return Json.object("consumed", consumed, "partitions", partitions);
+    }
+  }
+
+  /** Every address a client learns from the cluster: what a proxy must rewrite. */
+  private static String describe(Args args) throws Exception {
+    String group = args.option("group", "interop-describe");
+    try (Admin admin = Admin.create(args.clientProps())) {
+      DescribeClusterResult cluster = admin.describeCluster();
+      List<String> nodes = addresses(cluster.nodes().get());
+      String controller = address(cluster.controller().get());
+      Set<String> topics = admin.listTopics(new ListTopicsOptions().listInternal(true)).names().get();
+      Set<String> leaders = new TreeSet<>();
+      for (TopicDescription topic : admin.describeTopics(topics).allTopicNames().get().values()) {
+        for (TopicPartitionInfo partition : topic.partitions()) {
+          if (partition.leader() != null) leaders.add(address(partition.leader()));
+        }
+      }
+      String coordinator = address(admin.describeConsumerGroups(List.of(group)).all().get().get(group).coordinator());
+      Set<String> all = new TreeSet<>(nodes);
+      all.add(controller);
+      all.add(coordinator);
+      all.addAll(leaders);
+      return Json.object(
+          "clusterId", cluster.clusterId().get(),
+          "nodes", nodes,
+          "controller", controller,
+          "coordinator", coordinator,
+          "leaders", leaders,
+          "topics", topics.size(),
+          "addresses", all);
+    }
+  }
+
+  private static List<String> addresses(Collection<Node> nodes) {
+    return nodes.stream().map(InteropClient::address).sorted().toList();
+  }
+
+  private static String address(Node node) {
+    return node.host() + ":" + node.port();
+  }
+
+  /** Positional arguments, then --name value options; --prop may repeat. */
+  record Args(List<String> positionals, Map<String, String> options, Properties props) {
+    static Args parse(String[] argv) {
+      List<String> positionals = new ArrayList<>();
+      Map<String, String> options = new HashMap<>();
+      Properties props = new Properties();
+      for (int i = 0; i < argv.length; i++) {
+        if (!argv[i].startsWith("--")) {
+          positionals.add(argv[i]);
+          continue;
+        }
+        if (i + 1 >= argv.length) throw new IllegalArgumentException(argv[i] + " needs a value");
+        String name = argv[i].substring(2);
+        String value = argv[++i];
+        if (!name.equals("prop")) {
+          options.put(name, value);
+          continue;
+        }
+        int eq = value.indexOf('=');
+        if (eq <= 0) throw new IllegalArgumentException("--prop needs key=value, got " + value);
+        props.put(value.substring(0, eq), value.substring(eq + 1));
+      }
+      if (positionals.size() < 2) throw new IllegalArgumentException("usage: produce|consume|describe <bootstrap> ...");
+      return new Args(positionals, options, props);
+    }
+
+    String command() {
+      return positionals.get(0);
+    }
+
+    /** Position 0 is the bootstrap address (after the command). */
+    String positional(int index) {
+      if (index + 1 >= positionals.size()) throw new IllegalArgumentException("missing argument " + (index + 1) + " for " + command());
+      return positionals.get(index + 1);
+    }
+
+    String option(String name, String fallback) {
+      return options.getOrDefault(name, fallback);
+    }
+
+    /** A fresh copy each time: the caller adds its own settings. */
+    Properties clientProps() {
+      Properties copy = new Properties();
+      copy.put("bootstrap.servers", positional(0));
+      copy.put("client.id", "interop-java");
+      copy.putAll(props);
+      return copy;
+    }
+  }
+
+  /** Just enough JSON for flat objects of strings, numbers and string/number collections. */
+  static final class Json {
+    static String object(Object... pairs) {
+      StringBuilder out = new StringBuilder("{");
+      for (int i = 0; i < pairs.length; i += 2) {
+        if (i > 0) out.append(',');
+        out.append(value(pairs[i])).append(':').append(value(pairs[i + 1]));
+      }
+      return out.append('}').toString();
+    }
+
+    private static String value(Object v) {
+      if (v == null) return "null";
+      if (v instanceof Number) return v.toString();
+      if (v instanceof Collection<?> items) return "[" + String.join(",", items.stream().map(Json::value).toList()) + "]";
+      StringBuilder s = new StringBuilder("\"");
+      for (char c : v.toString().toCharArray()) {
+        if (c == '"' || c == '\\') s.append('\\').append(c);
+        else if (c < 0x20) s.append(String.format("\\u%04x", (int) c));
+        else s.append(c);
+      }
+      return s.append('"').toString();
+    }
+  }
+}

@@ -1,0 +1,160 @@
+"""Kafka interop client on confluent-kafka (librdkafka). Prints one JSON line on stdout;
+on failure {"error","type"} and exit 1.
+
+  produce  <bootstrap> <topic> <count> [--acks all] [--idempotent true|false] [--transactional-id ID]
+  consume  <bootstrap> <topic> <group> <count> [--timeout-ms 60000]
+  describe <bootstrap> [--group NAME]
+  every command: [--prop key=value]... extra librdkafka properties (SASL settings and such)
+"""
+
+import argparse
+import json
+import sys
+import time
+
+from confluent_kafka import Consumer, KafkaException, Producer, TopicCollection
+from confluent_kafka.admin import AdminClient
+
+# A producer that cannot deliver keeps retrying for message.timeout.ms; stop waiting well before.
+FLUSH_TIMEOUT_S = 60
+
+
+def main() -> int:
+    try:
+        args = parse_args(sys.argv[1:])
+        result = {"produce": produce, "consume": consume, "describe": describe}[args.command](args)
+        print(json.dumps(result), flush=True)
+        return 0
+    except Exception as err:  # noqa: BLE001 - every failure must become the JSON error line
+        print(json.dumps({"error": str(err), "type": type(err).__name__}), flush=True)
+        return 1
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """Usage errors raise, so they too come out as the JSON error line."""
+
+    def error(self, message):
+        raise ValueError(message)
+
+
+def parse_args(argv):
+    parser = ArgumentParser(prog="interop_client.py")
+    parser.add_argument("command", choices=["produce", "consume", "describe"])
+    parser.add_argument("bootstrap")
+    parser.add_argument("rest", nargs="*")
+    parser.add_argument("--acks", default="all")
+    parser.add_argument("--idempotent", default="true", choices=["true", "false"])
+    parser.add_argument("--transactional-id")
+    parser.add_argument("--timeout-ms", type=int, default=60000)
+    parser.add_argument("--group", default="interop-describe")
+    parser.add_argument("--prop", action="append", default=[])
+    args = parser.parse_intermixed_args(argv)
+    needed = {"produce": 2, "consume": 3, "describe": 0}[args.command]
+    if len(args.rest) != needed:
+        raise ValueError(f"{args.command} takes {needed} arguments after <bootstrap>, got {args.rest}")
+    return args
+
+
+def client_config(args):
+    config = {"bootstrap.servers": args.bootstrap, "client.id": "interop-python"}
+    for prop in args.prop:
+        key, sep, value = prop.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--prop needs key=value, got {prop}")
+        config[key] = value
+    return config
+
+
+def produce(args):
+    topic, count = args.rest[0], int(args.rest[1])
+    config = client_config(args)
+    config.update({"acks": args.acks, "enable.idempotence": args.idempotent})
+    if args.transactional_id:
+        config["transactional.id"] = args.transactional_id
+    producer = Producer(config)
+    if args.transactional_id:
+        producer.init_transactions()
+        producer.begin_transaction()
+
+    written, failures = set(), []
+
+    def on_delivery(err, msg):
+        if err is not None:
+            failures.append(err)
+        else:
+            written.add(msg.partition())
+
+    # Explicit partitions so every partition gets written whatever the key hashes to.
+    partitions = partition_count(producer, topic)
+    for i in range(count):
+        producer.produce(topic, key=f"k{i}", value=f"v{i}", partition=i % partitions, on_delivery=on_delivery)
+        producer.poll(0)
+    if args.transactional_id:
+        producer.commit_transaction()
+    if producer.flush(FLUSH_TIMEOUT_S) > 0:
+        raise TimeoutError(f"records still undelivered after {FLUSH_TIMEOUT_S} s")
+    if failures:
+        raise KafkaException(failures[0])
+    return {"produced": count, "partitions": sorted(written)}
+
+
+def partition_count(client, topic):
+    metadata = client.list_topics(topic, timeout=30).topics[topic]
+    if metadata.error is not None:
+        raise KafkaException(metadata.error)
+    return len(metadata.partitions)
+
+
+def consume(args):
+    topic, group, count = args.rest[0], args.rest[1], int(args.rest[2])
+    config = client_config(args)
+    config.update({"group.id": group, "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    consumer = Consumer(config)
+    try:
+        consumer.subscribe([topic])
+        consumed, partitions = 0, set()
+        deadline = time.monotonic() + args.timeout_ms / 1000
+        while consumed < count and time.monotonic() < deadline:
+            msg = consumer.poll(0.2)
+            if msg is None:
+                continue
+            if msg.error() is not None:
+                raise KafkaException(msg.error())
+            consumed += 1
+            partitions.add(msg.partition())
+        # With nothing consumed there is nothing to commit, which librdkafka reports as an error.
+        if consumed > 0:
+            consumer.commit(asynchronous=False)
+        return {"consumed": consumed, "partitions": sorted(partitions)}
+    finally:
+        consumer.close()
+
+
+def describe(args):
+    """Every address a client learns from the cluster: what a proxy must rewrite."""
+    admin = AdminClient(client_config(args))
+    cluster = admin.describe_cluster().result()
+    nodes = sorted(address(node) for node in cluster.nodes)
+    controller = address(cluster.controller)
+    topics = list(admin.list_topics(timeout=30).topics)
+    leaders = set()
+    for future in admin.describe_topics(TopicCollection(topics)).values():
+        leaders.update(address(p.leader) for p in future.result().partitions if p.leader is not None)
+    coordinator = address(admin.describe_consumer_groups([args.group])[args.group].result().coordinator)
+    return {
+        "clusterId": cluster.cluster_id,
+        "nodes": nodes,
+        "controller": controller,
+        "coordinator": coordinator,
+        "leaders": sorted(leaders),
+        "topics": len(topics),
+        "addresses": sorted(set(nodes) | leaders | {controller, coordinator}),
+    }
+
+
+def address(node):
+    return f"{node.host}:{node.port}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { resolveKafka } from '../../scripts/kafka/resolve.js';
+
+/**
+ * Runs the non-JS Kafka clients under test/interop/ (Java kafka-clients, Python confluent-kafka,
+ * Go franz-go). Each prints one JSON line; see the clients' usage comments for the commands.
+ */
+
+export interface ProduceResult {
+  produced: number;
+  partitions: number[];
+}
+
+export interface ConsumeResult {
+  consumed: number;
+  partitions: number[];
+}
+
+/** Every host:port the client learned from the cluster, by where it learned it. */
+export interface DescribeResult {
+  clusterId: string;
+  nodes: string[];
+  controller: string;
+  coordinator: string;
+  leaders: string[];
+  topics: number;
+  addresses: string[];
+}
+
+export interface InteropRunOptions {
+  /** Kills the client after this long; default 90 s, above the clients' own 60 s waits. */
+  timeoutMs?: number;
+  /** Added to this process's environment. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** A client that exited non-zero or timed out; `result` is its {error, type} line if it printed one. */
+export class InteropClientError extends Error {
+  constructor(
+    message: string,
+    readonly result: { error: string; type: string } | undefined,
+    readonly stderr: string,
+  ) {
+    super(message);
+    this.name = 'InteropClientError';
+  }
+}
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+const pythonBin = join(repoRoot, '.cache/interop/python-venv/bin/python');
+const goBin = join(repoRoot, '.cache/interop/go/interop-client');
+// Short-lived JVM: C1 only and the serial collector halve start-up plus in-memory compile time.
+const JVM_FLAGS = ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC'];
+
+let kafkaClasspath: Promise<string> | undefined;
+
+export async function runJavaClient<T = Record<string, unknown>>(args: string[], opts?: InteropRunOptions): Promise<T> {
+  const classpath = await (kafkaClasspath ??= resolveKafka(() => {}).then((dist) => dist.classpath));
+  const source = join(repoRoot, 'test/interop/java/InteropClient.java');
+  return run('java', 'java', [...JVM_FLAGS, '-cp', classpath, source], args, opts);
+}
+
+export async function runPythonClient<T = Record<string, unknown>>(args: string[], opts?: InteropRunOptions): Promise<T> {
+  requireInstalled(pythonBin);
+  return run('python', pythonBin, [join(repoRoot, 'test/interop/python/interop_client.py')], args, opts);
+}
+
+export async function runGoClient<T = Record<string, unknown>>(args: string[], opts?: InteropRunOptions): Promise<T> {
+  requireInstalled(goBin);
+  return run('go', goBin, [], args, opts);
+}
+
+function requireInstalled(path: string): void {
+  if (!existsSync(path)) throw new Error(`${path} is missing: run scripts/interop/setup.sh`);
+}
+
+function run<T>(name: string, command: string, prefix: string[], args: string[], opts: InteropRunOptions = {}): Promise<T> {
+  const timeoutMs = opts.timeoutMs ?? 90_000;
+  const what = `${name} client ${args.join(' ')}`;
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, [...prefix, ...args], {
+      cwd: repoRoot,
+      env: { ...process.env, ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot start ${what}: ${err.message}`));
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const line = lastJsonLine(stdout);
+      if (code === 0 && line !== undefined) return resolve(line as T);
+      const failure = code === 1 ? (line as { error: string; type: string } | undefined) : undefined;
+      const reason = timedOut ? `timed out after ${timeoutMs} ms` : failure ? `${failure.type}: ${failure.error}` : `exited with ${code}`;
+      // The end of stderr is where a client says why; JVM warnings can make the whole of it long.
+      const tail = stderr.trim().slice(-4000);
+      reject(new InteropClientError(`${what} failed: ${reason}${tail ? `\nstderr:\n${tail}` : ''}`, failure, stderr));
+    });
+  });
+}
+
+function lastJsonLine(stdout: string): unknown {
+  const line = stdout.trim().split('\n').at(-1);
+  if (!line) return undefined;
+  try {
+    return JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+}
