@@ -1,0 +1,130 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config/load.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'proxy-config-'));
+
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+const VALID = `
+upstream:
+  bootstrapServers: ["127.0.0.1:9092"]
+listeners:
+  - name: plain
+    bind: 127.0.0.1
+    port: 19092
+    advertisedHost: localhost
+    brokerPorts: { base: 19100 }
+    authentication: none
+authorization:
+  policyFile: ./policy.yaml
+`;
+
+function problemsOf(path: string): string[] {
+  try {
+    loadConfig(path);
+  } catch (e) {
+    if (e instanceof ConfigError) return e.problems.map((p) => `${p.path}: ${p.message}`);
+    throw e;
+  }
+  return [];
+}
+
+describe('config loading', () => {
+  it('accepts the documented shape, fills defaults, and resolves files relative to the config', () => {
+    const config = loadConfig(file('ok.yaml', VALID));
+    expect(config.listeners[0]).toMatchObject({ mode: 'enforce', brokerPorts: { base: 19100 } });
+    expect(config.limits.maxRequestBytes).toBe(100 * 1024 * 1024);
+    expect(config.authorization?.policyFile).toBe(join(dir, 'policy.yaml'));
+  });
+
+  it('accepts JSON too', () => {
+    const config = loadConfig(
+      file('ok.json', JSON.stringify({ upstream: { bootstrapServers: ['h:1'] }, listeners: [{ name: 'a', port: 1, advertisedHost: 'h', brokerPorts: { base: 100 }, authentication: 'none' }] })),
+    );
+    expect(config.listeners[0].bind).toBe('0.0.0.0');
+  });
+
+  it('reports every problem with its path', () => {
+    const problems = problemsOf(
+      file(
+        'bad.yaml',
+        `
+upstream:
+  bootstrapServers: ["no-port"]
+listeners:
+  - name: secure
+    port: 70000
+    advertisedHost: localhost
+    brokerPorts: { base: 19100 }
+    authentication: [OAUTHBEARER, KERBEROS]
+    mode: sometimes
+unknownSection: 1
+`,
+      ),
+    );
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^upstream\.bootstrapServers\[0\]: expected "host:port"/),
+        expect.stringMatching(/^listeners\[0\]\.port: /),
+        expect.stringMatching(/^listeners\[0\]\.authentication/),
+        expect.stringMatching(/^listeners\[0\]\.mode: /),
+        expect.stringMatching(/unknownSection/),
+      ]),
+    );
+  });
+
+  it('refuses two listeners on one port and a mechanism without its settings', () => {
+    const problems = problemsOf(
+      file(
+        'clash.yaml',
+        `
+upstream: { bootstrapServers: ["h:1"] }
+listeners:
+  - { name: a, port: 19092, advertisedHost: h, brokerPorts: { map: { "1": 19093 } }, authentication: none }
+  - { name: b, port: 19093, advertisedHost: h, brokerPorts: { base: 19200 }, authentication: [OAUTHBEARER] }
+`,
+      ),
+    );
+    expect(problems).toEqual(['listeners[1].authentication: OAUTHBEARER needs an oauthbearer section']);
+    const clash = problemsOf(
+      file('clash2.yaml', `
+upstream: { bootstrapServers: ["h:1"] }
+listeners:
+  - { name: a, port: 19092, advertisedHost: h, brokerPorts: { map: { "1": 19093 } }, authentication: none }
+  - { name: b, port: 19093, advertisedHost: h, brokerPorts: { base: 19200 }, authentication: none }
+`),
+    );
+    expect(clash).toEqual(['listeners[1].port: port 19093 is already used by listener "a" broker 1']);
+  });
+
+  it('names the file for YAML syntax errors and unreadable files', () => {
+    expect(problemsOf(file('syntax.yaml', 'upstream: [unclosed\n'))[0]).toMatch(/^: /);
+    expect(problemsOf(join(dir, 'missing.yaml'))).toEqual([': cannot read: ENOENT']);
+  });
+});
+
+describe('kafka-auth-proxy check', () => {
+  const run = promisify(execFile);
+  const cli = (args: string[]) => run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: process.cwd() });
+
+  it('exits 0 and says OK for a valid config', async () => {
+    const { stdout } = await cli(['check', '--config', file('cli-ok.yaml', VALID)]);
+    expect(stdout).toMatch(/OK \(1 listener\)/);
+  });
+
+  it('exits 1 and prints each problem with file and path', async () => {
+    const path = file('cli-bad.yaml', VALID.replace('port: 19092', 'port: -5'));
+    const err = await cli(['check', '--config', path]).catch((e: { code: number; stderr: string }) => e);
+    expect(err).toMatchObject({ code: 1 });
+    expect((err as { stderr: string }).stderr).toContain(`${path}: listeners[0].port:`);
+  });
+});
