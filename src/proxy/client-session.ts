@@ -67,6 +67,11 @@ export class ClientSession {
     });
   }
 
+  /** Bytes this connection holds in memory: unsent either way plus an incomplete request. */
+  get bufferedBytes(): number {
+    return this.client.writableLength + (this.upstream?.writableLength ?? 0) + this.requests.bufferedBytes;
+  }
+
   onClose(listener: () => void): void {
     this.closeListeners.push(listener);
   }

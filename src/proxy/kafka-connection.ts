@@ -25,6 +25,8 @@ export class KafkaConnection {
   private nextCorrelationId = 1;
   clientId = 'kafka-auth-proxy';
   requestTimeoutMs = 30_000;
+  /** Set once the connection is gone; later requests fail at once. */
+  closedReason: string | undefined;
 
   private constructor(private readonly socket: Socket) {
     socket.on('data', (chunk) => {
@@ -35,11 +37,12 @@ export class KafkaConnection {
       }
     });
     const failAll = (e: Error) => {
+      this.closedReason ??= e.message;
       for (const w of this.waiting.values()) w.reject(e);
       this.waiting.clear();
     };
     socket.on('error', failAll);
-    socket.on('close', () => failAll(new Error('connection closed by the broker')));
+    socket.on('close', () => failAll(new Error('connection closed by the peer')));
   }
 
   static connect(host: string, port: number, timeoutMs = 10_000): Promise<KafkaConnection> {
@@ -80,6 +83,10 @@ export class KafkaConnection {
     const frame = w.toBuffer();
     frame.writeInt32BE(frame.length - 4, 0);
     return new Promise((resolve, reject) => {
+      if (this.closedReason !== undefined) {
+        reject(new Error(`connection closed: ${this.closedReason}`));
+        return;
+      }
       const timer = setTimeout(() => {
         this.waiting.delete(correlationId);
         reject(new Error(`no answer to API ${apiKey} v${version} within ${this.requestTimeoutMs} ms`));

@@ -89,6 +89,13 @@ export class ProxyListener {
     return this.sessions.size;
   }
 
+  /** Bytes held in memory for this listener's connections (bounded by backpressure). */
+  get bufferedBytes(): number {
+    let total = 0;
+    for (const s of this.sessions) total += s.bufferedBytes;
+    return total;
+  }
+
   /**
    * Stops accepting, lets in-flight requests finish for up to `graceMs`, then closes whatever
    * is left.

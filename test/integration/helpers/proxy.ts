@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { inject } from 'vitest';
 import { pickFreePortBase, pickFreePorts } from '../../../scripts/kafka/ports.js';
-import type { ProxyConfig } from '../../../src/config/schema.js';
+import type { LimitsConfig } from '../../../src/config/schema.js';
 import { configSchema } from '../../../src/config/schema.js';
 import { createLogger } from '../../../src/observe/logger.js';
 import { KafkaAuthProxy } from '../../../src/proxy/proxy.js';
@@ -28,7 +28,7 @@ export interface TestProxy {
  * Starts the proxy in this process in front of the shared cluster, on free loopback ports, with
  * `brokerPorts.base` so broker N is served on base + N. Logs are captured for assertions.
  */
-export async function startTestProxy(overrides: Partial<Pick<ProxyConfig, 'limits'>> = {}): Promise<TestProxy> {
+export async function startTestProxy(overrides: { limits?: Partial<LimitsConfig> } = {}): Promise<TestProxy> {
   const kafka = inject('kafka');
   const [bootstrapPort] = await pickFreePorts(1);
   const base = await pickFreePortBase(kafka.brokers.map((b) => b.nodeId));
