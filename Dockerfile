@@ -1,0 +1,15 @@
+# The proxy as a container image: `docker build -t kafka-auth-proxy .`
+FROM node:20-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm install --ignore-scripts --no-audit --no-fund && npm run build && npm prune --omit=dev
+
+FROM node:20-slim
+WORKDIR /app
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+USER node
+ENTRYPOINT ["node", "dist/cli.js"]
+CMD ["--config", "/etc/kafka-auth-proxy/proxy.yaml"]
