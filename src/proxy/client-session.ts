@@ -6,15 +6,19 @@ import { FrameSplitter } from '../protocol/frame-splitter.js';
 import { API_KEYS, APIS } from '../protocol/generated/apis.js';
 import { readRequestHeader } from '../protocol/headers.js';
 import { Reader } from '../protocol/reader.js';
+import type { SaslServer, SaslStep } from '../sasl/sasl-server.js';
 import type { BrokerAddress, ClusterView } from './cluster-view.js';
 import { CLIENT_API_RANGES, isOfferedVersion } from './client-apis.js';
-import { unsupportedApiVersionsAnswer } from './local-answers.js';
+import { apiVersionsAnswer, unsupportedApiVersionsAnswer } from './local-answers.js';
 import { produceAcks } from './produce-acks.js';
+import { ResponseQueue } from './response-queue.js';
 import { ResponseStream } from './response-stream.js';
 import type { ResponseRewriter } from './response-rewriter.js';
 
 /** api key, version and correlation id sit at fixed offsets after the size prefix. */
 const MIN_REQUEST_FRAME = 4 + 8;
+/** Frames a client may send while the proxy is still answering a SASL step. */
+const MAX_FRAMES_WAITING_FOR_SASL = 16;
 
 export interface SessionContext {
   log: Logger;
@@ -26,44 +30,48 @@ export interface SessionContext {
    * port fails over across the configured servers); empty when the broker is unknown.
    */
   upstreams(): BrokerAddress[];
+  /** Present on listeners that authenticate: this connection's SASL server. */
+  sasl: SaslServer | undefined;
 }
 
-interface PendingRewrite {
-  correlationId: number;
-  apiKey: number;
-  version: number;
-}
-
-type PauseReason = 'upstream-busy' | 'in-flight' | 'draining' | 'connecting';
+type PauseReason = 'upstream-busy' | 'in-flight' | 'draining' | 'connecting' | 'sasl';
 
 /**
  * One client connection and its own connection to a broker. Requests are forwarded as they
  * came, pipelined; responses stream back in order, and only those that name brokers are held
- * and rewritten. Backpressure either way pauses the other side; nothing grows without bound.
+ * and rewritten. On an authenticating listener the SASL exchange is answered by the proxy
+ * itself and the broker connection opens only once the client is authenticated. Backpressure
+ * either way pauses the other side; nothing grows without bound.
  */
 export class ClientSession {
   private upstream: Socket | undefined;
   private readonly requests: FrameSplitter;
   private readonly responses: ResponseStream;
-  private readonly rewrites: PendingRewrite[] = [];
-  private inFlight = 0;
+  private readonly owed = new ResponseQueue();
   private clientId: string | null = null;
   private closed = false;
   private readonly clientPaused = new Set<PauseReason>();
   private log: Logger;
   private readonly closeListeners: (() => void)[] = [];
+  private readonly sasl: SaslServer | undefined;
+  /** Frames that arrived while a SASL step was being answered, handled in order after it. */
+  private waitingForSasl: Buffer[] | undefined;
 
   constructor(
     private readonly client: Socket,
     private readonly ctx: SessionContext,
   ) {
     this.log = ctx.log.child({ client: `${client.remoteAddress}:${client.remotePort}` });
-    this.requests = new FrameSplitter(ctx.limits.maxRequestBytes);
+    this.sasl = ctx.sasl;
+    this.requests = new FrameSplitter(this.sasl ? ctx.limits.maxUnauthenticatedRequestBytes : ctx.limits.maxRequestBytes);
     this.responses = new ResponseStream({
-      wantsWhole: (id) => this.rewrites.length > 0 && this.rewrites[0].correlationId === id,
+      wantsWhole: (id) => {
+        const head = this.owed.peek();
+        return head !== undefined && head.rewrite !== undefined && head.correlationId === id;
+      },
       passThrough: (bytes) => this.toClient(bytes),
       whole: (frame) => this.rewriteResponse(frame),
-      responseEnd: () => this.responseDone(),
+      responseEnd: (id) => this.responseDone(id),
     });
   }
 
@@ -72,11 +80,26 @@ export class ClientSession {
     return this.client.writableLength + (this.upstream?.writableLength ?? 0) + this.requests.bufferedBytes;
   }
 
+  /** Who the client authenticated as, on authenticating listeners. */
+  get principal(): string | undefined {
+    return this.sasl?.identity?.principal;
+  }
+
   onClose(listener: () => void): void {
     this.closeListeners.push(listener);
   }
 
   start(): void {
+    this.client.setNoDelay(true);
+    this.client.on('data', (chunk: Buffer) => this.fromClient(chunk));
+    this.client.on('drain', () => this.upstream?.resume());
+    this.client.on('error', (e) => this.close(`client connection failed: ${e.message}`));
+    this.client.on('close', () => this.close('client closed the connection'));
+    this.client.setTimeout(this.ctx.limits.idleTimeoutMs, () => this.close('idle timeout'));
+    if (!this.sasl) this.openUpstream();
+  }
+
+  private openUpstream(): void {
     const targets = this.ctx.upstreams();
     if (targets.length === 0) {
       this.log.warn('no broker behind this port is known; closing the connection');
@@ -84,12 +107,6 @@ export class ClientSession {
       return;
     }
     this.pauseClient('connecting');
-    this.client.setNoDelay(true);
-    this.client.on('data', (chunk: Buffer) => this.fromClient(chunk));
-    this.client.on('drain', () => this.upstream?.resume());
-    this.client.on('error', (e) => this.close(`client connection failed: ${e.message}`));
-    this.client.on('close', () => this.close('client closed the connection'));
-    this.client.setTimeout(this.ctx.limits.idleTimeoutMs, () => this.close('idle timeout'));
     this.connectUpstream(targets, 0);
   }
 
@@ -130,14 +147,14 @@ export class ClientSession {
   /** Stops taking requests and closes once every outstanding response has been delivered. */
   drain(): void {
     this.pauseClient('draining');
-    if (this.inFlight === 0) this.close('proxy shutting down', true);
+    if (this.owed.length === 0) this.close('proxy shutting down', true);
   }
 
   /** Closes both connections; `flush` lets the client receive what was already written. */
   close(reason: string, flush = false): void {
     if (this.closed) return;
     this.closed = true;
-    this.log.info({ reason, inFlight: this.inFlight }, 'connection closed');
+    this.log.info({ reason, inFlight: this.owed.length }, 'connection closed');
     if (flush) this.client.end();
     else this.client.destroy();
     this.upstream?.destroy();
@@ -146,7 +163,7 @@ export class ClientSession {
 
   private fromClient(chunk: Buffer): void {
     if (this.closed) return;
-    this.upstream!.cork();
+    this.upstream?.cork();
     try {
       this.requests.push(chunk, (frame) => this.onRequest(frame));
     } catch (e) {
@@ -158,27 +175,119 @@ export class ClientSession {
 
   private onRequest(frame: Buffer): void {
     if (this.closed) return;
+    if (this.waitingForSasl) {
+      if (this.waitingForSasl.length >= MAX_FRAMES_WAITING_FOR_SASL) throw new ProtocolError('invalid-length', 'too many requests pipelined during SASL authentication');
+      this.waitingForSasl.push(frame);
+      return;
+    }
+    const sasl = this.sasl;
+    if (sasl && !sasl.authenticated) {
+      this.handleSasl(sasl, frame);
+      return;
+    }
     if (frame.length < MIN_REQUEST_FRAME) throw new ProtocolError('truncated', `request frame of ${frame.length - 4} bytes has no header`);
     const apiKey = frame.readInt16BE(4);
     const version = frame.readInt16BE(6);
     const correlationId = frame.readInt32BE(8);
     if (this.clientId === null) this.noteClientId(frame);
+    if (sasl) {
+      if (sasl.expired(Date.now())) {
+        // A broker closes, without an answer, on the first request after the session ended.
+        this.log.info({ principal: sasl.identity?.principal }, 'session expired without re-authentication');
+        this.close('session expired');
+        return;
+      }
+      if (sasl.intercepts(apiKey)) {
+        this.handleSasl(sasl, frame);
+        return;
+      }
+    }
     if (!isOfferedVersion(apiKey, version)) {
       this.refuseVersion(apiKey, version, correlationId);
       return;
     }
     const expectsResponse = apiKey !== API_KEYS.Produce || produceAcks(frame, version) !== 0;
     if (expectsResponse) {
-      this.inFlight++;
-      if (this.ctx.rewriter.needsRewrite(apiKey, version)) this.rewrites.push({ correlationId, apiKey, version });
-      if (this.inFlight >= this.ctx.limits.maxInFlightRequests) this.pauseClient('in-flight');
+      const rewrite = this.ctx.rewriter.needsRewrite(apiKey, version) ? { apiKey, version } : undefined;
+      this.owed.push({ correlationId, rewrite, local: undefined });
+      if (this.owed.length >= this.ctx.limits.maxInFlightRequests) this.pauseClient('in-flight');
     }
     if (!this.upstream!.write(frame)) this.pauseClient('upstream-busy');
+  }
+
+  /** Runs one SASL step; frames arriving meanwhile wait, as the exchange is strictly sequential. */
+  private handleSasl(sasl: SaslServer, frame: Buffer): void {
+    if (this.clientId === null && frame.length >= MIN_REQUEST_FRAME && !sasl.authenticated) this.tryNoteClientId(frame);
+    this.waitingForSasl = [];
+    this.pauseClient('sasl');
+    sasl
+      .handle(frame)
+      .then((step) => this.applySaslStep(step))
+      .catch((e: unknown) => this.rejectInput(e))
+      .finally(() => {
+        const waiting = this.waitingForSasl ?? [];
+        this.waitingForSasl = undefined;
+        this.resumeClient('sasl');
+        try {
+          for (const f of waiting) this.onRequest(f);
+        } catch (e) {
+          this.rejectInput(e);
+        }
+      });
+  }
+
+  private applySaslStep(step: SaslStep): void {
+    if (this.closed) return;
+    switch (step.kind) {
+      case 'api-versions': {
+        const range = CLIENT_API_RANGES[API_KEYS.ApiVersions]!;
+        this.answer(
+          step.correlationId,
+          step.version > range.maxVersion
+            ? unsupportedApiVersionsAnswer(step.correlationId, this.ctx.cluster.apiVersions)
+            : apiVersionsAnswer(step.correlationId, step.version, this.ctx.cluster.apiVersions),
+        );
+        return;
+      }
+      case 'reply':
+        if (step.reply) this.answer(frameCorrelationId(step.reply), step.reply);
+        return;
+      case 'fail':
+        this.log.info({ principal: step.principal, reason: step.reason }, 'authentication failed');
+        if (step.reply) this.answer(frameCorrelationId(step.reply), step.reply);
+        this.close(`authentication failed: ${step.reason}`, true);
+        return;
+      case 'authenticated': {
+        const { identity, reauthentication } = step;
+        this.log = this.log.child(reauthentication ? {} : { principal: identity.principal });
+        this.log.debug({ mechanism: identity.mechanism, roles: identity.roles, reauthentication }, 'authenticated');
+        this.requests.maxFrameSize = this.ctx.limits.maxRequestBytes;
+        // A v0 (raw) reply has no correlation id; nothing else is owed before it either way.
+        if (reauthentication) this.answer(frameCorrelationId(step.reply), step.reply);
+        else this.toClient(step.reply);
+        if (!reauthentication) this.openUpstream();
+        return;
+      }
+    }
+  }
+
+  /** Sends a response the proxy produced itself, after any responses still owed before it. */
+  private answer(correlationId: number, frame: Buffer): void {
+    if (this.owed.length === 0) this.toClient(frame);
+    else this.owed.push({ correlationId, rewrite: undefined, local: frame });
   }
 
   private noteClientId(frame: Buffer): void {
     this.clientId = readRequestHeader(new Reader(frame, 4)).clientId ?? '';
     this.log = this.log.child({ clientId: this.clientId });
+  }
+
+  private tryNoteClientId(frame: Buffer): void {
+    try {
+      this.noteClientId(frame);
+    } catch (e) {
+      if (!(e instanceof ProtocolError)) throw e;
+    }
   }
 
   /**
@@ -187,8 +296,8 @@ export class ClientSession {
    */
   private refuseVersion(apiKey: number, version: number, correlationId: number): void {
     const range = CLIENT_API_RANGES[apiKey];
-    if (apiKey === API_KEYS.ApiVersions && range && version > range.maxVersion && this.inFlight === 0) {
-      this.toClient(unsupportedApiVersionsAnswer(correlationId, this.ctx.cluster.apiVersions));
+    if (apiKey === API_KEYS.ApiVersions && range && version > range.maxVersion) {
+      this.answer(correlationId, unsupportedApiVersionsAnswer(correlationId, this.ctx.cluster.apiVersions));
       return;
     }
     this.log.warn({ api: APIS[apiKey]?.name ?? apiKey, version }, 'request for an API or version the proxy does not offer; closing the connection');
@@ -216,14 +325,14 @@ export class ClientSession {
   }
 
   private rewriteResponse(frame: Buffer): void {
-    const pending = this.rewrites.shift()!;
+    const { rewrite } = this.owed.peek()!;
     let chunks: Buffer[];
     try {
-      chunks = this.ctx.rewriter.rewrite(frame, pending.apiKey, pending.version);
+      chunks = this.ctx.rewriter.rewrite(frame, rewrite!.apiKey, rewrite!.version);
     } catch (e) {
       if (!(e instanceof ProtocolError)) throw e;
       // Never pass on a response that may still hold real broker addresses.
-      this.log.error({ err: e.message, api: APIS[pending.apiKey].name, version: pending.version }, 'cannot rewrite a broker response; closing the connection');
+      this.log.error({ err: e.message, api: APIS[rewrite!.apiKey].name, version: rewrite!.version }, 'cannot rewrite a broker response; closing the connection');
       this.close('unrewritable broker response');
       return;
     }
@@ -235,10 +344,19 @@ export class ClientSession {
     if (!this.client.write(bytes)) this.upstream?.pause();
   }
 
-  private responseDone(): void {
-    this.inFlight--;
-    if (this.inFlight < this.ctx.limits.maxInFlightRequests) this.resumeClient('in-flight');
-    if (this.clientPaused.has('draining') && this.inFlight === 0) this.close('proxy shutting down', true);
+  private responseDone(correlationId: number): void {
+    const head = this.owed.shift();
+    if (!head || head.local || head.correlationId !== correlationId) {
+      this.log.error({ correlationId, expected: head?.correlationId }, 'broker answered out of order; closing the connection');
+      this.close('broker response out of order');
+      return;
+    }
+    for (let next = this.owed.peek(); next?.local; next = this.owed.peek()) {
+      this.toClient(next.local);
+      this.owed.shift();
+    }
+    if (this.owed.length < this.ctx.limits.maxInFlightRequests) this.resumeClient('in-flight');
+    if (this.clientPaused.has('draining') && this.owed.length === 0) this.close('proxy shutting down', true);
   }
 
   private pauseClient(reason: PauseReason): void {
@@ -250,4 +368,8 @@ export class ClientSession {
     this.clientPaused.delete(reason);
     if (this.clientPaused.size === 0 && !this.closed) this.client.resume();
   }
+}
+
+function frameCorrelationId(frame: Buffer): number {
+  return frame.readInt32BE(4);
 }

@@ -1,6 +1,8 @@
 import { type Server, type Socket, createServer } from 'node:net';
 import type { Logger } from 'pino';
 import type { LimitsConfig, ListenerConfig } from '../config/schema.js';
+import type { SaslMechanism } from '../sasl/mechanism.js';
+import { SaslServer } from '../sasl/sasl-server.js';
 import { ListenerAddressing } from './addressing.js';
 import { ClientSession } from './client-session.js';
 import type { BrokerAddress, ClusterView } from './cluster-view.js';
@@ -25,6 +27,9 @@ export class ProxyListener {
     private readonly bootstrap: BrokerAddress[],
     private readonly limits: LimitsConfig,
     log: Logger,
+    /** The SASL mechanisms clients must authenticate with; empty for `authentication: none`. */
+    private readonly mechanisms: readonly SaslMechanism[] = [],
+    private readonly maxSessionMs = 0,
   ) {
     this.log = log.child({ listener: config.name });
     this.addressing = new ListenerAddressing(config);
@@ -79,6 +84,7 @@ export class ProxyListener {
       cluster: this.cluster,
       rewriter: this.rewriter,
       upstreams,
+      sasl: this.mechanisms.length ? new SaslServer(this.mechanisms, this.maxSessionMs) : undefined,
     });
     this.sessions.add(session);
     session.onClose(() => this.sessions.delete(session));

@@ -1,8 +1,7 @@
 import { API_KEYS } from '../protocol/generated/apis.js';
-import { defaultApiVersionsResponse, writeApiVersionsResponse } from '../protocol/generated/messages/ApiVersionsResponse.js';
-import { writeResponseHeader } from '../protocol/headers.js';
-import { Writer } from '../protocol/writer.js';
+import { defaultApiVersionsResponse } from '../protocol/generated/messages/ApiVersionsResponse.js';
 import { type ApiVersionEntry, capApiVersions } from './client-apis.js';
+import { responseFrame } from './local-response.js';
 
 const UNSUPPORTED_VERSION = 35;
 
@@ -15,11 +14,12 @@ export function unsupportedApiVersionsAnswer(correlationId: number, brokerApis: 
   const body = defaultApiVersionsResponse();
   body.errorCode = UNSUPPORTED_VERSION;
   body.apiKeys = capApiVersions(brokerApis).map((a) => ({ ...a, _unknownTaggedFields: undefined }));
-  const w = new Writer();
-  w.int32(0);
-  writeResponseHeader(w, API_KEYS.ApiVersions, 0, { correlationId, taggedFields: undefined });
-  writeApiVersionsResponse(w, body, 0);
-  const frame = w.toBuffer();
-  frame.writeInt32BE(frame.length - 4, 0);
-  return frame;
+  return responseFrame(API_KEYS.ApiVersions, 0, correlationId, body);
+}
+
+/** The proxy's own ApiVersions answer (during SASL, before any broker connection exists). */
+export function apiVersionsAnswer(correlationId: number, version: number, brokerApis: readonly ApiVersionEntry[]): Buffer {
+  const body = defaultApiVersionsResponse();
+  body.apiKeys = capApiVersions(brokerApis).map((a) => ({ ...a, _unknownTaggedFields: undefined }));
+  return responseFrame(API_KEYS.ApiVersions, version, correlationId, body);
 }
