@@ -15,7 +15,7 @@ if [ -x "$binary" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$hash" ]; then
   exit 0
 fi
 
-echo "interop: building $src into $binary (the first build compiles franz-go, about a minute)"
+echo "interop: building $src into $binary (about a minute the first time on 2 cores)"
 mkdir -p "$out"
 # Modules come from the Go module proxy, checked against the committed go.sum.
 # -buildvcs=false: nothing needs VCS stamps, and git may refuse a checkout owned by another user.

@@ -7,6 +7,9 @@ import (
 	"time"
 )
 
+// A typo must fail, not silently run with a default (say, without a transaction).
+var knownOptions = map[string]bool{"acks": true, "idempotent": true, "transactional-id": true, "timeout-ms": true, "group": true}
+
 // args holds positionals (command, bootstrap, then per-command ones) and --name value options.
 type args struct {
 	command    string
@@ -31,6 +34,9 @@ func parseArgs(argv []string) (*args, error) {
 		// No --prop key is understood yet; refusing beats silently running without, say, SASL.
 		if name == "prop" {
 			return nil, fmt.Errorf("the Go client supports no --prop settings, got %q", value)
+		}
+		if !knownOptions[name] {
+			return nil, fmt.Errorf("unknown option --%s", name)
 		}
 		a.options[name] = value
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -47,7 +48,7 @@ func describe(a *args) (any, error) {
 	if err := kerr.ErrorForCode(cluster.ErrorCode); err != nil {
 		return nil, err
 	}
-	out := described{ClusterID: cluster.ClusterID}
+	out := described{ClusterID: cluster.ClusterID, Leaders: []string{}}
 	for _, b := range cluster.Brokers {
 		out.Nodes = append(out.Nodes, address(b.Host, b.Port))
 		if b.NodeID == cluster.ControllerID {
@@ -72,17 +73,30 @@ func describe(a *args) (any, error) {
 	}
 	out.Topics = len(metadata.Topics)
 
-	group := a.option("group", "interop-describe")
-	groups, err := adm.DescribeGroups(ctx, group)
+	coordinator, err := groupCoordinator(ctx, adm, a.option("group", "interop-describe"))
 	if err != nil {
 		return nil, err
 	}
-	coordinator := groups[group].Coordinator
 	out.Coordinator = address(coordinator.Host, coordinator.Port)
 
 	out.Nodes, out.Leaders = sortedUnique(out.Nodes), sortedUnique(out.Leaders)
 	out.Addresses = sortedUnique(slices.Concat(out.Nodes, out.Leaders, []string{out.Controller, out.Coordinator}))
 	return out, nil
+}
+
+// groupCoordinator retries while brokers answer COORDINATOR_NOT_AVAILABLE, as they do until the
+// offsets topic exists (a fresh cluster); franz-go hands that error back from DescribeGroups.
+func groupCoordinator(ctx context.Context, adm *kadm.Client, group string) (kadm.BrokerDetail, error) {
+	for {
+		groups, err := adm.DescribeGroups(ctx, group)
+		if err == nil {
+			err = groups[group].Err
+		}
+		if err == nil || !kerr.IsRetriable(err) || ctx.Err() != nil {
+			return groups[group].Coordinator, err
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 func address(host string, port int32) string {

@@ -1,9 +1,11 @@
 // Kafka interop client on franz-go. Prints one JSON line on stdout; on failure {"error","type"}
 // and exit 1.
 //
-//	produce  <bootstrap> <topic> <count> [--acks all] [--idempotent true|false] [--transactional-id ID]
+//	produce  <bootstrap> <topic> <count> [--acks all] [--idempotent true|false] [--transactional-id ID] [--timeout-ms 60000]
 //	consume  <bootstrap> <topic> <group> <count> [--timeout-ms 60000]
-//	describe <bootstrap> [--group NAME]
+//	describe <bootstrap> [--group NAME] [--timeout-ms 60000]
+//
+// --prop key=value is refused: no client settings are wired up yet.
 package main
 
 import (

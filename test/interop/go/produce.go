@@ -62,7 +62,7 @@ func produce(a *args) (any, error) {
 			return nil, err
 		}
 	}
-	var written []int32
+	written := make([]int32, 0, len(records))
 	for _, r := range records {
 		written = append(written, r.Partition)
 	}

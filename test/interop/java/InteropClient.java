@@ -156,6 +156,9 @@ public class InteropClient {
     return node.host() + ":" + node.port();
   }
 
+  /** A typo must fail, not silently run with a default (say, without a transaction). */
+  private static final Set<String> KNOWN_OPTIONS = Set.of("acks", "idempotent", "transactional-id", "timeout-ms", "group");
+
   /** Positional arguments, then --name value options; --prop may repeat. */
   record Args(List<String> positionals, Map<String, String> options, Properties props) {
     static Args parse(String[] argv) {
@@ -171,6 +174,7 @@ public class InteropClient {
         String name = argv[i].substring(2);
         String value = argv[++i];
         if (!name.equals("prop")) {
+          if (!KNOWN_OPTIONS.contains(name)) throw new IllegalArgumentException("unknown option --" + name);
           options.put(name, value);
           continue;
         }

@@ -3,7 +3,7 @@ on failure {"error","type"} and exit 1.
 
   produce  <bootstrap> <topic> <count> [--acks all] [--idempotent true|false] [--transactional-id ID]
   consume  <bootstrap> <topic> <group> <count> [--timeout-ms 60000]
-  describe <bootstrap> [--group NAME]
+  describe <bootstrap> [--group NAME] [--timeout-ms 60000]
   every command: [--prop key=value]... extra librdkafka properties (SASL settings and such)
 """
 
@@ -12,9 +12,11 @@ import json
 import sys
 import time
 
-from confluent_kafka import Consumer, KafkaException, Producer, TopicCollection
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicCollection
 from confluent_kafka.admin import AdminClient
 
+# What brokers answer about groups until the offsets topic exists (a fresh cluster).
+COORDINATOR_NOT_READY = {KafkaError.NOT_COORDINATOR, KafkaError.COORDINATOR_NOT_AVAILABLE, KafkaError.COORDINATOR_LOAD_IN_PROGRESS}
 # A producer that cannot deliver keeps retrying for message.timeout.ms; stop waiting well before.
 FLUSH_TIMEOUT_S = 60
 
@@ -140,7 +142,7 @@ def describe(args):
     leaders = set()
     for future in admin.describe_topics(TopicCollection(topics)).values():
         leaders.update(address(p.leader) for p in future.result().partitions if p.leader is not None)
-    coordinator = address(admin.describe_consumer_groups([args.group])[args.group].result().coordinator)
+    coordinator = address(group_coordinator(admin, args.group, time.monotonic() + args.timeout_ms / 1000))
     return {
         "clusterId": cluster.cluster_id,
         "nodes": nodes,
@@ -150,6 +152,17 @@ def describe(args):
         "topics": len(topics),
         "addresses": sorted(set(nodes) | leaders | {controller, coordinator}),
     }
+
+
+def group_coordinator(admin, group, deadline):
+    """librdkafka passes COORDINATOR_NOT_READY errors on rather than retrying them."""
+    while True:
+        try:
+            return admin.describe_consumer_groups([group])[group].result().coordinator
+        except KafkaException as err:
+            if err.args[0].code() not in COORDINATOR_NOT_READY or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 def address(node):
