@@ -2,6 +2,7 @@
 /**
  * kafka-auth-proxy --config proxy.yaml          run the proxy
  * kafka-auth-proxy check --config proxy.yaml    validate the config, print every problem, exit 1 if any
+ * kafka-auth-proxy dev-issuer [...]             DEVELOPMENT ONLY: a local OAuth token issuer
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, formatProblem, loadConfig } from './config/load.js';
@@ -10,7 +11,9 @@ import { KafkaAuthProxy } from './proxy/proxy.js';
 
 const USAGE = `usage:
   kafka-auth-proxy --config proxy.yaml          run the proxy
-  kafka-auth-proxy check --config proxy.yaml    validate the configuration and exit`;
+  kafka-auth-proxy check --config proxy.yaml    validate the configuration and exit
+  kafka-auth-proxy dev-issuer [--port 8080] [--client ID:SECRET[:SUBJECT[:ROLE,...]]]
+                                                DEVELOPMENT ONLY: local token issuer (--help)`;
 
 function fail(message: string, code = 1): never {
   process.stderr.write(`${message}\n`);
@@ -48,6 +51,8 @@ async function run(file: string): Promise<void> {
 }
 
 async function main(argv: string[]): Promise<void> {
+  // Before parseArgs: the issuer has flags of its own.
+  if (argv[0] === 'dev-issuer') return (await import('./dev-issuer/main.js')).main(argv.slice(1));
   let parsed;
   try {
     parsed = parseArgs({ args: argv, allowPositionals: true, options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } } });

@@ -1,5 +1,8 @@
 import type { Logger } from 'pino';
-import type { ProxyConfig } from '../config/schema.js';
+import { OAuthTokenValidator } from '../auth/oauth-validator.js';
+import type { ListenerConfig, ProxyConfig } from '../config/schema.js';
+import type { SaslMechanism } from '../sasl/mechanism.js';
+import { OAuthBearerMechanism } from '../sasl/oauthbearer.js';
 import { discoverCluster, parseHostPort, refreshPeriodically } from './cluster-discovery.js';
 import { ClusterView } from './cluster-view.js';
 import { ProxyListener } from './listener.js';
@@ -13,21 +16,31 @@ export class KafkaAuthProxy {
     readonly listeners: ProxyListener[],
     private readonly config: ProxyConfig,
     private readonly log: Logger,
+    private readonly validator: OAuthTokenValidator | undefined,
   ) {}
 
   static async start(config: ProxyConfig, log: Logger): Promise<KafkaAuthProxy> {
+    const mechanismsOf = (l: ListenerConfig) => (l.authentication === 'none' ? [] : l.authentication);
     for (const l of config.listeners) {
-      if (l.authentication !== 'none') {
-        throw new Error(`listener "${l.name}": authentication ${l.authentication.join(', ')} is not available in this version; use "none"`);
+      if (mechanismsOf(l).includes('AWS_MSK_IAM')) {
+        throw new Error(`listener "${l.name}": AWS_MSK_IAM is not available in this version`);
       }
     }
+    const usesOAuth = config.listeners.some((l) => mechanismsOf(l).includes('OAUTHBEARER'));
+    const validator = usesOAuth ? new OAuthTokenValidator(config.oauthbearer!, log.child({ component: 'jwks' })) : undefined;
+    await validator?.start();
+    const mechanisms: Record<string, SaslMechanism> = {};
+    if (validator) mechanisms.OAUTHBEARER = new OAuthBearerMechanism(validator);
+    const maxSessionMs = (config.oauthbearer?.maxSessionSeconds ?? 0) * 1000;
     const cluster = new ClusterView();
     const { bootstrapServers } = config.upstream;
     await discoverCluster(bootstrapServers, cluster, config.limits.connectTimeoutMs);
     log.info({ brokers: cluster.nodeIds() }, 'cluster discovered');
     const bootstrap = bootstrapServers.map(parseHostPort);
-    const listeners = config.listeners.map((l) => new ProxyListener(l, cluster, bootstrap, config.limits, log));
-    const proxy = new KafkaAuthProxy(cluster, listeners, config, log);
+    const listeners = config.listeners.map(
+      (l) => new ProxyListener(l, cluster, bootstrap, config.limits, log, mechanismsOf(l).map((m) => mechanisms[m]), maxSessionMs),
+    );
+    const proxy = new KafkaAuthProxy(cluster, listeners, config, log, validator);
     try {
       for (const l of listeners) await l.start();
     } catch (e) {
@@ -42,6 +55,7 @@ export class KafkaAuthProxy {
   async stop(graceMs = this.config.limits.shutdownGraceMs): Promise<void> {
     this.stopRefresh();
     await Promise.all(this.listeners.map((l) => l.stop(graceMs)));
+    this.validator?.stop();
     this.log.info('stopped');
   }
 }

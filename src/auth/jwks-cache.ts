@@ -1,0 +1,167 @@
+import { type StatsListener, unwatchFile, watchFile } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { createLocalJWKSet, errors, type JWSHeaderParameters, type FlattenedJWSInput, type JSONWebKeySet } from 'jose';
+import type { Logger } from '../observe/logger.js';
+import { quoteClaim } from './claims.js';
+import { describeJwksUrl, fetchJwksText, parseJwks } from './jwks-source.js';
+
+export interface JwksCacheOptions {
+  /** Regular refresh (Kafka: sasl.oauthbearer.jwks.endpoint.refresh.ms, one hour). */
+  refreshIntervalMs?: number;
+  /** A token naming an unknown kid triggers a refresh at most this often. */
+  unknownKidRefreshIntervalMs?: number;
+  /** First retry delay after a failed fetch; doubles on every further failure. */
+  retryInitialDelayMs?: number;
+  retryMaxDelayMs?: number;
+  /** How long the last good keys keep being used while the JWKS cannot be fetched. */
+  maxStaleSeconds?: number;
+  fetchTimeoutMs?: number;
+  /** How often a file:// JWKS is checked for changes. */
+  fileWatchIntervalMs?: number;
+  maxBytes?: number;
+  /** The clock (ms since the epoch); tests move it to cross the staleness limit. */
+  now?: () => number;
+}
+
+const DEFAULTS: Required<JwksCacheOptions> = {
+  refreshIntervalMs: 3_600_000,
+  unknownKidRefreshIntervalMs: 30_000,
+  retryInitialDelayMs: 1_000,
+  retryMaxDelayMs: 60_000,
+  maxStaleSeconds: 86_400,
+  fetchTimeoutMs: 10_000,
+  fileWatchIntervalMs: 5_000,
+  maxBytes: 1024 * 1024,
+  now: Date.now,
+};
+
+/** Why no key could be had for a token; the message is safe for a client and a log line. */
+export class KeyUnavailableError extends Error {
+  override readonly name = 'KeyUnavailableError';
+}
+
+interface KeySet {
+  select: ReturnType<typeof createLocalJWKSet>;
+  kids: Set<string>;
+  fetchedAtMs: number;
+}
+
+/**
+ * The verification keys from one JWKS URL, kept fresh: refreshed every refreshIntervalMs,
+ * early (rate-limited) when a token names a kid it does not have, retried with exponential
+ * backoff after a failure. The last good set stays in use while the source is unreachable,
+ * for at most maxStaleSeconds; after that every lookup fails closed.
+ */
+export class JwksCache {
+  private readonly options: Required<JwksCacheOptions>;
+  private readonly source: string;
+  private keys: KeySet | undefined;
+  private inFlight: Promise<void> | undefined;
+  private lastAttemptMs = Number.NEGATIVE_INFINITY;
+  private lastError: string | undefined;
+  private failures = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private readonly onFileChange: StatsListener = (current, previous) => {
+    if (current.mtimeMs !== previous.mtimeMs || current.size !== previous.size) void this.refresh('file changed');
+  };
+
+  constructor(
+    private readonly url: string,
+    private readonly log: Logger,
+    options: JwksCacheOptions = {},
+  ) {
+    this.options = { ...DEFAULTS, ...options };
+    this.source = describeJwksUrl(url);
+  }
+
+  /** Loads the keys once and starts refreshing. Never rejects: a failure is logged and retried. */
+  async start(): Promise<void> {
+    if (this.url.startsWith('file:')) {
+      watchFile(fileURLToPath(this.url), { interval: this.options.fileWatchIntervalMs, persistent: false }, this.onFileChange);
+    }
+    await this.refresh('start');
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    if (this.url.startsWith('file:')) unwatchFile(fileURLToPath(this.url), this.onFileChange);
+  }
+
+  /** jose's key lookup for jwtVerify: the key named by the token's kid, fitting its alg. */
+  readonly getKey = async (header: JWSHeaderParameters, token: FlattenedJWSInput) => {
+    const { kid } = header;
+    if (typeof kid !== 'string' || kid === '') throw new KeyUnavailableError('token has no "kid" header');
+    if (!this.usableKeys()?.kids.has(kid)) await this.refreshForUnknownKid();
+    const keys = this.usableKeys();
+    if (!keys) throw new KeyUnavailableError(this.unavailableReason());
+    if (!keys.kids.has(kid)) throw new KeyUnavailableError(`no key with kid ${quoteClaim(kid)} in the JWKS`);
+    try {
+      return await keys.select(header, token);
+    } catch (e) {
+      if (e instanceof errors.JWKSNoMatchingKey) {
+        throw new KeyUnavailableError(`key ${quoteClaim(kid)} in the JWKS cannot verify ${header.alg}`);
+      }
+      if (e instanceof errors.JWKSMultipleMatchingKeys) throw new KeyUnavailableError(`several keys in the JWKS have kid ${quoteClaim(kid)}`);
+      throw e;
+    }
+  };
+
+  private usableKeys(): KeySet | undefined {
+    const keys = this.keys;
+    return keys && this.options.now() - keys.fetchedAtMs <= this.options.maxStaleSeconds * 1000 ? keys : undefined;
+  }
+
+  /** Goes to clients too, so it leaves the URL (often an internal address) to the warn lines. */
+  private unavailableReason(): string {
+    const cause = this.lastError ? ` (last error: ${this.lastError})` : '';
+    if (!this.keys) return `the JWKS has not been loaded${cause}`;
+    return `the JWKS could not be refreshed for more than ${this.options.maxStaleSeconds} s${cause}`;
+  }
+
+  /** Joins a refresh in progress, or starts one unless the last attempt was too recent. */
+  private refreshForUnknownKid(): Promise<void> {
+    if (this.inFlight) return this.inFlight;
+    if (this.options.now() - this.lastAttemptMs < this.options.unknownKidRefreshIntervalMs) return Promise.resolve();
+    return this.refresh('unknown kid');
+  }
+
+  private refresh(reason: string): Promise<void> {
+    this.inFlight ??= this.load(reason).finally(() => {
+      this.inFlight = undefined;
+    });
+    return this.inFlight;
+  }
+
+  private async load(reason: string): Promise<void> {
+    this.lastAttemptMs = this.options.now();
+    try {
+      const text = await fetchJwksText(this.url, this.options.fetchTimeoutMs, this.options.maxBytes);
+      const { jwks, dropped } = parseJwks(text);
+      this.keys = { select: createLocalJWKSet(jwks), kids: kidsOf(jwks), fetchedAtMs: this.options.now() };
+      this.failures = 0;
+      this.lastError = undefined;
+      this.log.debug({ jwks: this.source, reason, kids: [...this.keys.kids], dropped }, 'JWKS refreshed');
+      this.schedule(this.options.refreshIntervalMs);
+    } catch (e) {
+      this.failures += 1;
+      this.lastError = (e as Error).message;
+      const retryInMs = Math.min(this.options.retryInitialDelayMs * 2 ** (this.failures - 1), this.options.retryMaxDelayMs);
+      const keptKeys = this.usableKeys() ? 'keeping the last good keys' : 'no usable keys';
+      this.log.warn({ jwks: this.source, reason, err: this.lastError, failures: this.failures, retryInMs }, `JWKS refresh failed; ${keptKeys}`);
+      this.schedule(retryInMs);
+    }
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.refresh(this.failures ? 'retry' : 'periodic'), delayMs);
+    this.timer.unref();
+  }
+}
+
+function kidsOf(jwks: JSONWebKeySet): Set<string> {
+  return new Set(jwks.keys.map((key) => key.kid as string));
+}

@@ -1,0 +1,141 @@
+import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
+import type { ProxyConfig } from '../config/schema.js';
+import type { Logger } from '../observe/logger.js';
+import { claimAt, quoteClaim } from './claims.js';
+import { JwksCache, type JwksCacheOptions, KeyUnavailableError } from './jwks-cache.js';
+
+export type OAuthBearerSettings = NonNullable<ProxyConfig['oauthbearer']>;
+
+export interface ValidatedToken {
+  principal: string;
+  roles: string[];
+  expiresAtMs: number;
+  issuedAtMs: number;
+}
+
+/**
+ * A token the proxy refuses. The message is a short reason for the client's error message and
+ * the log line; it never contains the token or key material.
+ */
+export class TokenRejectedError extends Error {
+  override readonly name = 'TokenRejectedError';
+}
+
+/** Asymmetric algorithms only: `none` and HS* (which a public key could be abused to "sign") never. */
+const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+
+/** header.payload.signature in base64url; the signature may be empty so `alg: none` gets its own reason. */
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
+/**
+ * Verifies OAUTHBEARER tokens as Kafka's KIP-768 validator does (PROTOCOL-NOTES §3): a compact
+ * JWS signed by the JWKS key its kid names, exp and iat required, nbf honoured, issuer and
+ * audience checked, principal and roles read from the configured claims.
+ */
+export class OAuthTokenValidator {
+  private readonly keys: JwksCache;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly settings: OAuthBearerSettings,
+    log: Logger,
+    jwks: JwksCacheOptions = {},
+  ) {
+    this.keys = new JwksCache(settings.jwksUrl, log, jwks);
+    this.now = jwks.now ?? Date.now;
+  }
+
+  /** Loads the JWKS; a failure is logged and retried, and tokens are refused meanwhile. */
+  start(): Promise<void> {
+    return this.keys.start();
+  }
+
+  stop(): void {
+    this.keys.stop();
+  }
+
+  async validate(token: string): Promise<ValidatedToken> {
+    if (!COMPACT_JWS.test(token)) throw new TokenRejectedError('malformed token');
+    let alg: unknown;
+    try {
+      alg = decodeProtectedHeader(token).alg;
+    } catch {
+      throw new TokenRejectedError('malformed token');
+    }
+    // Checked before jose so the reason names the algorithm.
+    if (typeof alg !== 'string' || !ALGORITHMS.includes(alg)) {
+      const name = typeof alg === 'string' && /^[A-Za-z0-9]{1,16}$/.test(alg) ? alg : quoteClaim(alg);
+      throw new TokenRejectedError(`algorithm ${name} is not allowed`);
+    }
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, this.keys.getKey, {
+        algorithms: ALGORITHMS,
+        issuer: this.settings.issuer,
+        audience: this.settings.audience,
+        requiredClaims: ['exp', 'iat'],
+        clockTolerance: this.settings.clockSkewSeconds,
+        currentDate: new Date(this.now()),
+      }));
+    } catch (e) {
+      throw new TokenRejectedError(this.reasonFor(e));
+    }
+    return {
+      principal: this.principalOf(payload),
+      roles: this.rolesOf(payload),
+      expiresAtMs: (payload.exp as number) * 1000,
+      issuedAtMs: (payload.iat as number) * 1000,
+    };
+  }
+
+  private principalOf(payload: JWTPayload): string {
+    const name = this.settings.principalClaim;
+    const value = claimAt(payload, name);
+    if (value === undefined) throw new TokenRejectedError(`token has no ${JSON.stringify(name)} claim`);
+    if (typeof value !== 'string' || value === '') throw new TokenRejectedError(`claim ${JSON.stringify(name)} is not a non-empty string`);
+    return value;
+  }
+
+  /** A scope-style string ("a b c") or an array of strings, as Kafka accepts for its scope claim. */
+  private rolesOf(payload: JWTPayload): string[] {
+    const name = this.settings.rolesClaim;
+    const value = claimAt(payload, name);
+    if (value === undefined) return [];
+    if (typeof value === 'string') return value.split(/\s+/).filter((role) => role !== '');
+    if (Array.isArray(value) && value.every((role) => typeof role === 'string')) return value;
+    throw new TokenRejectedError(`claim ${JSON.stringify(name)} is neither a string nor an array of strings`);
+  }
+
+  /** jose's errors, turned into reasons an operator can act on. */
+  private reasonFor(e: unknown): string {
+    if (e instanceof KeyUnavailableError) return e.message;
+    if (e instanceof errors.JWSSignatureVerificationFailed) return 'signature verification failed';
+    if (e instanceof errors.JWTExpired) return `token expired at ${isoDate(e.payload.exp)}`;
+    if (e instanceof errors.JWTClaimValidationFailed) return this.claimReason(e);
+    if (e instanceof errors.JWSInvalid || e instanceof errors.JWTInvalid) return 'malformed token';
+    // Key import problems (e.g. an RSA key under 2048 bits): jose's messages quote no input.
+    if (e instanceof errors.JOSEError || e instanceof TypeError) return `token could not be verified: ${e.message}`;
+    throw e;
+  }
+
+  private claimReason(e: InstanceType<typeof errors.JWTClaimValidationFailed>): string {
+    const { claim, reason, payload } = e;
+    if (reason === 'missing') return `token has no ${JSON.stringify(claim)} claim`;
+    if (reason === 'invalid') return `claim ${JSON.stringify(claim)} is not a number`;
+    switch (claim) {
+      case 'iss':
+        return `issuer ${quoteClaim(payload.iss)} is not the expected ${JSON.stringify(this.settings.issuer)}`;
+      case 'aud':
+        return `audience ${quoteClaim(payload.aud)} does not include any of ${JSON.stringify(this.settings.audience)}`;
+      case 'nbf':
+        return `token is not valid before ${isoDate(payload.nbf)}`;
+      default:
+        return `claim ${JSON.stringify(claim)} check failed`;
+    }
+  }
+}
+
+function isoDate(seconds: unknown): string {
+  const date = new Date((seconds as number) * 1000);
+  return Number.isNaN(date.getTime()) ? String(seconds) : date.toISOString();
+}
