@@ -4,7 +4,11 @@ import type { Logger } from '../observe/logger.js';
 import { claimAt, quoteClaim } from './claims.js';
 import { JwksCache, type JwksCacheOptions, KeyUnavailableError } from './jwks-cache.js';
 
-export type OAuthBearerSettings = NonNullable<ProxyConfig['oauthbearer']>;
+/** The `oauthbearer` settings that decide whether a token is valid. */
+export type OAuthBearerSettings = Pick<
+  NonNullable<ProxyConfig['oauthbearer']>,
+  'jwksUrl' | 'issuer' | 'audience' | 'principalClaim' | 'rolesClaim' | 'clockSkewSeconds'
+>;
 
 export interface ValidatedToken {
   principal: string;

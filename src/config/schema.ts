@@ -58,6 +58,12 @@ export const configSchema = z
         rolesClaim: z.string().min(1).default('roles'),
         clockSkewSeconds: z.number().int().min(0).default(30),
         maxSessionSeconds: z.number().int().min(0).default(3600),
+        /** Regular JWKS refresh (Kafka: sasl.oauthbearer.jwks.endpoint.refresh.ms). */
+        jwksRefreshSeconds: z.number().int().min(1).default(3600),
+        /** A token naming an unknown kid refreshes the JWKS early, at most this often. */
+        jwksUnknownKidRefreshSeconds: z.number().int().min(0).default(30),
+        /** How long the last good keys stay in use while the JWKS cannot be fetched. */
+        jwksMaxStaleSeconds: z.number().int().min(1).default(86_400),
       })
       .optional(),
     awsMskIam: z

@@ -27,7 +27,15 @@ export class KafkaAuthProxy {
       }
     }
     const usesOAuth = config.listeners.some((l) => mechanismsOf(l).includes('OAUTHBEARER'));
-    const validator = usesOAuth ? new OAuthTokenValidator(config.oauthbearer!, log.child({ component: 'jwks' })) : undefined;
+    const oauth = config.oauthbearer;
+    const validator =
+      usesOAuth && oauth
+        ? new OAuthTokenValidator(oauth, log.child({ component: 'jwks' }), {
+            refreshIntervalMs: oauth.jwksRefreshSeconds * 1000,
+            unknownKidRefreshIntervalMs: oauth.jwksUnknownKidRefreshSeconds * 1000,
+            maxStaleSeconds: oauth.jwksMaxStaleSeconds,
+          })
+        : undefined;
     await validator?.start();
     const mechanisms: Record<string, SaslMechanism> = {};
     if (validator) mechanisms.OAUTHBEARER = new OAuthBearerMechanism(validator);

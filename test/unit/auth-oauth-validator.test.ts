@@ -36,7 +36,7 @@ afterEach(() => {
 
 async function validator(settings: Partial<OAuthBearerSettings> = {}, jwks: JwksCacheOptions = {}, url = server.url) {
   const v = new OAuthTokenValidator(
-    { jwksUrl: url, issuer: ISSUER, audience: ['kafka', 'kafka-admin'], principalClaim: 'sub', rolesClaim: 'roles', clockSkewSeconds: 30, maxSessionSeconds: 3600, ...settings },
+    { jwksUrl: url, issuer: ISSUER, audience: ['kafka', 'kafka-admin'], principalClaim: 'sub', rolesClaim: 'roles', clockSkewSeconds: 30, ...settings },
     silent,
     jwks,
   );

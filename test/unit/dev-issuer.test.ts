@@ -28,7 +28,7 @@ async function issuer(options: DevIssuerOptions = {}) {
 /** A validator trusting the issuer; it re-reads the JWKS on every unknown kid so rotations show at once. */
 async function validatorFor(dev: DevIssuer, settings: Partial<OAuthBearerSettings> = {}) {
   const validator = new OAuthTokenValidator(
-    { jwksUrl: dev.jwksUrl, issuer: dev.issuer, audience: ['kafka'], principalClaim: 'sub', rolesClaim: 'roles', clockSkewSeconds: 30, maxSessionSeconds: 3600, ...settings },
+    { jwksUrl: dev.jwksUrl, issuer: dev.issuer, audience: ['kafka'], principalClaim: 'sub', rolesClaim: 'roles', clockSkewSeconds: 30, ...settings },
     createLogger('silent'),
     { unknownKidRefreshIntervalMs: 0 },
   );

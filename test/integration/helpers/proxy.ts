@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { inject } from 'vitest';
 import { pickFreePortBase, pickFreePorts } from '../../../scripts/kafka/ports.js';
-import type { LimitsConfig } from '../../../src/config/schema.js';
+import type { LimitsConfig, ProxyConfig } from '../../../src/config/schema.js';
 import { configSchema } from '../../../src/config/schema.js';
 import { createLogger } from '../../../src/observe/logger.js';
 import { KafkaAuthProxy } from '../../../src/proxy/proxy.js';
@@ -28,17 +28,33 @@ export interface TestProxy {
  * Starts the proxy in this process in front of the shared cluster, on free loopback ports, with
  * `brokerPorts.base` so broker N is served on base + N. Logs are captured for assertions.
  */
-export async function startTestProxy(overrides: { limits?: Partial<LimitsConfig> } = {}): Promise<TestProxy> {
+export interface TestProxyOptions {
+  limits?: Partial<LimitsConfig>;
+  /** SASL mechanisms the listener requires; none by default. */
+  authentication?: 'none' | ('OAUTHBEARER' | 'AWS_MSK_IAM')[];
+  /** Token validation settings; `jwksUrl` and `issuer` usually come from a DevIssuer. */
+  oauthbearer?: Partial<NonNullable<ProxyConfig['oauthbearer']>>;
+}
+
+export async function startTestProxy(options: TestProxyOptions = {}): Promise<TestProxy> {
   const kafka = inject('kafka');
   const [bootstrapPort] = await pickFreePorts(1);
   const base = await pickFreePortBase(kafka.brokers.map((b) => b.nodeId));
   const config = configSchema.parse({
     upstream: { bootstrapServers: kafka.bootstrapServers },
     listeners: [
-      { name: 'plain', bind: '127.0.0.1', port: bootstrapPort, advertisedHost: '127.0.0.1', brokerPorts: { base }, authentication: 'none' },
+      {
+        name: 'test',
+        bind: '127.0.0.1',
+        port: bootstrapPort,
+        advertisedHost: '127.0.0.1',
+        brokerPorts: { base },
+        authentication: options.authentication ?? 'none',
+      },
     ],
+    oauthbearer: options.oauthbearer ? { audience: ['kafka'], ...options.oauthbearer } : undefined,
+    limits: options.limits,
     logging: { level: 'debug' },
-    ...overrides,
   });
   const logs: LogLine[] = [];
   const sink = new Writable({
