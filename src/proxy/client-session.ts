@@ -17,6 +17,8 @@ import type { ResponseRewriter } from './response-rewriter.js';
 
 /** api key, version and correlation id sit at fixed offsets after the size prefix. */
 const MIN_REQUEST_FRAME = 4 + 8;
+/** How long a closing connection may take to flush its last answer. */
+const FLUSH_TIMEOUT_MS = 5000;
 /** Frames a client may send while the proxy is still answering a SASL step. */
 const MAX_FRAMES_WAITING_FOR_SASL = 16;
 
@@ -155,8 +157,15 @@ export class ClientSession {
     if (this.closed) return;
     this.closed = true;
     this.log.info({ reason, inFlight: this.owed.length }, 'connection closed');
-    if (flush) this.client.end();
-    else this.client.destroy();
+    if (flush) {
+      // Half-close after what was written; keep reading (and dropping) so the peer's FIN is seen,
+      // and give up on a peer that never closes its side.
+      this.client.end();
+      this.client.resume();
+      setTimeout(() => this.client.destroy(), FLUSH_TIMEOUT_MS).unref();
+    } else {
+      this.client.destroy();
+    }
     this.upstream?.destroy();
     for (const l of this.closeListeners) l();
   }
