@@ -262,7 +262,7 @@ export class ClientSession {
         if (step.reply) this.answer(frameCorrelationId(step.reply), step.reply);
         return;
       case 'fail':
-        this.log.info({ principal: step.principal, reason: step.reason }, 'authentication failed');
+        this.log.info({ mechanism: step.mechanism, principal: step.principal, reason: step.reason }, 'authentication failed');
         if (step.reply) this.answer(frameCorrelationId(step.reply), step.reply);
         this.close(`authentication failed: ${step.reason}`, true);
         return;

@@ -18,7 +18,7 @@ export type SaslStep =
   /** Send `reply` (if any) and go on reading. */
   | { kind: 'reply'; reply: Buffer | undefined }
   /** Send `reply` (if any), let it flush, then close. */
-  | { kind: 'fail'; reply: Buffer | undefined; reason: string; principal?: string }
+  | { kind: 'fail'; reply: Buffer | undefined; reason: string; principal?: string; mechanism?: string }
   /** Send `reply`; the connection is (re-)authenticated as `identity`. */
   | { kind: 'authenticated'; reply: Buffer; identity: Identity; reauthentication: boolean }
   /** Not a SASL matter: an ApiVersions request to answer from the broker's list. */
@@ -133,7 +133,7 @@ export class SaslServer {
       request = readSaslAuthenticateRequest(r, version);
     } catch (e) {
       if (!(e instanceof ProtocolError)) throw e;
-      return this.failure(version, correlationId, `malformed SaslAuthenticate request: ${e.message}`);
+      return this.failure(version, correlationId, `malformed SaslAuthenticate request: ${e.message}`, mechanism.name);
     }
     if (version >= 1) this.canReauthenticate = true;
     let outcome: { identity: Identity; reply: Buffer };
@@ -141,13 +141,14 @@ export class SaslServer {
       outcome = await mechanism.authenticate(request.authBytes);
     } catch (e) {
       if (!(e instanceof AuthenticationFailed)) throw e;
-      return this.failure(version, correlationId, e.message, reauthentication ? this.identity?.principal : undefined);
+      return this.failure(version, correlationId, e.message, mechanism.name, reauthentication ? this.identity?.principal : undefined);
     }
     if (reauthentication && outcome.identity.principal !== this.identity!.principal) {
       return this.failure(
         version,
         correlationId,
         `Cannot change principals during re-authentication from ${this.identity!.principal}: ${outcome.identity.principal}`,
+        mechanism.name,
         this.identity!.principal,
       );
     }
@@ -170,7 +171,7 @@ export class SaslServer {
       return { kind: 'authenticated', reply: Buffer.alloc(4), identity, reauthentication: false };
     } catch (e) {
       if (!(e instanceof AuthenticationFailed)) throw e;
-      return { kind: 'fail', reply: undefined, reason: e.message };
+      return { kind: 'fail', reply: undefined, reason: e.message, mechanism: mechanism.name };
     }
   }
 
@@ -200,14 +201,14 @@ export class SaslServer {
     return responseFrame(API_KEYS.SaslHandshake, version, correlationId, { errorCode, mechanisms: this.mechanisms.map((m) => m.name) });
   }
 
-  private failure(version: number, correlationId: number, reason: string, principal?: string): SaslStep {
+  private failure(version: number, correlationId: number, reason: string, mechanism: string, principal?: string): SaslStep {
     const reply = responseFrame(API_KEYS.SaslAuthenticate, version, correlationId, {
       errorCode: SASL_AUTHENTICATION_FAILED,
       errorMessage: `Authentication failed: ${reason}`,
       authBytes: Buffer.alloc(0),
       sessionLifetimeMs: 0n,
     });
-    return { kind: 'fail', reply, reason, principal };
+    return { kind: 'fail', reply, reason, principal, mechanism };
   }
 
   private illegal(apiKey: number, version: number, correlationId: number, message: string): SaslStep {

@@ -1,0 +1,70 @@
+import { readFile } from 'node:fs/promises';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { ConfigError, type ConfigProblem } from '../../config/load.js';
+
+/** One access key the proxy accepts, and who it stands for. */
+export interface AwsCredential {
+  accessKeyId: string;
+  secretAccessKey: string;
+  principal: string;
+  roles: string[];
+  /** Set for temporary credentials: the client must send exactly this x-amz-security-token. */
+  sessionToken?: string;
+  expiresAtMs?: number;
+}
+
+/** AWS access key ids are word characters; the id is part of the credential scope, so never a "/". */
+export const ACCESS_KEY_ID = /^\w{1,128}$/;
+
+const credential = z.strictObject({
+  // A short secret could be brute-forced offline from one captured signature.
+  secretAccessKey: z.string().min(16, 'must be at least 16 characters'),
+  principal: z.string().min(1),
+  roles: z.array(z.string().min(1)).default([]),
+  sessionToken: z.string().regex(/^[\x21-\x7E]+$/, 'must be printable ASCII without spaces').optional(),
+  expiresAt: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time with a time zone, e.g. 2025-06-30T12:00:00Z' }).optional(),
+});
+
+const credentialsFile = z.strictObject({
+  accessKeys: z.record(z.string().regex(ACCESS_KEY_ID, 'access key ids are 1-128 letters, digits or underscores'), credential),
+});
+
+/**
+ * Reads and validates a credentials file (YAML; JSON is YAML too). Throws ConfigError listing
+ * every problem with its path. No message quotes a value from the file: values may be secrets.
+ */
+export async function readCredentialsFile(file: string): Promise<Map<string, AwsCredential>> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError([{ file, path: '', message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}` }]);
+  }
+  return parseCredentialsFile(text, file);
+}
+
+export function parseCredentialsFile(text: string, file: string): Map<string, AwsCredential> {
+  const doc = parseDocument(text, { prettyErrors: true });
+  // The first line only (without its closing ":"): the lines after it quote the source, which may hold a secret.
+  if (doc.errors.length) throw new ConfigError(doc.errors.map((e) => ({ file, path: '', message: e.message.split('\n')[0].replace(/:$/, '') })));
+  const parsed = credentialsFile.safeParse(doc.toJS());
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue): ConfigProblem => ({ file, path: pathText(issue.path), message: messageOf(issue) })));
+  }
+  const credentials = new Map<string, AwsCredential>();
+  for (const [accessKeyId, entry] of Object.entries(parsed.data.accessKeys)) {
+    const { expiresAt, ...rest } = entry;
+    credentials.set(accessKeyId, { accessKeyId, ...rest, ...(expiresAt === undefined ? {} : { expiresAtMs: Date.parse(expiresAt) }) });
+  }
+  return credentials;
+}
+
+/** A bad record key is reported as "Invalid key in record", with the key schema's own message inside. */
+function messageOf(issue: z.core.$ZodIssue): string {
+  return issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message;
+}
+
+function pathText(path: readonly PropertyKey[]): string {
+  return path.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i ? '.' : ''}${String(k)}`)).join('');
+}
