@@ -48,7 +48,7 @@ export async function runHandshakeBench(progress: (line: string) => void): Promi
       createLogger('silent'),
     );
     await validator.start();
-    const mechanism = new OAuthBearerMechanism(validator);
+    const mechanism = new OAuthBearerMechanism(validator, undefined);
     const handshake = frame(API_KEYS.SaslHandshake, 1, { mechanism: 'OAUTHBEARER' });
     const authenticates: Buffer[] = [];
     for (let i = 0; i < TOKENS; i++) {

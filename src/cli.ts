@@ -48,6 +48,10 @@ async function run(file: string): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGHUP', () => {
+    log.info('SIGHUP: reloading credential files');
+    proxy.reload().catch((e: Error) => log.error({ err: e.message }, 'reload failed'));
+  });
 }
 
 async function main(argv: string[]): Promise<void> {

@@ -70,6 +70,8 @@ export const configSchema = z
       .strictObject({
         region: z.string().min(1),
         credentialsFile: z.string().min(1),
+        /** Tolerance on signature dates, both ways (AWS allows 5 minutes). */
+        clockSkewSeconds: z.number().int().min(0).default(300),
       })
       .optional(),
     authorization: z.strictObject({ policyFile: z.string().min(1) }).optional(),
@@ -79,8 +81,12 @@ export const configSchema = z
   .superRefine((config, ctx) => {
     config.listeners.forEach((l, i) => {
       const mechanisms = l.authentication === 'none' ? [] : l.authentication;
-      if (mechanisms.includes('OAUTHBEARER') && !config.oauthbearer) {
-        ctx.addIssue({ code: 'custom', path: ['listeners', i, 'authentication'], message: 'OAUTHBEARER needs an oauthbearer section' });
+      if (mechanisms.includes('OAUTHBEARER') && !config.oauthbearer && !config.awsMskIam) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['listeners', i, 'authentication'],
+          message: 'OAUTHBEARER needs an oauthbearer section (JWTs) or an awsMskIam section (MSK IAM signer tokens)',
+        });
       }
       if (mechanisms.includes('AWS_MSK_IAM') && !config.awsMskIam) {
         ctx.addIssue({ code: 'custom', path: ['listeners', i, 'authentication'], message: 'AWS_MSK_IAM needs an awsMskIam section' });

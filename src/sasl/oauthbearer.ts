@@ -1,17 +1,30 @@
+import type { CredentialLookup } from '../auth/aws/credential-store.js';
 import { OAuthTokenValidator, TokenRejectedError } from '../auth/oauth-validator.js';
+import { type AwsIamSettings } from './aws-msk-iam.js';
+import { isIamOAuthToken, verifyIamOAuthToken } from './aws-iam-oauthbearer.js';
 import { AuthenticationFailed, type Identity, type SaslMechanism } from './mechanism.js';
 import { SaslMessageError, parseOAuthBearerClientMessage } from './oauthbearer-message.js';
 
 const MAX_AUTHZID_IN_MESSAGE = 64;
 
+/** Where IAM tokens sent over OAUTHBEARER (the MSK IAM signers' presigned URLs) are checked. */
+export interface IamOverOAuth {
+  store: CredentialLookup;
+  settings: AwsIamSettings;
+}
+
 /**
- * OAUTHBEARER terminated by the proxy: the client's GS2 message parsed strictly, its JWT
- * verified against the JWKS, and an authorization id (if sent) required to be the principal.
+ * OAUTHBEARER terminated by the proxy: the client's GS2 message parsed strictly, then either
+ * its JWT verified against the JWKS or, for the MSK IAM signers' tokens, their SigV4 signature
+ * checked against the AWS credential store; an authorization id (if sent) must be the principal.
  */
 export class OAuthBearerMechanism implements SaslMechanism {
   readonly name = 'OAUTHBEARER';
 
-  constructor(private readonly validator: OAuthTokenValidator) {}
+  constructor(
+    private readonly validator: OAuthTokenValidator | undefined,
+    private readonly iam: IamOverOAuth | undefined,
+  ) {}
 
   async authenticate(clientMessage: Buffer): Promise<{ identity: Identity; reply: Buffer }> {
     let message;
@@ -21,20 +34,26 @@ export class OAuthBearerMechanism implements SaslMechanism {
       if (e instanceof SaslMessageError) throw new AuthenticationFailed(e.message);
       throw e;
     }
-    let token;
+    const identity = await this.verify(message.token);
+    if (message.authzid !== undefined && message.authzid !== identity.principal) {
+      const shown = JSON.stringify(message.authzid.slice(0, MAX_AUTHZID_IN_MESSAGE));
+      throw new AuthenticationFailed(`authorization id ${shown} is not the token's principal`);
+    }
+    return { identity, reply: Buffer.alloc(0) };
+  }
+
+  private async verify(token: string): Promise<Identity> {
+    if (isIamOAuthToken(token)) {
+      if (!this.iam) throw new AuthenticationFailed('AWS IAM tokens are not accepted here (no awsMskIam configured)');
+      return verifyIamOAuthToken(token, this.iam.store, this.iam.settings);
+    }
+    if (!this.validator) throw new AuthenticationFailed('JWT bearer tokens are not accepted here (no oauthbearer configured)');
     try {
-      token = await this.validator.validate(message.token);
+      const t = await this.validator.validate(token);
+      return { principal: t.principal, roles: t.roles, mechanism: this.name, expiresAtMs: t.expiresAtMs };
     } catch (e) {
       if (e instanceof TokenRejectedError) throw new AuthenticationFailed(e.message);
       throw e;
     }
-    if (message.authzid !== undefined && message.authzid !== token.principal) {
-      const shown = JSON.stringify(message.authzid.slice(0, MAX_AUTHZID_IN_MESSAGE));
-      throw new AuthenticationFailed(`authorization id ${shown} is not the token's principal`);
-    }
-    return {
-      identity: { principal: token.principal, roles: token.roles, mechanism: this.name, expiresAtMs: token.expiresAtMs },
-      reply: Buffer.alloc(0),
-    };
   }
 }

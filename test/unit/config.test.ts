@@ -94,7 +94,7 @@ listeners:
 `,
       ),
     );
-    expect(problems).toEqual(['listeners[1].authentication: OAUTHBEARER needs an oauthbearer section']);
+    expect(problems).toEqual(['listeners[1].authentication: OAUTHBEARER needs an oauthbearer section (JWTs) or an awsMskIam section (MSK IAM signer tokens)']);
     const clash = problemsOf(
       file('clash2.yaml', `
 upstream: { bootstrapServers: ["h:1"] }

@@ -1,0 +1,63 @@
+import type { Logger } from 'pino';
+import { AwsCredentialStore } from '../auth/aws/credential-store.js';
+import { OAuthTokenValidator } from '../auth/oauth-validator.js';
+import type { ListenerConfig, ProxyConfig } from '../config/schema.js';
+import { AwsMskIamMechanism } from './aws-msk-iam.js';
+import type { SaslMechanism } from './mechanism.js';
+import { OAuthBearerMechanism } from './oauthbearer.js';
+
+/**
+ * The credential sources the proxy checks clients against (the JWKS-backed token validator and
+ * the AWS credential store), started once and shared by every listener's mechanisms.
+ */
+export class Authentication {
+  private constructor(
+    private readonly config: ProxyConfig,
+    private readonly validator: OAuthTokenValidator | undefined,
+    private readonly awsStore: AwsCredentialStore | undefined,
+  ) {}
+
+  static async start(config: ProxyConfig, log: Logger): Promise<Authentication> {
+    const used = new Set(config.listeners.flatMap((l) => (l.authentication === 'none' ? [] : l.authentication)));
+    const oauth = config.oauthbearer;
+    const validator =
+      used.has('OAUTHBEARER') && oauth
+        ? new OAuthTokenValidator(oauth, log.child({ component: 'jwks' }), {
+            refreshIntervalMs: oauth.jwksRefreshSeconds * 1000,
+            unknownKidRefreshIntervalMs: oauth.jwksUnknownKidRefreshSeconds * 1000,
+            maxStaleSeconds: oauth.jwksMaxStaleSeconds,
+          })
+        : undefined;
+    const awsStore = used.size > 0 && config.awsMskIam ? new AwsCredentialStore(config.awsMskIam.credentialsFile, log.child({ component: 'aws-credentials' })) : undefined;
+    await awsStore?.start();
+    await validator?.start();
+    return new Authentication(config, validator, awsStore);
+  }
+
+  /** The mechanisms a listener offers, in its configured order; none for `authentication: none`. */
+  mechanismsFor(listener: ListenerConfig): SaslMechanism[] {
+    if (listener.authentication === 'none') return [];
+    const aws = this.config.awsMskIam;
+    const iamSettings = aws && { region: aws.region, clockSkewSeconds: aws.clockSkewSeconds };
+    return listener.authentication.map((name) =>
+      name === 'OAUTHBEARER'
+        ? new OAuthBearerMechanism(this.validator, this.awsStore && iamSettings ? { store: this.awsStore, settings: iamSettings } : undefined)
+        : new AwsMskIamMechanism(this.awsStore!, { ...iamSettings!, allowedHosts: [listener.advertisedHost] }),
+    );
+  }
+
+  /** Longest session before a client must re-authenticate (0: only the credential's expiry). */
+  get maxSessionMs(): number {
+    return (this.config.oauthbearer?.maxSessionSeconds ?? 0) * 1000;
+  }
+
+  /** Re-reads what can change while running (SIGHUP): the AWS credentials file. */
+  async reload(): Promise<void> {
+    await this.awsStore?.reload('SIGHUP');
+  }
+
+  stop(): void {
+    this.validator?.stop();
+    this.awsStore?.stop();
+  }
+}
