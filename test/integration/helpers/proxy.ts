@@ -34,6 +34,7 @@ export interface TestProxyOptions {
   authentication?: 'none' | ('OAUTHBEARER' | 'AWS_MSK_IAM')[];
   /** Token validation settings; `jwksUrl` and `issuer` usually come from a DevIssuer. */
   oauthbearer?: Partial<NonNullable<ProxyConfig['oauthbearer']>>;
+  awsMskIam?: { region: string; credentialsFile: string };
 }
 
 export async function startTestProxy(options: TestProxyOptions = {}): Promise<TestProxy> {
@@ -53,6 +54,7 @@ export async function startTestProxy(options: TestProxyOptions = {}): Promise<Te
       },
     ],
     oauthbearer: options.oauthbearer ? { audience: ['kafka'], ...options.oauthbearer } : undefined,
+    awsMskIam: options.awsMskIam,
     limits: options.limits,
     logging: { level: 'debug' },
   });
