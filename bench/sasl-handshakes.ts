@@ -1,3 +1,4 @@
+import { presignedSignature } from '../src/auth/aws/sigv4.js';
 import { OAuthTokenValidator } from '../src/auth/oauth-validator.js';
 import { startDevIssuer } from '../src/dev-issuer/issuer.js';
 import { createLogger } from '../src/observe/logger.js';
@@ -5,16 +6,19 @@ import { API_KEYS } from '../src/protocol/generated/apis.js';
 import { REQUEST_CODECS } from '../src/protocol/generated/index.js';
 import { writeRequestHeader } from '../src/protocol/headers.js';
 import { Writer } from '../src/protocol/writer.js';
+import { AwsMskIamMechanism } from '../src/sasl/aws-msk-iam.js';
+import type { SaslMechanism } from '../src/sasl/mechanism.js';
 import { OAuthBearerMechanism } from '../src/sasl/oauthbearer.js';
 import { SaslServer } from '../src/sasl/sasl-server.js';
 
 export interface HandshakeCase {
-  alg: string;
+  mechanism: string;
   /** Handshakes per second of wall time, with CONCURRENCY in flight. */
   handshakesPerSecond: number;
   /** Handshakes per second of CPU time (all threads: WebCrypto works in libuv's pool): per core. */
   handshakesPerCpuSecond: number;
-  tokens: number;
+  /** Distinct credentials cycled through. */
+  credentials: number;
   seconds: number;
 }
 
@@ -34,9 +38,10 @@ function frame(apiKey: number, version: number, body: object): Buffer {
 }
 
 /**
- * Full OAUTHBEARER handshakes (SaslHandshake v1 + SaslAuthenticate v2: GS2 parsing, JWT
- * signature and claims, responses encoded) through the proxy's SASL server on one core, with
- * the JWKS already cached, cycling through distinct tokens.
+ * Full SASL handshakes (SaslHandshake v1 + SaslAuthenticate v2) through the proxy's SASL server:
+ * OAUTHBEARER with RS256 and ES256 JWTs (GS2 parsing, signature and claims, JWKS already
+ * cached) and AWS_MSK_IAM (payload checks, SigV4 recomputed), cycling through distinct
+ * credentials, CONCURRENCY in flight.
  */
 export async function runHandshakeBench(progress: (line: string) => void): Promise<HandshakeCase[]> {
   const results: HandshakeCase[] = [];
@@ -48,41 +53,81 @@ export async function runHandshakeBench(progress: (line: string) => void): Promi
       createLogger('silent'),
     );
     await validator.start();
-    const mechanism = new OAuthBearerMechanism(validator, undefined);
-    const handshake = frame(API_KEYS.SaslHandshake, 1, { mechanism: 'OAUTHBEARER' });
-    const authenticates: Buffer[] = [];
+    const messages: Buffer[] = [];
     for (let i = 0; i < TOKENS; i++) {
       const token = await issuer.mint({ subject: `svc-${i % 50}`, roles: ['orders-writer'] });
-      authenticates.push(frame(API_KEYS.SaslAuthenticate, 2, { authBytes: Buffer.from(`n,,\x01auth=Bearer ${token}\x01\x01`) }));
+      messages.push(Buffer.from(`n,,\x01auth=Bearer ${token}\x01\x01`));
     }
-    progress(`sasl: ${alg} handshakes for ${SECONDS} s ...`);
-    const one = async (i: number) => {
-      const sasl = new SaslServer([mechanism], 3_600_000);
-      await sasl.handle(handshake);
-      const step = await sasl.handle(authenticates[i % TOKENS]);
-      if (step.kind !== 'authenticated') throw new Error(`handshake failed: ${step.kind}`);
-    };
-    for (let i = 0; i < 500; i++) await one(i);
-    let count = 0;
-    const start = process.hrtime.bigint();
-    const cpuBefore = process.cpuUsage();
-    const deadline = start + BigInt(SECONDS * 1e9);
-    const worker = async () => {
-      while (process.hrtime.bigint() < deadline) await one(count++);
-    };
-    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    const cpu = process.cpuUsage(cpuBefore);
-    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-    results.push({
-      alg,
-      handshakesPerSecond: Math.round(count / seconds),
-      handshakesPerCpuSecond: Math.round(count / cpuSeconds),
-      tokens: TOKENS,
-      seconds: Math.round(seconds * 10) / 10,
-    });
+    progress(`sasl: OAUTHBEARER ${alg} handshakes for ${SECONDS} s ...`);
+    results.push(await measure(`OAUTHBEARER ${alg}`, new OAuthBearerMechanism(validator, undefined), messages));
     validator.stop();
     await issuer.stop();
   }
+  progress(`sasl: AWS_MSK_IAM handshakes for ${SECONDS} s ...`);
+  results.push(await measure('AWS_MSK_IAM', ...awsMskIam()));
   return results;
+}
+
+const AWS_KEY = 'AKIABENCHMARK00001';
+const AWS_SECRET = 'benchmark-secret-0001/abcdefghijk';
+
+/** An AWS_MSK_IAM mechanism with one key, and payloads signed now (distinct signing times). */
+function awsMskIam(): [SaslMechanism, Buffer[]] {
+  const credential = { accessKeyId: AWS_KEY, secretAccessKey: AWS_SECRET, principal: 'User:bench', roles: [] };
+  const mechanism = new AwsMskIamMechanism({ lookup: (id) => (id === AWS_KEY ? credential : undefined) }, { region: 'us-east-1', allowedHosts: ['proxy.bench'] });
+  const messages: Buffer[] = [];
+  for (let i = 0; i < TOKENS; i++) {
+    const date = new Date(Date.now() - i * 1000).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+    const query = {
+      action: 'kafka-cluster:Connect',
+      algorithm: 'AWS4-HMAC-SHA256',
+      credential: `${AWS_KEY}/${date.slice(0, 8)}/us-east-1/kafka-cluster/aws4_request`,
+      date,
+      expires: '900',
+      signedHeaders: 'host',
+    };
+    const payload = {
+      version: '2020_10_22',
+      host: 'proxy.bench',
+      'user-agent': 'bench',
+      action: query.action,
+      'x-amz-algorithm': query.algorithm,
+      'x-amz-credential': query.credential,
+      'x-amz-date': date,
+      'x-amz-signedheaders': 'host',
+      'x-amz-expires': '900',
+      'x-amz-signature': presignedSignature(AWS_SECRET, 'us-east-1', 'proxy.bench', query),
+    };
+    messages.push(Buffer.from(JSON.stringify(payload)));
+  }
+  return [mechanism, messages];
+}
+
+async function measure(name: string, mechanism: SaslMechanism, messages: Buffer[]): Promise<HandshakeCase> {
+  const handshake = frame(API_KEYS.SaslHandshake, 1, { mechanism: mechanism.name });
+  const authenticates = messages.map((authBytes) => frame(API_KEYS.SaslAuthenticate, 2, { authBytes }));
+  const one = async (i: number) => {
+    const sasl = new SaslServer([mechanism], 3_600_000);
+    await sasl.handle(handshake);
+    const step = await sasl.handle(authenticates[i % authenticates.length]);
+    if (step.kind !== 'authenticated') throw new Error(`${name} handshake failed: ${step.kind === 'fail' ? step.reason : step.kind}`);
+  };
+  for (let i = 0; i < 500; i++) await one(i);
+  let count = 0;
+  const start = process.hrtime.bigint();
+  const cpuBefore = process.cpuUsage();
+  const deadline = start + BigInt(SECONDS * 1e9);
+  const worker = async () => {
+    while (process.hrtime.bigint() < deadline) await one(count++);
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const cpu = process.cpuUsage(cpuBefore);
+  return {
+    mechanism: name,
+    handshakesPerSecond: Math.round(count / seconds),
+    handshakesPerCpuSecond: Math.round(count / ((cpu.user + cpu.system) / 1e6)),
+    credentials: messages.length,
+    seconds: Math.round(seconds * 10) / 10,
+  };
 }
