@@ -74,6 +74,8 @@ export class ResponseRewriter {
         break;
       case API_KEYS.Produce: {
         const m = body as ProduceResponse;
+        // Brokers add NodeEndpoints only on a leader change; otherwise the bytes go out as they came.
+        if (m.nodeEndpoints.length === 0) return [frame];
         m.nodeEndpoints = this.rewriteBrokerList(m.nodeEndpoints, (b) => b.nodeId);
         break;
       }

@@ -77,6 +77,14 @@ describe('ResponseRewriter', () => {
     expect(out.nodeEndpoints).toEqual([expect.objectContaining({ nodeId: 3, host: 'proxy.example', port: 20003 })]);
   });
 
+  it('passes a Produce response without NodeEndpoints on unchanged', () => {
+    const rw = new ResponseRewriter(new ListenerAddressing(listener({ base: 20000 })), new ClusterView(), log);
+    const f = frame(API_KEYS.Produce, 11, defaultProduceResponse());
+    const out = rw.rewrite(f, API_KEYS.Produce, 11);
+    expect(out).toHaveLength(1);
+    expect(out[0]).toBe(f);
+  });
+
   it('turns a coordinator without a proxy port into COORDINATOR_NOT_AVAILABLE rather than leak it', () => {
     const rw = new ResponseRewriter(new ListenerAddressing(listener({ map: { '1': 21001 } })), new ClusterView(), log);
     const fc = { ...defaultFindCoordinatorResponse(), nodeId: 5, host: 'b-5.internal', port: 9092 };
