@@ -200,14 +200,16 @@ export class ClientSession {
     const correlationId = frame.readInt32BE(8);
     if (this.clientId === null) this.noteClientId(frame);
     if (sasl) {
+      // Re-authentication is let through even after the session ended, as a broker does: clients
+      // re-authenticate only when they next have a request to send.
+      if (sasl.intercepts(apiKey)) {
+        this.handleSasl(sasl, frame);
+        return;
+      }
       if (sasl.expired(Date.now())) {
         // A broker closes, without an answer, on the first request after the session ended.
         this.log.info({ principal: sasl.identity?.principal }, 'session expired without re-authentication');
         this.close('session expired');
-        return;
-      }
-      if (sasl.intercepts(apiKey)) {
-        this.handleSasl(sasl, frame);
         return;
       }
     }
