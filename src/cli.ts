@@ -5,6 +5,7 @@
  * kafka-auth-proxy dev-issuer [...]             DEVELOPMENT ONLY: a local OAuth token issuer
  */
 import { parseArgs } from 'node:util';
+import { checkPolicyFile } from './authz/check-policy.js';
 import { ConfigError, formatProblem, loadConfig } from './config/load.js';
 import { createLogger } from './observe/logger.js';
 import { KafkaAuthProxy } from './proxy/proxy.js';
@@ -72,6 +73,8 @@ async function main(argv: string[]): Promise<void> {
   if (positionals.length === 0) return run(values.config);
   if (positionals.length === 1 && positionals[0] === 'check') {
     const config = readConfig(values.config);
+    const problems = config.authorization ? checkPolicyFile(config.authorization.policyFile) : [];
+    if (problems.length) fail(problems.map(formatProblem).join('\n'));
     process.stdout.write(`${values.config}: OK (${config.listeners.length} listener${config.listeners.length === 1 ? '' : 's'})\n`);
     return;
   }

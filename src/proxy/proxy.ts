@@ -18,6 +18,15 @@ export class KafkaAuthProxy {
   ) {}
 
   static async start(config: ProxyConfig, log: Logger): Promise<KafkaAuthProxy> {
+    if (config.authorization) {
+      // Refused rather than ignored: a policy that is loaded but not enforced would be worse than none.
+      throw new Error('authorization.policyFile is set, but per-topic enforcement is not available in this version; remove the section to run without it');
+    }
+    for (const l of config.listeners) {
+      if (l.authentication !== 'none') {
+        log.warn({ listener: l.name }, 'no authorization configured: every authenticated principal may use every topic, group and transactional id');
+      }
+    }
     const authentication = await Authentication.start(config, log);
     const cluster = new ClusterView();
     const { bootstrapServers } = config.upstream;

@@ -116,9 +116,22 @@ describe('kafka-auth-proxy check', () => {
   const run = promisify(execFile);
   const cli = (args: string[]) => run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: process.cwd() });
 
-  it('exits 0 and says OK for a valid config', async () => {
+  it('exits 0 and says OK for a valid config and policy', async () => {
+    file('policy.yaml', 'roles:\n  writer:\n    - { topics: ["orders"], operations: [write] }\nbindings:\n  svc: [writer]\n');
     const { stdout } = await cli(['check', '--config', file('cli-ok.yaml', VALID)]);
     expect(stdout).toMatch(/OK \(1 listener\)/);
+  });
+
+  it('exits 1 and prints each policy problem with file and path', async () => {
+    const subdir = mkdtempSync(join(dir, 'bad-policy-'));
+    writeFileSync(join(subdir, 'policy.yaml'), 'roles:\n  writer:\n    - { topics: ["orders"], operations: [wirte] }\nbindings:\n  svc: [writr]\n');
+    const config = join(subdir, 'proxy.yaml');
+    writeFileSync(config, VALID);
+    const err = await cli(['check', '--config', config]).catch((e: { code: number; stderr: string }) => e);
+    expect(err).toMatchObject({ code: 1 });
+    const stderr = (err as { stderr: string }).stderr;
+    expect(stderr).toContain(`${join(subdir, 'policy.yaml')}: roles.writer[0].operations[0]:`);
+    expect(stderr).toContain('bindings.svc[0]: unknown role "writr"');
   });
 
   it('exits 1 and prints each problem with file and path', async () => {
