@@ -14,6 +14,12 @@ export interface ProduceResult {
   partitions: number[];
 }
 
+/** From `produce-for`: records delivered and records that failed. */
+export interface ProduceForResult {
+  produced: number;
+  errors: number;
+}
+
 export interface ConsumeResult {
   consumed: number;
   partitions: number[];
@@ -71,6 +77,41 @@ export async function runPythonClient<T = Record<string, unknown>>(args: string[
 export async function runGoClient<T = Record<string, unknown>>(args: string[], opts?: InteropRunOptions): Promise<T> {
   requireInstalled(goBin);
   return run('go', goBin, [], args, opts);
+}
+
+/** OAuth2 client credentials for an OIDC token endpoint; the client fetches its own tokens. */
+export interface OAuthClientCredentials {
+  tokenUrl: string;
+  clientId: string;
+  clientSecret: string;
+}
+
+/** Java kafka-clients: Kafka's OIDC login callback handler (KIP-768), id and secret in the JAAS line. */
+export function javaOAuthArgs({ tokenUrl, clientId, clientSecret }: OAuthClientCredentials): string[] {
+  return propArgs({
+    'security.protocol': 'SASL_PLAINTEXT',
+    'sasl.mechanism': 'OAUTHBEARER',
+    'sasl.login.callback.handler.class': 'org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler',
+    'sasl.oauthbearer.token.endpoint.url': tokenUrl,
+    'sasl.jaas.config': `org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required clientId="${clientId}" clientSecret="${clientSecret}";`,
+  });
+}
+
+/** librdkafka: its built-in OIDC client-credentials token source. */
+export function pythonOAuthArgs({ tokenUrl, clientId, clientSecret }: OAuthClientCredentials): string[] {
+  return propArgs({
+    'security.protocol': 'SASL_PLAINTEXT',
+    'sasl.mechanism': 'OAUTHBEARER',
+    'sasl.oauthbearer.method': 'oidc',
+    'sasl.oauthbearer.client.id': clientId,
+    'sasl.oauthbearer.client.secret': clientSecret,
+    'sasl.oauthbearer.token.endpoint.url': tokenUrl,
+  });
+}
+
+/** Settings as repeated `--prop key=value` arguments. */
+export function propArgs(settings: Record<string, string>): string[] {
+  return Object.entries(settings).flatMap(([key, value]) => ['--prop', `${key}=${value}`]);
 }
 
 function requireInstalled(path: string): void {

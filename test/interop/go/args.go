@@ -8,7 +8,7 @@ import (
 )
 
 // A typo must fail, not silently run with a default (say, without a transaction).
-var knownOptions = map[string]bool{"acks": true, "idempotent": true, "transactional-id": true, "timeout-ms": true, "group": true}
+var knownOptions = map[string]bool{"acks": true, "idempotent": true, "transactional-id": true, "timeout-ms": true, "group": true, "rate": true, "sasl": true}
 
 // args holds positionals (command, bootstrap, then per-command ones) and --name value options.
 type args struct {
@@ -31,7 +31,7 @@ func parseArgs(argv []string) (*args, error) {
 		}
 		name, value := strings.TrimPrefix(argv[i], "--"), argv[i+1]
 		i++
-		// No --prop key is understood yet; refusing beats silently running without, say, SASL.
+		// Settings are flags here (--sasl); refusing --prop beats silently running without them.
 		if name == "prop" {
 			return nil, fmt.Errorf("the Go client supports no --prop settings, got %q", value)
 		}
@@ -41,7 +41,7 @@ func parseArgs(argv []string) (*args, error) {
 		a.options[name] = value
 	}
 	if len(positionals) < 2 {
-		return nil, fmt.Errorf("usage: produce|consume|describe <bootstrap> ...")
+		return nil, fmt.Errorf("usage: produce|produce-for|consume|describe <bootstrap> ...")
 	}
 	a.command, a.bootstrap, a.positional = positionals[0], strings.Split(positionals[1], ","), positionals[2:]
 	return a, nil

@@ -26,14 +26,16 @@ func consume(a *args) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	cl, err := kgo.NewClient(
-		kgo.SeedBrokers(a.bootstrap...),
-		kgo.ClientID("interop-go"),
+	opts, err := clientOpts(a)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := kgo.NewClient(append(opts,
 		kgo.ConsumerGroup(group),
 		kgo.ConsumeTopics(topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.DisableAutoCommit(),
-	)
+	)...)
 	if err != nil {
 		return nil, err
 	}
@@ -42,6 +44,11 @@ func consume(a *args) (any, error) {
 	// The deadline only bounds polling; the commit gets its own time.
 	pollCtx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
+	// The group's own metadata requests retry a failed SASL authentication forever; a plain
+	// request returns it.
+	if err := cl.Ping(pollCtx); err != nil {
+		return nil, err
+	}
 	n, seen := 0, map[int32]bool{}
 	for n < count {
 		fetches := cl.PollFetches(pollCtx)

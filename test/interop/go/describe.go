@@ -34,7 +34,11 @@ func describe(a *args) (any, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(a.bootstrap...), kgo.ClientID("interop-go"))
+	opts, err := clientOpts(a)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -2,10 +2,13 @@
 // and exit 1.
 //
 //	produce  <bootstrap> <topic> <count> [--acks all] [--idempotent true|false] [--transactional-id ID] [--timeout-ms 60000]
+//	produce-for <bootstrap> <topic> <seconds> [--rate 10]   rate * seconds records, paced; {"produced","errors"}
 //	consume  <bootstrap> <topic> <group> <count> [--timeout-ms 60000]
 //	describe <bootstrap> [--group NAME] [--timeout-ms 60000]
+//	every command: [--sasl none|oauthbearer]; the OAUTHBEARER token comes from the environment:
+//	KAFKA_OAUTH_TOKEN_FILE (read again on every authentication) or KAFKA_OAUTH_TOKEN.
 //
-// --prop key=value is refused: no client settings are wired up yet.
+// --prop key=value is refused: settings are flags here.
 package main
 
 import (
@@ -34,6 +37,8 @@ func run(argv []string) (any, error) {
 	switch args.command {
 	case "produce":
 		return produce(args)
+	case "produce-for":
+		return produceFor(args)
 	case "consume":
 		return consume(args)
 	case "describe":

@@ -71,11 +71,11 @@ func produce(a *args) (any, error) {
 }
 
 func producerOpts(a *args) ([]kgo.Opt, error) {
-	opts := []kgo.Opt{
-		kgo.SeedBrokers(a.bootstrap...),
-		kgo.ClientID("interop-go"),
-		kgo.RecordPartitioner(kgo.ManualPartitioner()),
+	opts, err := clientOpts(a)
+	if err != nil {
+		return nil, err
 	}
+	opts = append(opts, kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	switch acks := a.option("acks", "all"); acks {
 	case "all", "-1":
 		opts = append(opts, kgo.RequiredAcks(kgo.AllISRAcks()))

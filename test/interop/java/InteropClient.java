@@ -9,6 +9,8 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.DescribeClusterResult;
 import org.apache.kafka.clients.admin.ListTopicsOptions;
@@ -20,6 +22,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.TopicPartitionInfo;
+import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.log4j.ConsoleAppender;
@@ -32,6 +35,7 @@ import org.apache.log4j.PatternLayout;
  * run as a single source file. Prints one JSON line on stdout; on failure {"error","type"} and exit 1.
  *
  *   produce  <bootstrap> <topic> <count> [--acks all] [--idempotent true|false] [--transactional-id ID]
+ *   produce-for <bootstrap> <topic> <seconds> [--rate 10]   rate * seconds records, paced; {"produced","errors"}
  *   consume  <bootstrap> <topic> <group> <count> [--timeout-ms 60000]
  *   describe <bootstrap> [--group NAME]
  *   every command: [--prop key=value]... extra client properties (SASL settings and such)
@@ -43,6 +47,7 @@ public class InteropClient {
       Args args = Args.parse(argv);
       String result = switch (args.command()) {
         case "produce" -> produce(args);
+        case "produce-for" -> produceFor(args);
         case "consume" -> consume(args);
         case "describe" -> describe(args);
         default -> throw new IllegalArgumentException("unknown command " + args.command());
@@ -64,14 +69,19 @@ public class InteropClient {
     root.setLevel(Level.WARN);
   }
 
-  private static String produce(Args args) throws Exception {
-    String topic = args.positional(1);
-    int count = Integer.parseInt(args.positional(2));
+  private static Properties producerProps(Args args) {
     Properties props = args.clientProps();
     props.put("key.serializer", StringSerializer.class.getName());
     props.put("value.serializer", StringSerializer.class.getName());
     props.put("acks", args.option("acks", "all"));
     props.put("enable.idempotence", args.option("idempotent", "true"));
+    return props;
+  }
+
+  private static String produce(Args args) throws Exception {
+    String topic = args.positional(1);
+    int count = Integer.parseInt(args.positional(2));
+    Properties props = producerProps(args);
     String transactionalId = args.option("transactional-id", null);
     if (transactionalId != null) props.put("transactional.id", transactionalId);
 
@@ -88,6 +98,45 @@ public class InteropClient {
       Set<Integer> written = new TreeSet<>();
       for (Future<RecordMetadata> send : sends) written.add(send.get().partition());
       return Json.object("produced", sends.size(), "partitions", written);
+    }
+  }
+
+  /**
+   * Sends rate * seconds records on a fixed schedule, so a reader knows how many to expect; a
+   * stall is caught up rather than shortening the run. An authentication failure ends it at once.
+   */
+  private static String produceFor(Args args) throws Exception {
+    String topic = args.positional(1);
+    int seconds = Integer.parseInt(args.positional(2));
+    int rate = Integer.parseInt(args.option("rate", "10"));
+    AtomicInteger delivered = new AtomicInteger();
+    AtomicInteger failed = new AtomicInteger();
+    AtomicReference<AuthenticationException> authFailure = new AtomicReference<>();
+    KafkaProducer<String, String> producer = new KafkaProducer<>(producerProps(args));
+    try {
+      int partitions = producer.partitionsFor(topic).size();
+      long start = System.nanoTime();
+      for (long i = 0; i < (long) seconds * rate; i++) {
+        long waitNanos = start + i * 1_000_000_000L / rate - System.nanoTime();
+        if (waitNanos > 0) Thread.sleep(waitNanos / 1_000_000, (int) (waitNanos % 1_000_000));
+        if (authFailure.get() != null) throw authFailure.get();
+        producer.send(new ProducerRecord<>(topic, (int) (i % partitions), "k" + i, "v" + i), (metadata, err) -> {
+          if (err == null) {
+            delivered.incrementAndGet();
+            return;
+          }
+          failed.incrementAndGet();
+          if (err instanceof AuthenticationException auth) authFailure.compareAndSet(null, auth);
+        });
+      }
+      producer.flush();
+      if (authFailure.get() != null) throw authFailure.get();
+      producer.close();
+      return Json.object("produced", delivered.get(), "errors", failed.get());
+    } catch (Exception err) {
+      // A plain close waits for undeliverable records; after a failure only the error matters.
+      producer.close(Duration.ZERO);
+      throw err;
     }
   }
 
@@ -157,7 +206,7 @@ public class InteropClient {
   }
 
   /** A typo must fail, not silently run with a default (say, without a transaction). */
-  private static final Set<String> KNOWN_OPTIONS = Set.of("acks", "idempotent", "transactional-id", "timeout-ms", "group");
+  private static final Set<String> KNOWN_OPTIONS = Set.of("acks", "idempotent", "transactional-id", "timeout-ms", "group", "rate");
 
   /** Positional arguments, then --name value options; --prop may repeat. */
   record Args(List<String> positionals, Map<String, String> options, Properties props) {
@@ -182,7 +231,7 @@ public class InteropClient {
         if (eq <= 0) throw new IllegalArgumentException("--prop needs key=value, got " + value);
         props.put(value.substring(0, eq), value.substring(eq + 1));
       }
-      if (positionals.size() < 2) throw new IllegalArgumentException("usage: produce|consume|describe <bootstrap> ...");
+      if (positionals.size() < 2) throw new IllegalArgumentException("usage: produce|produce-for|consume|describe <bootstrap> ...");
       return new Args(positionals, options, props);
     }
 

@@ -2,9 +2,12 @@
 on failure {"error","type"} and exit 1.
 
   produce  <bootstrap> <topic> <count> [--acks all] [--idempotent true|false] [--transactional-id ID]
+  produce-for <bootstrap> <topic> <seconds> [--rate 10]   rate * seconds records, paced; {"produced","errors"}
   consume  <bootstrap> <topic> <group> <count> [--timeout-ms 60000]
   describe <bootstrap> [--group NAME] [--timeout-ms 60000]
   every command: [--prop key=value]... extra librdkafka properties (SASL settings and such)
+
+librdkafka retries a failed SASL authentication forever; this client stops at the first one.
 """
 
 import argparse
@@ -17,6 +20,8 @@ from confluent_kafka.admin import AdminClient
 
 # What brokers answer about groups until the offsets topic exists (a fresh cluster).
 COORDINATOR_NOT_READY = {KafkaError.NOT_COORDINATOR, KafkaError.COORDINATOR_NOT_AVAILABLE, KafkaError.COORDINATOR_LOAD_IN_PROGRESS}
+# What list_topics() raises when its wait ran out before any broker answered.
+METADATA_NOT_YET = {KafkaError._TRANSPORT, KafkaError._TIMED_OUT}
 # A producer that cannot deliver keeps retrying for message.timeout.ms; stop waiting well before.
 FLUSH_TIMEOUT_S = 60
 
@@ -24,7 +29,8 @@ FLUSH_TIMEOUT_S = 60
 def main() -> int:
     try:
         args = parse_args(sys.argv[1:])
-        result = {"produce": produce, "consume": consume, "describe": describe}[args.command](args)
+        commands = {"produce": produce, "produce-for": produce_for, "consume": consume, "describe": describe}
+        result = commands[args.command](args)
         print(json.dumps(result), flush=True)
         return 0
     except Exception as err:  # noqa: BLE001 - every failure must become the JSON error line
@@ -41,24 +47,25 @@ class ArgumentParser(argparse.ArgumentParser):
 
 def parse_args(argv):
     parser = ArgumentParser(prog="interop_client.py")
-    parser.add_argument("command", choices=["produce", "consume", "describe"])
+    parser.add_argument("command", choices=["produce", "produce-for", "consume", "describe"])
     parser.add_argument("bootstrap")
     parser.add_argument("rest", nargs="*")
     parser.add_argument("--acks", default="all")
     parser.add_argument("--idempotent", default="true", choices=["true", "false"])
     parser.add_argument("--transactional-id")
     parser.add_argument("--timeout-ms", type=int, default=60000)
+    parser.add_argument("--rate", type=int, default=10)
     parser.add_argument("--group", default="interop-describe")
     parser.add_argument("--prop", action="append", default=[])
     args = parser.parse_intermixed_args(argv)
-    needed = {"produce": 2, "consume": 3, "describe": 0}[args.command]
+    needed = {"produce": 2, "produce-for": 2, "consume": 3, "describe": 0}[args.command]
     if len(args.rest) != needed:
         raise ValueError(f"{args.command} takes {needed} arguments after <bootstrap>, got {args.rest}")
     return args
 
 
 def client_config(args):
-    config = {"bootstrap.servers": args.bootstrap, "client.id": "interop-python"}
+    config = {"bootstrap.servers": args.bootstrap, "client.id": "interop-python", "error_cb": on_error}
     for prop in args.prop:
         key, sep, value = prop.partition("=")
         if not sep or not key:
@@ -67,10 +74,22 @@ def client_config(args):
     return config
 
 
-def produce(args):
-    topic, count = args.rest[0], int(args.rest[1])
+def on_error(err):
+    """Raised from here, the error comes out of the poll() or flush() that served it."""
+    if err.code() == KafkaError._AUTHENTICATION or err.fatal():
+        raise KafkaException(err)
+    print(f"librdkafka: {err}", file=sys.stderr, flush=True)
+
+
+def producer_config(args):
     config = client_config(args)
     config.update({"acks": args.acks, "enable.idempotence": args.idempotent})
+    return config
+
+
+def produce(args):
+    topic, count = args.rest[0], int(args.rest[1])
+    config = producer_config(args)
     if args.transactional_id:
         config["transactional.id"] = args.transactional_id
     producer = Producer(config)
@@ -100,8 +119,41 @@ def produce(args):
     return {"produced": count, "partitions": sorted(written)}
 
 
-def partition_count(client, topic):
-    metadata = client.list_topics(topic, timeout=30).topics[topic]
+def produce_for(args):
+    """rate * seconds records on a fixed schedule, so a reader knows how many to expect; a stall
+    is caught up rather than shortening the run."""
+    topic, seconds = args.rest[0], int(args.rest[1])
+    producer = Producer(producer_config(args))
+    counts = {"produced": 0, "errors": 0}
+
+    def on_delivery(err, _msg):
+        counts["produced" if err is None else "errors"] += 1
+
+    partitions = partition_count(producer, topic)
+    start = time.monotonic()
+    for i in range(seconds * args.rate):
+        due = start + i / args.rate
+        # poll() returns early when it serves an event, so wait in a loop.
+        while (wait := due - time.monotonic()) > 0:
+            producer.poll(wait)
+        producer.produce(topic, key=f"k{i}", value=f"v{i}", partition=i % partitions, on_delivery=on_delivery)
+    if producer.flush(FLUSH_TIMEOUT_S) > 0:
+        raise TimeoutError(f"records still undelivered after {FLUSH_TIMEOUT_S} s")
+    return counts
+
+
+def partition_count(producer, topic, timeout_s=30):
+    """Short metadata waits with poll() between them, so error_cb can report a failed
+    authentication instead of list_topics() blocking for the whole timeout."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            metadata = producer.list_topics(topic, timeout=1).topics[topic]
+            break
+        except KafkaException as err:
+            if err.args[0].code() not in METADATA_NOT_YET or time.monotonic() > deadline:
+                raise
+            producer.poll(0)
     if metadata.error is not None:
         raise KafkaException(metadata.error)
     return len(metadata.partitions)

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl"
+	"github.com/twmb/franz-go/pkg/sasl/oauth"
+)
+
+// clientOpts are the settings every command shares: seed brokers, client id and SASL.
+func clientOpts(a *args) ([]kgo.Opt, error) {
+	opts := []kgo.Opt{kgo.SeedBrokers(a.bootstrap...), kgo.ClientID("interop-go")}
+	switch mechanism := a.option("sasl", "none"); mechanism {
+	case "none":
+	case "oauthbearer":
+		m, err := oauthBearer()
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, kgo.SASL(m))
+	default:
+		return nil, fmt.Errorf("--sasl must be none or oauthbearer, got %q", mechanism)
+	}
+	return opts, nil
+}
+
+// oauthBearer takes the token from KAFKA_OAUTH_TOKEN_FILE, read again on every authentication so
+// a test can hand out fresh tokens for re-authentication, or else from KAFKA_OAUTH_TOKEN.
+// Neither value is ever printed.
+func oauthBearer() (sasl.Mechanism, error) {
+	if path := os.Getenv("KAFKA_OAUTH_TOKEN_FILE"); path != "" {
+		return oauth.Oauth(func(context.Context) (oauth.Auth, error) {
+			token, err := os.ReadFile(path)
+			if err != nil {
+				return oauth.Auth{}, fmt.Errorf("reading the OAUTHBEARER token: %w", err)
+			}
+			return oauth.Auth{Token: strings.TrimSpace(string(token))}, nil
+		}), nil
+	}
+	token := os.Getenv("KAFKA_OAUTH_TOKEN")
+	if token == "" {
+		return nil, errors.New("--sasl oauthbearer needs KAFKA_OAUTH_TOKEN or KAFKA_OAUTH_TOKEN_FILE")
+	}
+	return oauth.Auth{Token: token}.AsMechanism(), nil
+}
