@@ -1,15 +1,37 @@
 /**
- * Benchmarks: `npm run bench -- <name>`. Each prints progress while it runs and writes JSON and
- * a markdown table to bench/results/.
+ * Benchmarks: `npm run bench -- <name> [options]`. Each prints progress while it runs and writes
+ * JSON and a markdown table to bench/results/.
  *   codec   header + entity scan and header + full decode of Produce and Fetch requests, per
  *           core, with the bytes each allocates per request
+ *   e2e     what the proxy costs against going straight to the broker: produce and consume
+ *           throughput and produce latency through direct, a bare TCP relay and the proxy, on a
+ *           real Kafka broker with Kafka's perf tools (~6 minutes; also writes e2e.svg)
+ *           [--quick] [--rounds N] [--records N]
+ *   sasl    full SASL handshakes per second and per CPU second: OAUTHBEARER (RS256, ES256,
+ *           warm JWKS) and AWS_MSK_IAM, through the proxy's SASL server in process
+ *   idle    proxy memory per idle authenticated connection, and new authenticated connections
+ *           per second, with the proxy as a child process in front of one broker [--connections N]
+ *   authz   policy decisions per core: allows() on a 10,000-grant policy for exact, prefix and
+ *           missing topic names, with and without the per-session decision cache
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runAuthzBench } from './authz.js';
 import { runCodecBench } from './codec.js';
-import { markdownTable, writeResults } from './report.js';
+import { runE2eBench } from './e2e.js';
+import { e2eChart } from './e2e-chart.js';
+import { parseE2eOptions } from './e2e-options.js';
+import { e2eMarkdown } from './e2e-report.js';
+import { runIdleConnectionsBench } from './idle-connections.js';
+import { markdownTable, RESULTS_DIR, writeResults } from './report.js';
+import { runHandshakeBench } from './sasl-handshakes.js';
 
-const BENCHES: Record<string, () => Promise<string>> = {
-  async codec() {
-    const results = await runCodecBench((line) => console.log(line));
+const log = (line: string) => console.log(line);
+
+const BENCHES: Record<string, (args: string[]) => Promise<string>> = {
+  async codec(args) {
+    if (args.length) throw new Error(`codec takes no options, got ${args.join(' ')}`);
+    const results = await runCodecBench(log);
     const n = (x: number) => x.toLocaleString('en');
     const table = markdownTable(
       ['request', 'frame bytes', 'header + entity scan /s', 'scan bytes allocated', 'header + full decode /s', 'decode bytes allocated'],
@@ -17,10 +39,53 @@ const BENCHES: Record<string, () => Promise<string>> = {
     );
     return writeResults('codec', 'npm run bench -- codec', results, table);
   },
+  async sasl(args) {
+    if (args.length) throw new Error(`sasl takes no options, got ${args.join(' ')}`);
+    const results = await runHandshakeBench(log);
+    const n = (x: number) => x.toLocaleString('en');
+    const table = markdownTable(
+      ['mechanism', 'handshakes /s (wall, 32 in flight)', 'handshakes per CPU second', 'distinct credentials'],
+      results.map((r) => [r.mechanism, n(r.handshakesPerSecond), n(r.handshakesPerCpuSecond), r.credentials]),
+    );
+    return writeResults('sasl', 'npm run bench -- sasl', results, table);
+  },
+  async idle(args) {
+    const i = args.indexOf('--connections');
+    const connections = i >= 0 ? Number(args[i + 1]) : undefined;
+    if ((i >= 0 && !(connections! > 0)) || args.length !== (i >= 0 ? 2 : 0)) throw new Error(`idle takes only --connections N, got ${args.join(' ')}`);
+    const r = await runIdleConnectionsBench(log, connections);
+    const n = (x: number) => x.toLocaleString('en');
+    const table = markdownTable(
+      ['idle authenticated connections', 'proxy RSS before (MiB)', 'after (MiB)', 'bytes per connection', 'new authenticated connections /s'],
+      [[n(r.connections), r.proxyRssBeforeMiB, r.proxyRssAfterMiB, n(r.bytesPerConnection), n(r.connectionsPerSecond)]],
+    );
+    return writeResults('idle', ['npm run bench -- idle', ...args].join(' '), r, table);
+  },
+  async authz(args) {
+    if (args.length) throw new Error(`authz takes no options, got ${args.join(' ')}`);
+    const r = await runAuthzBench(log);
+    const n = (x: number) => x.toLocaleString('en');
+    const table = markdownTable(
+      ['topic read decision', 'allows /s', 'bytes allocated', 'DecisionCache.allows /s', 'bytes allocated'],
+      r.rows.map((x) => [x.name, n(x.uncachedPerSecond), n(x.uncachedBytesAllocated), n(x.cachedPerSecond), n(x.cachedBytesAllocated)]),
+    );
+    const setup = `${n(r.grants)} topic grants in ${r.roles} roles; the principal has ${r.principalRoles} roles (${r.principalPrefixes} prefixes). compilePolicy ${r.compileMs} ms, grantsFor ${r.grantsForMs} ms, an empty DecisionCache ${n(r.cacheBytes)} bytes.`;
+    return writeResults('authz', 'npm run bench -- authz', r, `${setup}\n\n${table}`);
+  },
+  async e2e(args) {
+    const results = await runE2eBench(parseE2eOptions(args), log);
+    const markdown = writeResults('e2e', ['npm run bench -- e2e', ...args].join(' '), results, e2eMarkdown(results, 'e2e.svg'));
+    writeFileSync(join(RESULTS_DIR, 'e2e.svg'), e2eChart(results));
+    return markdown;
+  },
 };
 
 async function main(): Promise<void> {
-  const names = process.argv.slice(2);
+  const argv = process.argv.slice(2);
+  // Benchmark names come first; everything from the first option on goes to each benchmark.
+  const firstOption = argv.findIndex((a) => a.startsWith('-'));
+  const names = firstOption < 0 ? argv : argv.slice(0, firstOption);
+  const args = firstOption < 0 ? [] : argv.slice(firstOption);
   const selected = names.length ? names : Object.keys(BENCHES);
   for (const name of selected) {
     const bench = BENCHES[name];
@@ -28,7 +93,7 @@ async function main(): Promise<void> {
       console.error(`unknown benchmark ${JSON.stringify(name)}; choose from: ${Object.keys(BENCHES).join(', ')}`);
       process.exit(2);
     }
-    console.log(await bench());
+    console.log(await bench(args));
   }
 }
 

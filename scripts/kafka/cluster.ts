@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { classSharingFlags } from './cds.js';
 import { onParentExit } from './exit-hooks.js';
 import { KafkaNode } from './node.js';
-import { newClusterId, writeNodeConfig, type NodeSpec } from './node-config.js';
+import { listenerProperties, newClusterId, writeNodeConfig, type ExtraListener, type NodeSpec } from './node-config.js';
 import { LOOPBACK, pickFreePorts } from './ports.js';
 import { waitForBrokers } from './ready.js';
 import { resolveKafka } from './resolve.js';
@@ -43,6 +43,12 @@ export interface StartKafkaClusterOptions {
    * front of each broker; called once per node before it starts.
    */
   advertisedPort?: (broker: KafkaBroker) => number | Promise<number>;
+  /**
+   * More plaintext listeners per node, called once per node before it starts. Metadata answers
+   * advertise the listener a client came in on, so one listener's clients can be kept behind a
+   * relay while PLAINTEXT's go straight to the broker.
+   */
+  extraListeners?: (broker: KafkaBroker) => ExtraListener[] | Promise<ExtraListener[]>;
 }
 
 const STARTUP_TIMEOUT_MS = 90_000;
@@ -136,9 +142,11 @@ async function awaitVisible(expected: KafkaNode[], all: KafkaNode[], deadline: n
 }
 
 async function nodeOverrides(spec: NodeSpec, opts: StartKafkaClusterOptions): Promise<Record<string, string>> {
-  if (!opts.advertisedPort) return opts.serverProperties ?? {};
-  const port = await opts.advertisedPort({ nodeId: spec.nodeId, host: LOOPBACK, port: spec.port });
-  return { ...opts.serverProperties, 'advertised.listeners': `PLAINTEXT://${LOOPBACK}:${port}` };
+  if (!opts.advertisedPort && !opts.extraListeners) return opts.serverProperties ?? {};
+  const broker = { nodeId: spec.nodeId, host: LOOPBACK, port: spec.port };
+  const advertisedPort = opts.advertisedPort ? await opts.advertisedPort(broker) : spec.port;
+  const extra = opts.extraListeners ? await opts.extraListeners(broker) : [];
+  return { ...opts.serverProperties, ...listenerProperties(spec, advertisedPort, extra) };
 }
 
 function address(spec: NodeSpec): string {

@@ -12,6 +12,13 @@ export interface NodeSpec {
   dir: string;
 }
 
+/** A plaintext listener besides PLAINTEXT, with the port its clients are told to use. */
+export interface ExtraListener {
+  name: string;
+  port: number;
+  advertisedPort: number;
+}
+
 export function nodeFiles(dir: string) {
   return {
     properties: join(dir, 'server.properties'),
@@ -37,9 +44,7 @@ function serverProperties(node: NodeSpec, cluster: NodeSpec[], overrides: Record
     'process.roles': 'broker,controller',
     'node.id': String(node.nodeId),
     'controller.quorum.voters': cluster.map((n) => `${n.nodeId}@${LOOPBACK}:${n.controllerPort}`).join(','),
-    listeners: `PLAINTEXT://${LOOPBACK}:${node.port},CONTROLLER://${LOOPBACK}:${node.controllerPort}`,
-    'advertised.listeners': `PLAINTEXT://${LOOPBACK}:${node.port}`,
-    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    ...listenerProperties(node),
     'controller.listener.names': 'CONTROLLER',
     'inter.broker.listener.name': 'PLAINTEXT',
     'log.dirs': nodeFiles(node.dir).data,
@@ -57,6 +62,16 @@ function serverProperties(node: NodeSpec, cluster: NodeSpec[], overrides: Record
     ...overrides,
   };
   return Object.entries(props).map(([key, value]) => `${key}=${value}`).join('\n') + '\n';
+}
+
+/** The listener entries of server.properties: PLAINTEXT, any extra plaintext listeners, CONTROLLER. */
+export function listenerProperties(node: NodeSpec, advertisedPort = node.port, extra: ExtraListener[] = []): Record<string, string> {
+  const plaintext = [{ name: 'PLAINTEXT', port: node.port, advertisedPort }, ...extra];
+  return {
+    listeners: [...plaintext.map((l) => `${l.name}://${LOOPBACK}:${l.port}`), `CONTROLLER://${LOOPBACK}:${node.controllerPort}`].join(','),
+    'advertised.listeners': plaintext.map((l) => `${l.name}://${LOOPBACK}:${l.advertisedPort}`).join(','),
+    'listener.security.protocol.map': [...plaintext.map((l) => `${l.name}:PLAINTEXT`), 'CONTROLLER:PLAINTEXT'].join(','),
+  };
 }
 
 /** log4j 1.x (reload4j) config sending everything to the node's server.log. */

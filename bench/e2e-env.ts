@@ -1,0 +1,84 @@
+import { rmSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startKafkaCluster } from '../scripts/kafka/cluster.js';
+import { onParentExit } from '../scripts/kafka/exit-hooks.js';
+import { LOOPBACK, pickFreePorts } from '../scripts/kafka/ports.js';
+import { ensureBuilt } from './build-dist.js';
+import { startProxyProcess } from './proxy-process.js';
+import { startRelayProcess } from './relay-process.js';
+
+/** One path from the load generator to the broker. */
+export interface Configuration {
+  name: string;
+  bootstrap: string;
+  /** Client settings this path needs, e.g. SASL for a proxy that authenticates. */
+  clientProperties: Record<string, string>;
+  /** The process that forwards this path's bytes, whose CPU time is measured; none for direct. */
+  forwarderPid?: number;
+}
+
+export interface E2eEnvironment {
+  /** Every path under test; the first, direct, is what the others are compared with. */
+  configurations: Configuration[];
+  /** The broker's own PLAINTEXT address, for creating topics outside the paths under test. */
+  broker: string;
+  /** Scratch space (config files, the compiled tool launcher), removed by stop(). */
+  workDir: string;
+  /** Warnings and errors the proxy logged so far. */
+  proxyProblems(): string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * One Kafka broker with two plaintext listeners, both on the same broker so every path
+ * measures the same JVM and log: PLAINTEXT, advertised as itself (direct clients and the
+ * proxy's upstream), and RELAY, advertised as the TCP relay's port, so relay clients that
+ * learn the broker's address from Metadata come back through the relay. The relay and the
+ * proxy (in front of PLAINTEXT) are child processes.
+ */
+export async function startE2eEnvironment(log: (line: string) => void): Promise<E2eEnvironment> {
+  const workDir = await mkdtemp(join(tmpdir(), 'kafka-proxy-e2e-'));
+  const unregister = onParentExit(() => rmSync(workDir, { recursive: true, force: true }));
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s();
+    stops.length = 0;
+    await rm(workDir, { recursive: true, force: true });
+    unregister();
+  };
+
+  try {
+    await ensureBuilt(log);
+    const [relayListenerPort] = await pickFreePorts(1);
+    const relay = await startRelayProcess(LOOPBACK, relayListenerPort);
+    stops.push(() => relay.stop());
+    const cluster = await startKafkaCluster({
+      brokers: 1,
+      log,
+      extraListeners: () => [{ name: 'RELAY', port: relayListenerPort, advertisedPort: relay.port }],
+    });
+    stops.push(() => cluster.stop());
+    const broker = cluster.bootstrapServers[0];
+    const proxy = await startProxyProcess(broker, workDir);
+    stops.push(() => proxy.stop());
+    log(`e2e: broker ${broker}, relay 127.0.0.1:${relay.port}, proxy ${proxy.bootstrap}`);
+
+    return {
+      // proxy+auth (OAUTHBEARER + RBAC) joins this list, with its SASL client settings, once the proxy has it.
+      configurations: [
+        { name: 'direct', bootstrap: broker, clientProperties: {} },
+        { name: 'relay', bootstrap: `${LOOPBACK}:${relay.port}`, clientProperties: {}, forwarderPid: relay.pid },
+        { name: 'proxy', bootstrap: proxy.bootstrap, clientProperties: {}, forwarderPid: proxy.pid },
+      ],
+      broker,
+      workDir,
+      proxyProblems: () => proxy.problems,
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

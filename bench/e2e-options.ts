@@ -1,0 +1,47 @@
+import { parseArgs } from 'node:util';
+
+export const RECORD_SIZES = [100, 1024] as const;
+export type RecordSize = (typeof RECORD_SIZES)[number];
+
+export interface E2eOptions {
+  /** Times every configuration is measured, round-robin; the report shows medians. */
+  rounds: number;
+  /** Records per throughput measurement, by record size. */
+  records: Record<RecordSize, number>;
+  /** Length of each fixed-rate latency measurement. */
+  latencySeconds: number;
+  /** Send traffic through every path before measuring, so no path pays for the broker's JIT warm-up. */
+  warmUpBroker: boolean;
+}
+
+// Sized for ~6 minutes on 2 cores: each run takes a few seconds, plus a quarter as long for
+// its warm-up and ~1 s of JVM start.
+const FULL: E2eOptions = { rounds: 3, records: { 100: 500_000, 1024: 150_000 }, latencySeconds: 6, warmUpBroker: true };
+const QUICK: E2eOptions = { rounds: 1, records: { 100: 50_000, 1024: 15_000 }, latencySeconds: 2, warmUpBroker: false };
+
+const E2E_USAGE = `npm run bench -- e2e [--quick] [--rounds N] [--records N]
+  --quick       one round of short runs without warming the broker up (~1 minute): a smoke test, not a measurement
+  --rounds N    times each configuration is measured (default 3; medians are reported)
+  --records N   records per throughput run, for every record size (default 500000 at 100 B, 150000 at 1 KiB)`;
+
+export function parseE2eOptions(args: string[]): E2eOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({ args, options: { quick: { type: 'boolean' }, rounds: { type: 'string' }, records: { type: 'string' } } }));
+  } catch (e) {
+    throw new Error(`${(e as Error).message}\nusage: ${E2E_USAGE}`);
+  }
+  const options = structuredClone(values.quick ? QUICK : FULL);
+  if (values.rounds !== undefined) options.rounds = positiveInteger('--rounds', values.rounds);
+  if (values.records !== undefined) {
+    const records = positiveInteger('--records', values.records);
+    for (const size of RECORD_SIZES) options.records[size] = records;
+  }
+  return options;
+}
+
+function positiveInteger(flag: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer, got ${JSON.stringify(text)}\nusage: ${E2E_USAGE}`);
+  return n;
+}

@@ -1,0 +1,78 @@
+import type { E2eResults } from './e2e.js';
+import { count, ratio, sizeLabel } from './e2e-format.js';
+import { markdownTable } from './report.js';
+
+const signed = (ms: number) => (ms > 0 ? `+${ms}` : String(ms));
+const cpu = (ms: number | undefined) => (ms === undefined ? '-' : ms.toFixed(1));
+
+/** The e2e tables, the chart link and what the numbers do and do not say. */
+export function e2eMarkdown(results: E2eResults, chartFile: string): string {
+  const { options, summary, throughput, latency } = results;
+  const loads = [...throughput, ...latency].map((s) => s.loadAverage);
+  const throughputTable = markdownTable(
+    ['record size', 'path', 'produce rec/s', 'MiB/s', 'vs direct', 'CPU ms/MiB', 'consume rec/s', 'MiB/s', 'vs direct', 'CPU ms/MiB'],
+    summary.map((r) => [
+      sizeLabel(r.recordSize),
+      r.configuration,
+      count(r.produceRecordsPerSecond),
+      r.produceMibPerSecond.toFixed(1),
+      ratio(r.produceRatio),
+      cpu(r.produceCpuMsPerMiB),
+      count(r.consumeRecordsPerSecond),
+      r.consumeMibPerSecond.toFixed(1),
+      ratio(r.consumeRatio),
+      cpu(r.consumeCpuMsPerMiB),
+    ]),
+  );
+  const latencyTable = markdownTable(
+    ['record size', 'path', 'rate rec/s', 'avg ms', 'p50 ms', 'p99 ms', 'p99.9 ms', 'p99 vs direct (ms)'],
+    summary.map((r) => [
+      sizeLabel(r.recordSize),
+      r.configuration,
+      count(r.latencyRate),
+      r.avgLatencyMs.toFixed(1),
+      r.p50Ms,
+      r.p99Ms,
+      r.p999Ms,
+      signed(r.addedP99Ms),
+    ]),
+  );
+  return [
+    `Paths: **direct** (client to broker), **relay** (a bare Node TCP relay in its own process, the floor for ` +
+      `any proxy), **proxy** (\`node dist/cli.js\`, authentication none). One Kafka 3.9 broker (KRaft), new ` +
+      `1-partition topics for every measurement; load from Kafka's ProducerPerformance (acks=1, linger.ms=5, ` +
+      `batch.size=16384) and ConsumerPerformance, each measured run preceded, in the same JVM, by a warm-up run a ` +
+      `quarter its size, so client start-up is not counted. Medians of ${options.rounds} round(s), paths ` +
+      `alternating within each round; "vs direct" divides by direct's median from the same run. Everything ` +
+      `shares this machine's cores, so the CPU the relay or proxy uses is taken from the broker and the clients: ` +
+      `the ratios include that, and they move with whatever else the machine runs. "CPU ms/MiB" is the CPU time ` +
+      `(user + system) the relay or proxy process used per MiB of record payload, warm-up included: a cost that ` +
+      `moves much less with the machine's load.`,
+    '',
+    `![throughput relative to direct, p99 latency and forwarder CPU](${chartFile})`,
+    '',
+    `### Throughput at full speed`,
+    '',
+    `${count(options.records[100])} records of 100 B, ${count(options.records[1024])} of 1 KiB per run. Consume ` +
+      `figures are ConsumerPerformance's fetch rates, without the consumer group join.`,
+    '',
+    throughputTable,
+    '',
+    options.rounds < 2
+      ? `One round: no round-to-round spread to judge the noise by.`
+      : `Round-to-round spread (fastest round / slowest round of one path): up to ` +
+        `${ratio(Math.max(...summary.map((r) => r.produceSpread)))} for produce and ` +
+        `${ratio(Math.max(...summary.map((r) => r.consumeSpread)))} for consume; differences between paths ` +
+        `smaller than that are within this run's noise.`,
+    '',
+    `### Produce latency at a fixed rate`,
+    '',
+    `Half of direct's median full-speed rate, ${options.latencySeconds} s per run. ProducerPerformance counts ` +
+      `from each send() call and reports whole milliseconds.`,
+    '',
+    latencyTable,
+    '',
+    `1-minute load average during the run: ${Math.min(...loads).toFixed(1)} to ${Math.max(...loads).toFixed(1)}. ` +
+      `Proxy warnings and errors logged: ${results.proxyProblems.length}. Run time ${Math.round(results.seconds)} s.`,
+  ].join('\n');
+}

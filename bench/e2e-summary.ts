@@ -1,0 +1,111 @@
+import type { RecordSize } from './e2e-options.js';
+import type { ConsumeResult, ProduceResult } from './kafka-perf.js';
+
+interface Sample {
+  round: number;
+  configuration: string;
+  recordSize: RecordSize;
+  /** 1-minute load average when the measurement ended: how noisy the machine was. */
+  loadAverage: number;
+}
+
+export interface ThroughputSample extends Sample {
+  produce: ProduceResult;
+  consume: ConsumeResult;
+  /** CPU the forwarder (relay, proxy) spent per MiB of record payload, warm-up run included; none for direct. */
+  produceCpuMsPerMiB: number | undefined;
+  consumeCpuMsPerMiB: number | undefined;
+}
+
+export interface LatencySample extends Sample {
+  /** Records/s asked of ProducerPerformance. */
+  rate: number;
+  produce: ProduceResult;
+}
+
+/** Medians over rounds for one configuration and record size; ratios are to direct's medians. */
+export interface ConfigurationSummary {
+  configuration: string;
+  recordSize: RecordSize;
+  produceRecordsPerSecond: number;
+  produceMibPerSecond: number;
+  produceRatio: number;
+  consumeRecordsPerSecond: number;
+  consumeMibPerSecond: number;
+  consumeRatio: number;
+  /** Fastest round / slowest round of this path: how far the machine's noise moves one figure. */
+  produceSpread: number;
+  consumeSpread: number;
+  produceCpuMsPerMiB: number | undefined;
+  consumeCpuMsPerMiB: number | undefined;
+  latencyRate: number;
+  avgLatencyMs: number;
+  p50Ms: number;
+  p99Ms: number;
+  p999Ms: number;
+  addedP99Ms: number;
+}
+
+export function median(values: number[]): number {
+  if (values.length === 0) throw new Error('median of no values');
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** One row per record size and configuration, in the order given; the first configuration is the baseline. */
+export function summarise(
+  configurations: string[],
+  sizes: readonly RecordSize[],
+  throughput: ThroughputSample[],
+  latency: LatencySample[],
+): ConfigurationSummary[] {
+  const [baseline] = configurations;
+  const rows: ConfigurationSummary[] = [];
+  for (const recordSize of sizes) {
+    const of = <T extends Sample>(samples: T[], configuration: string) =>
+      samples.filter((s) => s.recordSize === recordSize && s.configuration === configuration);
+    const medianOf = <T extends Sample>(samples: T[], configuration: string, pick: (s: T) => number) => median(of(samples, configuration).map(pick));
+    const base = {
+      produce: medianOf(throughput, baseline, (s) => s.produce.recordsPerSecond),
+      consume: medianOf(throughput, baseline, (s) => s.consume.recordsPerSecond),
+      p99: medianOf(latency, baseline, (s) => s.produce.p99Ms),
+    };
+    for (const configuration of configurations) {
+      const t = (pick: (s: ThroughputSample) => number) => medianOf(throughput, configuration, pick);
+      const cpu = (pick: (s: ThroughputSample) => number | undefined) => {
+        const values = of(throughput, configuration).map(pick).filter((v) => v !== undefined);
+        return values.length ? median(values) : undefined;
+      };
+      const spread = (pick: (s: ThroughputSample) => number) => {
+        const values = of(throughput, configuration).map(pick);
+        return Math.max(...values) / Math.min(...values);
+      };
+      const l = (pick: (s: LatencySample) => number) => medianOf(latency, configuration, pick);
+      const produceRecordsPerSecond = t((s) => s.produce.recordsPerSecond);
+      const consumeRecordsPerSecond = t((s) => s.consume.recordsPerSecond);
+      const p99Ms = l((s) => s.produce.p99Ms);
+      rows.push({
+        configuration,
+        recordSize,
+        produceRecordsPerSecond,
+        produceMibPerSecond: t((s) => s.produce.mibPerSecond),
+        produceRatio: produceRecordsPerSecond / base.produce,
+        consumeRecordsPerSecond,
+        consumeMibPerSecond: t((s) => s.consume.mibPerSecond),
+        consumeRatio: consumeRecordsPerSecond / base.consume,
+        produceSpread: spread((s) => s.produce.recordsPerSecond),
+        consumeSpread: spread((s) => s.consume.recordsPerSecond),
+        produceCpuMsPerMiB: cpu((s) => s.produceCpuMsPerMiB),
+        consumeCpuMsPerMiB: cpu((s) => s.consumeCpuMsPerMiB),
+        latencyRate: l((s) => s.rate),
+        avgLatencyMs: l((s) => s.produce.avgLatencyMs),
+        p50Ms: l((s) => s.produce.p50Ms),
+        p99Ms,
+        p999Ms: l((s) => s.produce.p999Ms),
+        addedP99Ms: p99Ms - base.p99,
+      });
+    }
+  }
+  return rows;
+}

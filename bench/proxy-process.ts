@@ -1,0 +1,101 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { stringify } from 'yaml';
+import { LOOPBACK, pickFreePortBase } from '../scripts/kafka/ports.js';
+import { CLI_PATH } from './build-dist.js';
+import { spawnOwned } from './child-process.js';
+
+export interface ProxyProcess {
+  /** "127.0.0.1:port" clients bootstrap at. */
+  bootstrap: string;
+  pid: number;
+  /** Log lines at warn level or above, seen so far: any of them puts the run's numbers in doubt. */
+  problems: string[];
+  stop(): Promise<void>;
+}
+
+const READY_TIMEOUT_MS = 30_000;
+const STOP_TIMEOUT_MS = 5_000;
+const TAIL_LINES = 30;
+const PROBLEM_LEVELS = ['warn', 'error', 'fatal'];
+
+/**
+ * Starts `node dist/cli.js --config <yaml>` as users run it: one listener without
+ * authentication in front of `upstream`, for a single broker with node id 1. Resolves once it
+ * logs "listening" for its bootstrap port and that broker's port.
+ */
+export async function startProxyProcess(upstream: string, workDir: string): Promise<ProxyProcess> {
+  // Node N is served on base + N: the bootstrap port takes base itself, broker 1 base + 1.
+  const base = await pickFreePortBase([0, 1]);
+  const configFile = join(workDir, 'proxy.yaml');
+  await writeFile(
+    configFile,
+    stringify({
+      upstream: { bootstrapServers: [upstream] },
+      listeners: [
+        { name: 'bench', bind: LOOPBACK, port: base, advertisedHost: LOOPBACK, brokerPorts: { base }, authentication: 'none' },
+      ],
+      // info, the default, rather than warn: "listening" is an info line, and otherwise info
+      // adds one line per closed connection, not per request.
+      logging: { level: 'info' },
+    }),
+  );
+
+  const child = spawnOwned(process.execPath, [CLI_PATH, '--config', configFile]);
+  const tail: string[] = [];
+  const problems: string[] = [];
+  const waitingFor = new Set([base, base + 1]);
+  let ready: () => void = () => {};
+  const listening = new Promise<void>((resolve) => (ready = resolve));
+  const remember = (line: string) => {
+    tail.push(line);
+    if (tail.length > TAIL_LINES) tail.shift();
+  };
+  createInterface({ input: child.stderr }).on('line', (line) => {
+    remember(line);
+    problems.push(line);
+  });
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    remember(line);
+    const entry = parseLogLine(line);
+    if (entry?.msg === 'listening' && typeof entry.port === 'number') waitingFor.delete(entry.port);
+    if (waitingFor.size === 0) ready();
+    if (entry === undefined || PROBLEM_LEVELS.includes(String(entry.level))) problems.push(line);
+  });
+  const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(`exited with ${signal ?? `code ${code}`}`)));
+
+  let timer: NodeJS.Timeout | undefined;
+  const outcome = await Promise.race([
+    listening.then(() => undefined),
+    exited,
+    new Promise<string>((resolve) => (timer = setTimeout(() => resolve(`did not log "listening" within ${READY_TIMEOUT_MS} ms`), READY_TIMEOUT_MS))),
+  ]);
+  clearTimeout(timer);
+  if (outcome !== undefined || child.pid === undefined) {
+    child.kill('SIGKILL');
+    throw new Error(`proxy (${CLI_PATH} --config ${configFile}) ${outcome}; its output ends with:\n${tail.join('\n')}`);
+  }
+
+  return {
+    bootstrap: `${LOOPBACK}:${base}`,
+    pid: child.pid,
+    problems,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+      await exited;
+      clearTimeout(killer);
+    },
+  };
+}
+
+function parseLogLine(line: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(line);
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
