@@ -4,9 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-echo "interop: [1/3] java: kafka-clients from the resolved Kafka jars"
+echo "interop: [1/4] java: kafka-clients from the resolved Kafka jars"
 npx tsx scripts/interop/check-java.ts
-echo "interop: [2/3] python: confluent-kafka venv"
+echo "interop: [2/4] java: aws-msk-iam-auth and the AWS SDK jars"
+bash scripts/interop/setup-java-libs.sh
+echo "interop: [3/4] python: confluent-kafka venv"
 bash scripts/interop/setup-python.sh
-echo "interop: [3/3] go: franz-go client"
+echo "interop: [4/4] go: franz-go client"
 bash scripts/interop/setup-go.sh

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolveKafka } from '../../scripts/kafka/resolve.js';
 
@@ -39,8 +39,12 @@ export interface DescribeResult {
 export interface InteropRunOptions {
   /** Kills the client after this long; default 90 s, above the clients' own 60 s waits. */
   timeoutMs?: number;
-  /** Added to this process's environment. */
+  /** Added to this process's environment; a variable set to undefined is removed. */
   env?: NodeJS.ProcessEnv;
+  /** Java only: classpath entries after the Kafka jars, such as mskIamClasspath(). */
+  classpath?: string[];
+  /** Java only: more JVM options (system properties and such). */
+  jvmFlags?: string[];
 }
 
 /** A client that exited non-zero or timed out; `result` is its {error, type} line if it printed one. */
@@ -58,6 +62,7 @@ export class InteropClientError extends Error {
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const pythonBin = join(repoRoot, '.cache/interop/python-venv/bin/python');
 const goBin = join(repoRoot, '.cache/interop/go/interop-client');
+const javaLibs = join(repoRoot, '.cache/interop/java-libs');
 // Short-lived JVM: C1 only and the serial collector halve start-up plus in-memory compile time.
 const JVM_FLAGS = ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC'];
 
@@ -66,7 +71,14 @@ let kafkaClasspath: Promise<string> | undefined;
 export async function runJavaClient<T = Record<string, unknown>>(args: string[], opts?: InteropRunOptions): Promise<T> {
   const classpath = await (kafkaClasspath ??= resolveKafka(() => {}).then((dist) => dist.classpath));
   const source = join(repoRoot, 'test/interop/java/InteropClient.java');
-  return run('java', 'java', [...JVM_FLAGS, '-cp', classpath, source], args, opts);
+  const cp = [classpath, ...(opts?.classpath ?? [])].join(delimiter);
+  return run('java', 'java', [...JVM_FLAGS, ...(opts?.jvmFlags ?? []), '-cp', cp, source], args, opts);
+}
+
+/** aws-msk-iam-auth and the AWS SDK v2 jars (scripts/interop/setup-java-libs.sh). */
+export function mskIamClasspath(): string[] {
+  requireInstalled(join(repoRoot, '.cache/interop/java-libs.complete'));
+  return [join(javaLibs, '*')];
 }
 
 export async function runPythonClient<T = Record<string, unknown>>(args: string[], opts?: InteropRunOptions): Promise<T> {
@@ -106,6 +118,57 @@ export function pythonOAuthArgs({ tokenUrl, clientId, clientSecret }: OAuthClien
     'sasl.oauthbearer.client.id': clientId,
     'sasl.oauthbearer.client.secret': clientSecret,
     'sasl.oauthbearer.token.endpoint.url': tokenUrl,
+  });
+}
+
+/** Static AWS credentials, as the AWS SDKs read them from the environment. */
+export interface AwsCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+/**
+ * The environment for a client that signs with `credentials` for `region`: the default AWS
+ * credential chains of every SDK take the environment first, and the rest of the chain is cut
+ * off (no profile, container or web-identity credentials, no instance metadata), so nothing
+ * reaches out to AWS. The region must be set: clients dialing 127.0.0.1 cannot take it from the
+ * host name, and the Java SDK would otherwise ask the instance metadata service.
+ */
+export function awsEnv({ accessKeyId, secretAccessKey, sessionToken }: AwsCredentials, region = 'us-east-1'): NodeJS.ProcessEnv {
+  return {
+    AWS_ACCESS_KEY_ID: accessKeyId,
+    AWS_SECRET_ACCESS_KEY: secretAccessKey,
+    AWS_SESSION_TOKEN: sessionToken,
+    AWS_REGION: region,
+    AWS_DEFAULT_REGION: region,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_PROFILE: undefined,
+    AWS_ROLE_ARN: undefined,
+    AWS_WEB_IDENTITY_TOKEN_FILE: undefined,
+    AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: undefined,
+    AWS_CONTAINER_CREDENTIALS_FULL_URI: undefined,
+  };
+}
+
+/** Java kafka-clients + aws-msk-iam-auth, SASL mechanism AWS_MSK_IAM (run with mskIamClasspath()). */
+export function javaMskIamArgs(): string[] {
+  return propArgs({
+    'security.protocol': 'SASL_PLAINTEXT',
+    'sasl.mechanism': 'AWS_MSK_IAM',
+    'sasl.jaas.config': 'software.amazon.msk.auth.iam.IAMLoginModule required;',
+    'sasl.client.callback.handler.class': 'software.amazon.msk.auth.iam.IAMClientCallbackHandler',
+  });
+}
+
+/** Java kafka-clients + aws-msk-iam-auth, IAM tokens over OAUTHBEARER (run with mskIamClasspath()). */
+export function javaIamOAuthArgs(): string[] {
+  return propArgs({
+    'security.protocol': 'SASL_PLAINTEXT',
+    'sasl.mechanism': 'OAUTHBEARER',
+    'sasl.jaas.config': 'org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;',
+    'sasl.login.callback.handler.class': 'software.amazon.msk.auth.iam.IAMOAuthBearerLoginCallbackHandler',
+    'sasl.client.callback.handler.class': 'software.amazon.msk.auth.iam.IAMOAuthBearerLoginCallbackHandler',
   });
 }
 

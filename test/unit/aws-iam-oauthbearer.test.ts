@@ -78,6 +78,12 @@ describe('IAM over OAUTHBEARER: accepted', () => {
     await expect(verifyIamOAuthToken(`${signers.python}==`, store, settings)).resolves.toBeDefined();
   });
 
+  it('the Java IAMOAuthBearerLoginCallbackHandler form, whose URL has no slash before the query', async () => {
+    const url = Buffer.from(iamToken({}, 'last'), 'base64url').toString().replace('.com/?', '.com?');
+    const token = Buffer.from(url).toString('base64url');
+    await expect(verifyIamOAuthToken(token, storeOf(credential()), settings)).resolves.toMatchObject({ principal: 'User:alice' });
+  });
+
   it('a User-Agent with spaces sent as "+" (Go\'s url.Values) is read and ignored', async () => {
     const token = iamToken({}, 'sorted', (pairs) => pairs.filter(([k]) => k !== 'User-Agent'));
     const withAgent = editUrl(token, (url) => `${url}&User-Agent=aws-msk-iam-sasl-signer-go%2F1.0.0+go1.22`);

@@ -5,7 +5,8 @@ import { MAX_PAYLOAD_BYTES } from './msk-iam-payload.js';
 /** Padding is optional: the Python signer strips it, the JS one never has any. */
 const BASE64URL = /^[A-Za-z0-9_-]+={0,2}$/;
 const MAX_TOKEN_CHARS = Math.ceil((MAX_PAYLOAD_BYTES * 4) / 3);
-const URL_SHAPE = /^https:\/\/([^/?#]*)\/\?([^#]*)$/;
+/** The path is always "/" (it is what is signed); Java's IAMOAuthBearerLoginCallbackHandler leaves the slash out of its URL. */
+const URL_SHAPE = /^https:\/\/([^/?#]*)\/?\?([^#]*)$/;
 
 /** Query parameter -> ConnectRequest field; User-Agent is sent but never signed, so it maps to nothing. */
 const PARAMETERS: Record<string, keyof ConnectRequest | null> = {

@@ -5,8 +5,9 @@
 //	produce-for <bootstrap> <topic> <seconds> [--rate 10]   rate * seconds records, paced; {"produced","errors"}
 //	consume  <bootstrap> <topic> <group> <count> [--timeout-ms 60000]
 //	describe <bootstrap> [--group NAME] [--timeout-ms 60000]
-//	every command: [--sasl none|oauthbearer]; the OAUTHBEARER token comes from the environment:
-//	KAFKA_OAUTH_TOKEN_FILE (read again on every authentication) or KAFKA_OAUTH_TOKEN.
+//	every command: [--sasl none|oauthbearer|aws]; the OAUTHBEARER token comes from the environment:
+//	KAFKA_OAUTH_TOKEN_FILE (read again on every authentication) or KAFKA_OAUTH_TOKEN; aws is
+//	AWS_MSK_IAM with AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, [AWS_SESSION_TOKEN] and AWS_REGION.
 //
 // --prop key=value is refused: settings are flags here.
 package main

@@ -6,12 +6,16 @@ on failure {"error","type"} and exit 1.
   consume  <bootstrap> <topic> <group> <count> [--timeout-ms 60000]
   describe <bootstrap> [--group NAME] [--timeout-ms 60000]
   every command: [--prop key=value]... extra librdkafka properties (SASL settings and such)
+                 [--sasl none|aws-oauth]: aws-oauth is AWS IAM over OAUTHBEARER, tokens from
+                 aws-msk-iam-sasl-signer-python for the region in AWS_REGION, credentials from
+                 the default AWS chain (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN)
 
 librdkafka retries a failed SASL authentication forever; this client stops at the first one.
 """
 
 import argparse
 import json
+import os
 import sys
 import time
 
@@ -57,6 +61,7 @@ def parse_args(argv):
     parser.add_argument("--rate", type=int, default=10)
     parser.add_argument("--group", default="interop-describe")
     parser.add_argument("--prop", action="append", default=[])
+    parser.add_argument("--sasl", default="none", choices=["none", "aws-oauth"])
     args = parser.parse_intermixed_args(argv)
     needed = {"produce": 2, "produce-for": 2, "consume": 3, "describe": 0}[args.command]
     if len(args.rest) != needed:
@@ -71,7 +76,26 @@ def client_config(args):
         if not sep or not key:
             raise ValueError(f"--prop needs key=value, got {prop}")
         config[key] = value
+    if args.sasl == "aws-oauth":
+        config.update({"security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "OAUTHBEARER", "oauth_cb": aws_iam_token_cb()})
     return config
+
+
+def aws_iam_token_cb():
+    """The oauth_cb AWS documents for MSK: a presigned kafka-cluster:Connect URL as the token."""
+    # Imported here: botocore is slow to load and only this mode needs it.
+    from aws_msk_iam_sasl_signer import MSKAuthTokenProvider
+
+    region = os.environ.get("AWS_REGION")
+    if not region:
+        raise ValueError("--sasl aws-oauth needs AWS_REGION")
+
+    def oauth_cb(_oauthbearer_config):
+        token, expiry_ms = MSKAuthTokenProvider.generate_auth_token(region)
+        # librdkafka wants seconds since the epoch; the signer gives milliseconds.
+        return token, expiry_ms / 1000
+
+    return oauth_cb
 
 
 def on_error(err):
