@@ -14,6 +14,7 @@ import { KafkaConnection } from '../../src/proxy/kafka-connection.js';
 import { amzDate } from '../support/amz-date.js';
 import { type SignParams, bytes, mskIamPayload } from '../support/aws-sign.js';
 import { type TestProxy, startTestProxy } from './helpers/proxy.js';
+import { kafkajsRoundTrip } from './helpers/kafkajs-round-trip.js';
 import { createTopic } from './helpers/topics.js';
 
 const KEY = 'AKIAPROXYTEST0001';
@@ -88,17 +89,7 @@ describe('AWS_MSK_IAM', () => {
       logLevel: logLevel.NOTHING,
       sasl: { mechanism: 'oauthbearer', oauthBearerProvider: async () => ({ value: (await generateAuthToken({ region: REGION })).token }) },
     });
-    const producer = kafka.producer();
-    await producer.connect();
-    await producer.send({ topic, messages: Array.from({ length: 10 }, (_, i) => ({ value: `v${i}` })) });
-    await producer.disconnect();
-    const consumer = kafka.consumer({ groupId: `g-${topic}`, maxWaitTimeInMs: 100 });
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
-    const seen = new Set<string>();
-    await consumer.run({ eachMessage: async ({ message }) => void seen.add(String(message.value)) });
-    await expect.poll(() => seen.size, { timeout: 30_000 }).toBe(10);
-    await consumer.disconnect();
+    await kafkajsRoundTrip(kafka, topic, 10);
     expect(tp.logs.some((l) => l.msg === 'authenticated' && l.principal === 'User:alice' && l.mechanism === 'OAUTHBEARER')).toBe(true);
   });
 

@@ -16,6 +16,7 @@ import {
 import { JwksServer } from '../support/jwks-server.js';
 import { oauthListener, startTestIssuer } from './helpers/issuer.js';
 import { type TestProxy, startTestProxy } from './helpers/proxy.js';
+import { kafkajsRoundTrip } from './helpers/kafkajs-round-trip.js';
 import { createTopic } from './helpers/topics.js';
 
 /** `retries: 0` for refusal checks, so an authentication error surfaces at once. */
@@ -60,17 +61,7 @@ describe('OAUTHBEARER with kafkajs', () => {
     const topic = `oauth-kafkajs-${randomUUID().slice(0, 8)}`;
     await createTopic({ topic, numPartitions: 3, replicationFactor: 3 });
     const kafka = kafkaWithToken(tp, () => issuer.mint({ subject: 'alice', roles: ['orders-writer'] }));
-    const producer = kafka.producer();
-    await producer.connect();
-    await producer.send({ topic, messages: Array.from({ length: 20 }, (_, i) => ({ value: `v${i}` })) });
-    await producer.disconnect();
-    const consumer = kafka.consumer({ groupId: `g-${topic}`, maxWaitTimeInMs: 100 });
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
-    const seen = new Set<string>();
-    await consumer.run({ eachMessage: async ({ message }) => void seen.add(String(message.value)) });
-    await expect.poll(() => seen.size, { timeout: 30_000 }).toBe(20);
-    await consumer.disconnect();
+    await kafkajsRoundTrip(kafka, topic, 20);
     const success = tp.logs.find((l) => l.msg === 'authenticated');
     expect(success).toMatchObject({ principal: 'alice', mechanism: 'OAUTHBEARER' });
   });
