@@ -28,6 +28,11 @@ export interface E2eEnvironment {
   workDir: string;
   /** Warnings and errors the proxy logged so far. */
   proxyProblems(): string[];
+  /**
+   * `work`, or a rejection as soon as the relay or the proxy dies: clients would otherwise
+   * retry for minutes, or report numbers for a path that no longer exists.
+   */
+  guard<T>(work: Promise<T>): Promise<T>;
   stop(): Promise<void>;
 }
 
@@ -42,7 +47,9 @@ export async function startE2eEnvironment(log: (line: string) => void): Promise<
   const workDir = await mkdtemp(join(tmpdir(), 'kafka-proxy-e2e-'));
   const unregister = onParentExit(() => rmSync(workDir, { recursive: true, force: true }));
   const stops: (() => Promise<void>)[] = [];
+  let stopping = false;
   const stop = async () => {
+    stopping = true;
     for (const s of stops.reverse()) await s();
     stops.length = 0;
     await rm(workDir, { recursive: true, force: true });
@@ -64,6 +71,16 @@ export async function startE2eEnvironment(log: (line: string) => void): Promise<
     const proxy = await startProxyProcess(broker, workDir);
     stops.push(() => proxy.stop());
     log(`e2e: broker ${broker}, relay 127.0.0.1:${relay.port}, proxy ${proxy.bootstrap}`);
+    const died = new Promise<never>((_, reject) => {
+      const watch = (name: string, exited: Promise<string>) =>
+        exited.then((how) => {
+          if (!stopping) reject(new Error(`the ${name} ${how} during the benchmark`));
+        });
+      watch('TCP relay', relay.exited);
+      watch('proxy', proxy.exited);
+    });
+    // guard() reports a death; this keeps one between two measurements from being an unhandled rejection.
+    died.catch(() => {});
 
     return {
       // proxy+auth (OAUTHBEARER + RBAC) joins this list, with its SASL client settings, once the proxy has it.
@@ -75,6 +92,7 @@ export async function startE2eEnvironment(log: (line: string) => void): Promise<
       broker,
       workDir,
       proxyProblems: () => proxy.problems,
+      guard: (work) => Promise.race([work, died]),
       stop,
     };
   } catch (err) {

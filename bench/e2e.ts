@@ -29,6 +29,8 @@ const WARMUP_FRACTION = 0.25;
 interface Bench {
   options: E2eOptions;
   tools: KafkaPerfTools;
+  /** Fails the measurement at once if the relay or the proxy dies under it. */
+  guard<T>(work: Promise<T>): Promise<T>;
   configurations: Configuration[];
   /** New 1-partition topics reached through `config`, so a consumer reads exactly what was produced. */
   target(config: Configuration, purpose: string): Promise<PerfTarget>;
@@ -50,6 +52,7 @@ export async function runE2eBench(options: E2eOptions, log: Log): Promise<E2eRes
       const bench: Bench = {
         options,
         tools,
+        guard: env.guard,
         configurations: env.configurations,
         log,
         async target(config, purpose) {
@@ -91,8 +94,8 @@ async function warmUp(bench: Bench): Promise<void> {
   for (const config of bench.configurations) {
     bench.log(`e2e: warm-up, ${config.name}: producing and consuming 1 KiB records`);
     const target = await bench.target(config, 'warmup');
-    await bench.tools.produce(target, records, 1024, -1, records);
-    await bench.tools.consume(target, records, records);
+    await bench.guard(bench.tools.produce(target, records, 1024, -1, records));
+    await bench.guard(bench.tools.consume(target, records, records));
   }
 }
 
@@ -104,9 +107,9 @@ async function measureThroughput(bench: Bench): Promise<ThroughputSample[]> {
     const target = await bench.target(config, `max-${recordSize}`);
     const mib = ((records + warmup) * recordSize) / 2 ** 20;
     bench.log(`${step} producing ${count(records)} records at full speed (after ${count(warmup)} to warm up)`);
-    const [produce, produceCpuMs] = await forwarderCpu(config, () => bench.tools.produce(target, records, recordSize, -1, warmup));
+    const [produce, produceCpuMs] = await forwarderCpu(config, () => bench.guard(bench.tools.produce(target, records, recordSize, -1, warmup)));
     bench.log(`${step} consuming them`);
-    const [consume, consumeCpuMs] = await forwarderCpu(config, () => bench.tools.consume(target, records, warmup));
+    const [consume, consumeCpuMs] = await forwarderCpu(config, () => bench.guard(bench.tools.consume(target, records, warmup)));
     bench.log(
       `${step} produce ${count(produce.recordsPerSecond)} rec/s (${produce.mibPerSecond.toFixed(1)} MiB/s), ` +
         `consume ${count(consume.recordsPerSecond)} rec/s (${consume.mibPerSecond.toFixed(1)} MiB/s)`,
@@ -149,7 +152,7 @@ async function measureLatency(bench: Bench, rates: Record<RecordSize, number>): 
     const warmup = Math.ceil(records * WARMUP_FRACTION);
     const target = await bench.target(config, `rate-${recordSize}`);
     bench.log(`${step} producing ${count(records)} records at ${count(rate)} rec/s (after ${count(warmup)} to warm up)`);
-    const produce = await bench.tools.produce(target, records, recordSize, rate, warmup);
+    const produce = await bench.guard(bench.tools.produce(target, records, recordSize, rate, warmup));
     bench.log(`${step} p50 ${produce.p50Ms} ms, p99 ${produce.p99Ms} ms, p99.9 ${produce.p999Ms} ms (sent ${count(produce.recordsPerSecond)} rec/s)`);
     samples.push({ round, configuration: config.name, recordSize, loadAverage: loadavg()[0], rate, produce });
   }

@@ -12,6 +12,8 @@ export interface ProxyProcess {
   pid: number;
   /** Log lines at warn level or above, seen so far: any of them puts the run's numbers in doubt. */
   problems: string[];
+  /** Resolves, saying how, when the process ends. */
+  exited: Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -81,6 +83,7 @@ export async function startProxyProcess(upstream: string, workDir: string): Prom
     bootstrap: `${LOOPBACK}:${base}`,
     pid: child.pid,
     problems,
+    exited,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');

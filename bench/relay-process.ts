@@ -5,6 +5,8 @@ import { spawnOwned } from './child-process.js';
 export interface RelayProcess {
   port: number;
   pid: number;
+  /** Resolves, saying how, when the process ends. */
+  exited: Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -16,7 +18,7 @@ export async function startRelayProcess(host: string, port: number): Promise<Rel
   const child = spawnOwned(process.execPath, ['--import', import.meta.resolve('tsx'), RELAY_MAIN, host, String(port)]);
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(`exited with ${signal ?? `code ${code}`}`)));
   let timer: NodeJS.Timeout | undefined;
   const line = await Promise.race([
     new Promise<string>((resolve) => createInterface({ input: child.stdout }).once('line', resolve)),
@@ -32,6 +34,7 @@ export async function startRelayProcess(host: string, port: number): Promise<Rel
   return {
     port: relayPort,
     pid: child.pid,
+    exited,
     async stop() {
       child.kill('SIGTERM');
       await exited;

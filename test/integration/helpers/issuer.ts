@@ -1,4 +1,5 @@
 import { type DevIssuer, startDevIssuer } from '../../../src/dev-issuer/issuer.js';
+import { createLogger } from '../../../src/observe/logger.js';
 import type { TestProxyOptions } from './proxy.js';
 
 /** Clients of the test issuer's token endpoint: id -> secret, subject and roles. */
@@ -9,7 +10,7 @@ export const TEST_CLIENTS = {
 
 /** A development issuer on a free loopback port, for OAUTHBEARER tests. */
 export function startTestIssuer(opts: { tokenLifetimeSeconds?: number; alg?: 'RS256' | 'ES256' } = {}): Promise<DevIssuer> {
-  return startDevIssuer({ port: 0, clients: TEST_CLIENTS, ...opts });
+  return startDevIssuer({ port: 0, clients: TEST_CLIENTS, log: createLogger('silent'), ...opts });
 }
 
 /** Proxy options for a listener that requires OAUTHBEARER tokens from `issuer`. */
