@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DevIssuer, startDevIssuer } from '../../src/dev-issuer/issuer.js';
+import { createLogger } from '../../src/observe/logger.js';
 import {
   type ConsumeResult,
   InteropClientError,
@@ -59,7 +60,7 @@ describe('OAUTHBEARER with the Java, Python and Go clients', () => {
   beforeAll(async () => {
     issuer = await startTestIssuer();
     // Same issuer name and token endpoint shape, its own keys: the proxy must refuse its tokens.
-    untrusted = await startDevIssuer({ port: 0, clients: TEST_CLIENTS, issuer: issuer.issuer });
+    untrusted = await startDevIssuer({ port: 0, clients: TEST_CLIENTS, issuer: issuer.issuer, log: createLogger('silent') });
     tp = await startTestProxy(oauthListener(issuer));
   });
 
