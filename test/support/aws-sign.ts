@@ -1,6 +1,6 @@
 import type { CredentialLookup } from '../../src/auth/aws/credential-store.js';
 import type { AwsCredential } from '../../src/auth/aws/credentials-file.js';
-import { presignedSignature, uriEncode } from '../../src/auth/aws/sigv4.js';
+import { presignedSignature, signedQueryPairs, uriEncode } from '../../src/auth/aws/sigv4.js';
 
 /** The key, time and region of PROTOCOL-NOTES §4's test vectors. */
 export const ACCESS_KEY_ID = 'AKIDEXAMPLE';
@@ -69,15 +69,7 @@ export function iamToken(
   edit: (pairs: Array<[string, string]>) => Array<[string, string]> = (pairs) => pairs,
 ): string {
   const { query, host, signature } = signedFields({ host: AWS_HOST, ...p });
-  let pairs: Array<[string, string]> = [
-    ['Action', query.action],
-    ['X-Amz-Algorithm', query.algorithm],
-    ['X-Amz-Credential', query.credential],
-    ['X-Amz-Date', query.date],
-    ['X-Amz-Expires', query.expires],
-    ['X-Amz-SignedHeaders', query.signedHeaders],
-  ];
-  if (query.securityToken !== undefined) pairs.push(['X-Amz-Security-Token', query.securityToken]);
+  let pairs = signedQueryPairs(query);
   pairs.push(['X-Amz-Signature', signature], ['User-Agent', 'test-signer/1.0']);
   if (userAgent === 'sorted') pairs.sort(([a], [b]) => (a < b ? -1 : 1));
   pairs = edit(pairs);

@@ -37,8 +37,8 @@ export function presignedSignature(secretAccessKey: string, region: string, host
   return hmac(key, stringToSign).toString('hex');
 }
 
-/** Sorted, RFC 3986-encoded name=value pairs; version, host, user-agent and the signature are never signed. */
-export function canonicalQueryString(query: PresignedQuery): string {
+/** The signed query parameters by their URL names; version, host, user-agent and the signature are never signed. */
+export function signedQueryPairs(query: PresignedQuery): Array<[string, string]> {
   const pairs: Array<[string, string]> = [
     ['Action', query.action],
     ['X-Amz-Algorithm', query.algorithm],
@@ -48,7 +48,12 @@ export function canonicalQueryString(query: PresignedQuery): string {
     ['X-Amz-SignedHeaders', query.signedHeaders],
   ];
   if (query.securityToken !== undefined) pairs.push(['X-Amz-Security-Token', query.securityToken]);
-  return pairs
+  return pairs;
+}
+
+/** Sorted, RFC 3986-encoded name=value pairs of the signed parameters. */
+export function canonicalQueryString(query: PresignedQuery): string {
+  return signedQueryPairs(query)
     .map(([name, value]) => [uriEncode(name), uriEncode(value)])
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([name, value]) => `${name}=${value}`)
