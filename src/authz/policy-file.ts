@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, type ConfigProblem } from '../config/load.js';
+import { zodFileProblems } from '../config/zod-problems.js';
 import { KIND_OPERATIONS, OPERATIONS, type Operation, type ResourceKind } from './operations.js';
 
 /** One grant: operations on the names of one resource kind that match any of the patterns (none for the cluster). */
@@ -114,7 +115,7 @@ export function parsePolicy(text: string, file: string): Policy {
   if (content == null) throw new ConfigError([{ file, path: '', message: 'the file is empty: a policy needs at least "roles:"' }]);
   const parsed = policySchema.safeParse(content);
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue): ConfigProblem => ({ file, path: pathText(issue.path), message: messageOf(issue) })));
+    throw new ConfigError(zodFileProblems(file, parsed.error));
   }
   return {
     roles: new Map(Object.entries(parsed.data.roles).map(([name, grants]) => [name, grants.map(toGrant)])),
@@ -122,11 +123,3 @@ export function parsePolicy(text: string, file: string): Policy {
   };
 }
 
-/** A bad record key is reported as "Invalid key in record", with the key schema's own message inside. */
-function messageOf(issue: z.core.$ZodIssue): string {
-  return issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message;
-}
-
-function pathText(path: readonly PropertyKey[]): string {
-  return path.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i ? '.' : ''}${String(k)}`)).join('');
-}

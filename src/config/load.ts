@@ -3,6 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { ZodError } from 'zod';
 import { type ListenerConfig, type ProxyConfig, configSchema } from './schema.js';
+import { pathText } from './zod-problems.js';
 
 /** One thing wrong with a config file, with where it is. */
 export interface ConfigProblem {
@@ -20,10 +21,6 @@ export class ConfigError extends Error {
 
 export function formatProblem(p: ConfigProblem): string {
   return `${p.file}${p.path ? `: ${p.path}` : ''}: ${p.message}`;
-}
-
-function pathText(path: readonly PropertyKey[]): string {
-  return path.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i ? '.' : ''}${String(k)}`)).join('');
 }
 
 function zodProblems(file: string, error: ZodError): ConfigProblem[] {

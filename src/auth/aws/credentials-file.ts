@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { ConfigError, type ConfigProblem } from '../../config/load.js';
+import { ConfigError } from '../../config/load.js';
+import { zodFileProblems } from '../../config/zod-problems.js';
 
 /** One access key the proxy accepts, and who it stands for. */
 export interface AwsCredential {
@@ -50,7 +51,7 @@ export function parseCredentialsFile(text: string, file: string): Map<string, Aw
   if (doc.errors.length) throw new ConfigError(doc.errors.map((e) => ({ file, path: '', message: e.message.split('\n')[0].replace(/:$/, '') })));
   const parsed = credentialsFile.safeParse(doc.toJS());
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue): ConfigProblem => ({ file, path: pathText(issue.path), message: messageOf(issue) })));
+    throw new ConfigError(zodFileProblems(file, parsed.error));
   }
   const credentials = new Map<string, AwsCredential>();
   for (const [accessKeyId, entry] of Object.entries(parsed.data.accessKeys)) {
@@ -60,11 +61,3 @@ export function parseCredentialsFile(text: string, file: string): Map<string, Aw
   return credentials;
 }
 
-/** A bad record key is reported as "Invalid key in record", with the key schema's own message inside. */
-function messageOf(issue: z.core.$ZodIssue): string {
-  return issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message;
-}
-
-function pathText(path: readonly PropertyKey[]): string {
-  return path.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i ? '.' : ''}${String(k)}`)).join('');
-}
