@@ -1,18 +1,9 @@
-import { writeFetchRequest, defaultFetchRequest, defaultFetchRequestFetchTopic, defaultFetchRequestFetchPartition } from '../src/protocol/generated/messages/FetchRequest.js';
-import { defaultProduceRequest, writeProduceRequest } from '../src/protocol/generated/messages/ProduceRequest.js';
+import { defaultFetchRequest, defaultFetchRequestFetchTopic, defaultFetchRequestFetchPartition } from '../src/protocol/generated/messages/FetchRequest.js';
+import { defaultProduceRequest } from '../src/protocol/generated/messages/ProduceRequest.js';
 import { API_KEYS } from '../src/protocol/generated/apis.js';
-import { writeRequestHeader } from '../src/protocol/headers.js';
-import { Writer } from '../src/protocol/writer.js';
+import { requestFrame } from '../src/protocol/request-frame.js';
 
-function frame(apiKey: number, apiVersion: number, body: (w: Writer) => void): Buffer {
-  const w = new Writer();
-  w.int32(0);
-  writeRequestHeader(w, { apiKey, apiVersion, correlationId: 42, clientId: 'bench-client', taggedFields: undefined });
-  body(w);
-  const out = w.toBuffer();
-  out.writeInt32BE(out.length - 4, 0);
-  return out;
-}
+const frame = (apiKey: number, version: number, message: object): Buffer => requestFrame(apiKey, version, 42, 'bench-client', message);
 
 /** A Produce request as the Java client sends it: one topic, `partitions` partitions of records. */
 export function produceFrame(version: number, partitions: number, recordBytesTotal: number): Buffer {
@@ -27,7 +18,7 @@ export function produceFrame(version: number, partitions: number, recordBytesTot
       _unknownTaggedFields: undefined,
     },
   ];
-  return frame(API_KEYS.Produce, version, (w) => writeProduceRequest(w, m, version));
+  return frame(API_KEYS.Produce, version, m);
 }
 
 /** A Fetch request for `partitions` partitions of one topic (by name below v13, by id from v13). */
@@ -47,5 +38,5 @@ export function fetchFrame(version: number, partitions: number): Buffer {
     return p;
   });
   m.topics = [topic];
-  return frame(API_KEYS.Fetch, version, (w) => writeFetchRequest(w, m, version));
+  return frame(API_KEYS.Fetch, version, m);
 }

@@ -3,9 +3,7 @@ import { OAuthTokenValidator } from '../src/auth/oauth-validator.js';
 import { startDevIssuer } from '../src/dev-issuer/issuer.js';
 import { createLogger } from '../src/observe/logger.js';
 import { API_KEYS } from '../src/protocol/generated/apis.js';
-import { REQUEST_CODECS } from '../src/protocol/generated/index.js';
-import { writeRequestHeader } from '../src/protocol/headers.js';
-import { Writer } from '../src/protocol/writer.js';
+import { requestFrame } from '../src/protocol/request-frame.js';
 import { AwsMskIamMechanism } from '../src/sasl/aws-msk-iam.js';
 import type { SaslMechanism } from '../src/sasl/mechanism.js';
 import { OAuthBearerMechanism } from '../src/sasl/oauthbearer.js';
@@ -27,15 +25,7 @@ const SECONDS = 3;
 /** Handshakes in flight at once, as when many clients connect together. */
 const CONCURRENCY = 32;
 
-function frame(apiKey: number, version: number, body: object): Buffer {
-  const w = new Writer();
-  w.int32(0);
-  writeRequestHeader(w, { apiKey, apiVersion: version, correlationId: 1, clientId: 'bench', taggedFields: undefined });
-  REQUEST_CODECS[apiKey].write(w, body, version);
-  const f = w.toBuffer();
-  f.writeInt32BE(f.length - 4, 0);
-  return f;
-}
+const frame = (apiKey: number, version: number, body: object): Buffer => requestFrame(apiKey, version, 1, 'bench', body);
 
 /**
  * Full SASL handshakes (SaslHandshake v1 + SaslAuthenticate v2) through the proxy's SASL server:

@@ -5,9 +5,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { API_KEYS } from '../../src/protocol/generated/apis.js';
 import { defaultFetchRequest, defaultFetchRequestFetchPartition, defaultFetchRequestFetchTopic } from '../../src/protocol/generated/messages/FetchRequest.js';
 import type { FetchResponse } from '../../src/protocol/generated/messages/FetchResponse.js';
-import { writeFetchRequest } from '../../src/protocol/generated/messages/FetchRequest.js';
-import { writeRequestHeader } from '../../src/protocol/headers.js';
-import { Writer } from '../../src/protocol/writer.js';
+import { requestFrame } from '../../src/protocol/request-frame.js';
 import { KafkaConnection } from '../../src/proxy/kafka-connection.js';
 import { startBroker, stopBroker } from './helpers/kafka-control.js';
 import { createTopic } from './helpers/topics.js';
@@ -113,12 +111,7 @@ describe('proxy resilience', () => {
     await producer.disconnect();
     const leader = await leaderOf(client, topic);
 
-    const w = new Writer();
-    w.int32(0);
-    writeRequestHeader(w, { apiKey: API_KEYS.Fetch, apiVersion: 12, correlationId: 1, clientId: 'slow-reader', taggedFields: undefined });
-    writeFetchRequest(w, fetchRequest(topic, 100, 64 << 20), 12);
-    const frame = w.toBuffer();
-    frame.writeInt32BE(frame.length - 4, 0);
+    const frame = requestFrame(API_KEYS.Fetch, 12, 1, 'slow-reader', fetchRequest(topic, 100, 64 << 20));
 
     let received = 0;
     const socket = connect({ host: '127.0.0.1', port: tp.brokerPorts.get(leader)! });

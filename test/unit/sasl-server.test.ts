@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { API_KEYS } from '../../src/protocol/generated/apis.js';
-import { REQUEST_CODECS, RESPONSE_CODECS } from '../../src/protocol/generated/index.js';
+import { RESPONSE_CODECS } from '../../src/protocol/generated/index.js';
 import type { SaslAuthenticateResponse } from '../../src/protocol/generated/messages/SaslAuthenticateResponse.js';
 import type { SaslHandshakeResponse } from '../../src/protocol/generated/messages/SaslHandshakeResponse.js';
-import { readResponseHeader, writeRequestHeader } from '../../src/protocol/headers.js';
+import { readResponseHeader } from '../../src/protocol/headers.js';
 import { Reader } from '../../src/protocol/reader.js';
-import { Writer } from '../../src/protocol/writer.js';
+import { requestFrame } from '../../src/protocol/request-frame.js';
 import { AuthenticationFailed, type SaslMechanism } from '../../src/sasl/mechanism.js';
 import { SaslServer, type SaslStep } from '../../src/sasl/sasl-server.js';
 
@@ -25,15 +25,7 @@ function fakeMechanism(ttlMs: number | null = 60_000): SaslMechanism {
 }
 
 let correlation = 0;
-function request(apiKey: number, version: number, body: object): Buffer {
-  const w = new Writer();
-  w.int32(0);
-  writeRequestHeader(w, { apiKey, apiVersion: version, correlationId: ++correlation, clientId: 'unit', taggedFields: undefined });
-  REQUEST_CODECS[apiKey].write(w, body, version);
-  const f = w.toBuffer();
-  f.writeInt32BE(f.length - 4, 0);
-  return f;
-}
+const request = (apiKey: number, version: number, body: object): Buffer => requestFrame(apiKey, version, ++correlation, 'unit', body);
 
 const handshake = (mechanism: string, version = 1) => request(API_KEYS.SaslHandshake, version, { mechanism });
 const authenticate = (token: string, version = 2) => request(API_KEYS.SaslAuthenticate, version, { authBytes: Buffer.from(token) });
