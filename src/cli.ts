@@ -8,6 +8,8 @@ import { parseArgs } from 'node:util';
 import { checkPolicyFile } from './authz/check-policy.js';
 import { ConfigError, formatProblem, loadConfig } from './config/load.js';
 import { createLogger } from './observe/logger.js';
+import { startAdminServer } from './observe/admin-server.js';
+import { ProxyMetrics } from './observe/metrics.js';
 import { KafkaAuthProxy } from './proxy/proxy.js';
 
 const USAGE = `usage:
@@ -35,7 +37,12 @@ async function run(file: string): Promise<void> {
   const log = createLogger(config.logging.level);
   let proxy: KafkaAuthProxy;
   try {
-    proxy = await KafkaAuthProxy.start(config, log);
+    const metrics = new ProxyMetrics(true);
+    if (config.admin) {
+      await startAdminServer(config.admin.bind, config.admin.port, metrics.registry);
+      log.info({ bind: config.admin.bind, port: config.admin.port }, 'admin server listening (/metrics, /healthz)');
+    }
+    proxy = await KafkaAuthProxy.start(config, log, metrics);
   } catch (e) {
     log.fatal({ err: (e as Error).message }, 'cannot start');
     process.exit(1);
@@ -50,7 +57,7 @@ async function run(file: string): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGHUP', () => {
-    log.info('SIGHUP: reloading credential files');
+    log.info('SIGHUP: reloading credential and policy files');
     proxy.reload().catch((e: Error) => log.error({ err: e.message }, 'reload failed'));
   });
 }

@@ -76,6 +76,8 @@ export const configSchema = z
       .optional(),
     authorization: z.strictObject({ policyFile: z.string().min(1) }).optional(),
     limits,
+    /** Prometheus metrics (/metrics) and a health check (/healthz). */
+    admin: z.strictObject({ bind: z.string().min(1).default('127.0.0.1'), port }).optional(),
     logging: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info') }).prefault({}),
   })
   .superRefine((config, ctx) => {

@@ -1,18 +1,5 @@
+import { API_RULES } from '../authz/api-rules/table.js';
 import { API_KEYS, APIS } from '../protocol/generated/apis.js';
-
-/**
- * APIs the brokers serve to each other, never to clients: the proxy refuses them and leaves
- * them out of ApiVersions. (APIs served only to controllers or zkBrokers are excluded by their
- * listeners.)
- */
-const INTER_BROKER_APIS = new Set<number>([
-  API_KEYS.WriteTxnMarkers,
-  API_KEYS.InitializeShareGroupState,
-  API_KEYS.ReadShareGroupState,
-  API_KEYS.WriteShareGroupState,
-  API_KEYS.DeleteShareGroupState,
-  API_KEYS.ReadShareGroupStateSummary,
-]);
 
 /**
  * Highest versions the proxy offers where it chooses to stay below what it can decode. Fetch
@@ -27,10 +14,15 @@ export interface OfferedRange {
   maxVersion: number;
 }
 
+/**
+ * An API is offered when the authorization table has a rule for it (inter-broker, controller
+ * and delegation-token APIs have none), up to the highest stable version the rule allows.
+ */
 function offered(apiKey: number): OfferedRange | undefined {
   const api = APIS[apiKey];
-  if (!api || !api.listeners.includes('broker') || INTER_BROKER_APIS.has(apiKey)) return undefined;
-  const maxVersion = Math.min(api.maxStableVersion, VERSION_CAPS.get(apiKey) ?? Infinity);
+  const rule = API_RULES[apiKey];
+  if (!api || !rule || !api.listeners.includes('broker')) return undefined;
+  const maxVersion = Math.min(api.maxStableVersion, VERSION_CAPS.get(apiKey) ?? Infinity, rule.maxVersion ?? Infinity);
   return maxVersion < api.minVersion ? undefined : { minVersion: api.minVersion, maxVersion };
 }
 

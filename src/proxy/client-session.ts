@@ -6,11 +6,14 @@ import { FrameSplitter } from '../protocol/frame-splitter.js';
 import { API_KEYS, APIS } from '../protocol/generated/apis.js';
 import { readRequestHeader } from '../protocol/headers.js';
 import { Reader } from '../protocol/reader.js';
+import type { CompiledPolicy } from '../authz/compiled-policy.js';
 import type { SaslServer, SaslStep } from '../sasl/sasl-server.js';
 import type { BrokerAddress, ClusterView } from './cluster-view.js';
 import { CLIENT_API_RANGES, isOfferedVersion } from './client-apis.js';
 import { apiVersionsAnswer, unsupportedApiVersionsAnswer } from './local-answers.js';
+import { ANONYMOUS, type ListenerAuthorization } from './listener-authorization.js';
 import { produceAcks } from './produce-acks.js';
+import type { RequestAuthorizer, ResponseEdit } from './request-authorizer.js';
 import { ResponseQueue } from './response-queue.js';
 import { ResponseStream } from './response-stream.js';
 import type { ResponseRewriter } from './response-rewriter.js';
@@ -19,8 +22,8 @@ import type { ResponseRewriter } from './response-rewriter.js';
 const MIN_REQUEST_FRAME = 4 + 8;
 /** How long a closing connection may take to flush its last answer. */
 const FLUSH_TIMEOUT_MS = 5000;
-/** Frames a client may send while the proxy is still answering a SASL step. */
-const MAX_FRAMES_WAITING_FOR_SASL = 16;
+/** Frames a client may send while the proxy waits (answering a SASL step, learning topic ids). */
+const MAX_FRAMES_HELD = 16;
 
 export interface SessionContext {
   log: Logger;
@@ -34,9 +37,11 @@ export interface SessionContext {
   upstreams(): BrokerAddress[];
   /** Present on listeners that authenticate: this connection's SASL server. */
   sasl: SaslServer | undefined;
+  /** Present on listeners that enforce or audit a policy. */
+  authorization: ListenerAuthorization | undefined;
 }
 
-type PauseReason = 'upstream-busy' | 'in-flight' | 'draining' | 'connecting' | 'sasl';
+type PauseReason = 'upstream-busy' | 'in-flight' | 'draining' | 'connecting' | 'waiting';
 
 /**
  * One client connection and its own connection to a broker. Requests are forwarded as they
@@ -56,15 +61,20 @@ export class ClientSession {
   private log: Logger;
   private readonly closeListeners: (() => void)[] = [];
   private readonly sasl: SaslServer | undefined;
-  /** Frames that arrived while a SASL step was being answered, handled in order after it. */
-  private waitingForSasl: Buffer[] | undefined;
+  /** Frames that arrived while the session waited (a SASL step, topic ids), handled in order after it. */
+  private held: Buffer[] | undefined;
+  /** Decides each request once the principal is known, where the listener has a policy. */
+  private authorizer: RequestAuthorizer | undefined;
+  private readonly clientAddress: string;
 
   constructor(
     private readonly client: Socket,
     private readonly ctx: SessionContext,
   ) {
-    this.log = ctx.log.child({ client: `${client.remoteAddress}:${client.remotePort}` });
+    this.clientAddress = `${client.remoteAddress}:${client.remotePort}`;
+    this.log = ctx.log.child({ client: this.clientAddress });
     this.sasl = ctx.sasl;
+    if (!this.sasl && ctx.authorization) this.authorizer = ctx.authorization.authorizerFor(ANONYMOUS, [], this.clientAddress, null);
     this.requests = new FrameSplitter(this.sasl ? ctx.limits.maxUnauthenticatedRequestBytes : ctx.limits.maxRequestBytes);
     this.responses = new ResponseStream({
       wantsWhole: (id) => {
@@ -85,6 +95,11 @@ export class ClientSession {
   /** Who the client authenticated as, on authenticating listeners. */
   get principal(): string | undefined {
     return this.sasl?.identity?.principal;
+  }
+
+  /** A new policy applies from this connection's next request on, without reconnecting. */
+  policyChanged(policy: CompiledPolicy): void {
+    this.authorizer?.access.update(policy);
   }
 
   onClose(listener: () => void): void {
@@ -182,11 +197,12 @@ export class ClientSession {
     }
   }
 
-  private onRequest(frame: Buffer): void {
+  /** `retried`: the second pass of a request that waited for topic ids. */
+  private onRequest(frame: Buffer, retried = false): void {
     if (this.closed) return;
-    if (this.waitingForSasl) {
-      if (this.waitingForSasl.length >= MAX_FRAMES_WAITING_FOR_SASL) throw new ProtocolError('invalid-length', 'too many requests pipelined during SASL authentication');
-      this.waitingForSasl.push(frame);
+    if (this.held) {
+      if (this.held.length >= MAX_FRAMES_HELD) throw new ProtocolError('invalid-length', 'too many requests pipelined while the proxy was waiting');
+      this.held.push(frame);
       return;
     }
     const sasl = this.sasl;
@@ -218,29 +234,73 @@ export class ClientSession {
       return;
     }
     const expectsResponse = apiKey !== API_KEYS.Produce || produceAcks(frame, version) !== 0;
+    let edit: ResponseEdit | undefined;
+    if (this.authorizer) {
+      const decision = this.decide(this.authorizer, frame, apiKey, version, retried);
+      if (decision === undefined) return;
+      switch (decision.kind) {
+        case 'wait':
+          this.hold(decision.ready, () => this.onRequest(frame, true));
+          return;
+        case 'answer':
+          if (expectsResponse) this.answer(correlationId, decision.frame);
+          else this.dropDeniedProduce();
+          return;
+        case 'forward':
+          frame = decision.frame;
+          edit = decision.edit;
+      }
+    }
     if (expectsResponse) {
-      const rewrite = this.ctx.rewriter.needsRewrite(apiKey, version) ? { apiKey, version } : undefined;
+      const rewrite = edit || this.ctx.rewriter.needsRewrite(apiKey, version) ? { apiKey, version, edit } : undefined;
       this.owed.push({ correlationId, rewrite, local: undefined });
       if (this.owed.length >= this.ctx.limits.maxInFlightRequests) this.pauseClient('in-flight');
     }
     if (!this.upstream!.write(frame)) this.pauseClient('upstream-busy');
   }
 
+  /** Runs the authorizer; a failure of its own (not of the client's bytes) closes just this connection. */
+  private decide(authorizer: RequestAuthorizer, frame: Buffer, apiKey: number, version: number, retried: boolean) {
+    try {
+      return authorizer.decide(frame, apiKey, version, retried);
+    } catch (e) {
+      if (e instanceof ProtocolError) throw e;
+      this.log.error({ err: (e as Error).message, api: APIS[apiKey].name, version }, 'cannot authorize a request; closing the connection');
+      this.close('authorization failed internally');
+      return undefined;
+    }
+  }
+
+  /** An acks=0 Produce gets no response to carry an error, so a fully denied one is dropped, as a broker does. */
+  private dropDeniedProduce(): void {
+    this.ctx.authorization!.metrics.droppedProduce.inc({ listener: this.ctx.authorization!.listener });
+    this.log.debug('acks=0 produce request denied for every topic; dropped');
+  }
+
   /** Runs one SASL step; frames arriving meanwhile wait, as the exchange is strictly sequential. */
   private handleSasl(sasl: SaslServer, frame: Buffer): void {
     if (this.clientId === null && frame.length >= MIN_REQUEST_FRAME && !sasl.authenticated) this.tryNoteClientId(frame);
-    this.waitingForSasl = [];
-    this.pauseClient('sasl');
-    sasl
-      .handle(frame)
-      .then((step) => this.applySaslStep(step))
+    this.hold(
+      sasl.handle(frame).then((step) => this.applySaslStep(step)),
+      () => {},
+    );
+  }
+
+  /** Takes no new requests until `work` settles, then runs `next` and the requests that arrived meanwhile, in order. */
+  private hold(work: Promise<unknown>, next: () => void): void {
+    this.held = [];
+    this.pauseClient('waiting');
+    let done = false;
+    work
+      .then(() => (done = true))
       .catch((e: unknown) => this.rejectInput(e))
       .finally(() => {
-        const waiting = this.waitingForSasl ?? [];
-        this.waitingForSasl = undefined;
-        this.resumeClient('sasl');
+        const held = this.held ?? [];
+        this.held = undefined;
+        this.resumeClient('waiting');
         try {
-          for (const f of waiting) this.onRequest(f);
+          if (done) next();
+          for (const f of held) this.onRequest(f);
         } catch (e) {
           this.rejectInput(e);
         }
@@ -276,6 +336,7 @@ export class ClientSession {
         // A v0 (raw) reply has no correlation id; nothing else is owed before it either way.
         if (reauthentication) this.answer(frameCorrelationId(step.reply), step.reply);
         else this.toClient(step.reply);
+        this.authorize(identity.principal, identity.roles);
         if (!reauthentication) this.openUpstream();
         return;
       }
@@ -288,9 +349,18 @@ export class ClientSession {
     else this.owed.push({ correlationId, rewrite: undefined, local: frame });
   }
 
+  /** Decisions from now on are for this principal and roles (a re-authentication may bring new roles). */
+  private authorize(principal: string, roles: readonly string[]): void {
+    const authorization = this.ctx.authorization;
+    if (!authorization) return;
+    if (this.authorizer) this.authorizer.access.update(authorization.policy, principal, roles);
+    else this.authorizer = authorization.authorizerFor(principal, roles, this.clientAddress, this.clientId);
+  }
+
   private noteClientId(frame: Buffer): void {
     this.clientId = readRequestHeader(new Reader(frame, 4)).clientId ?? '';
     this.log = this.log.child({ clientId: this.clientId });
+    if (this.authorizer) this.authorizer.access.clientId = this.clientId;
   }
 
   private tryNoteClientId(frame: Buffer): void {
@@ -339,7 +409,7 @@ export class ClientSession {
     const { rewrite } = this.owed.peek()!;
     let chunks: Buffer[];
     try {
-      chunks = this.ctx.rewriter.rewrite(frame, rewrite!.apiKey, rewrite!.version);
+      chunks = this.ctx.rewriter.rewrite(frame, rewrite!.apiKey, rewrite!.version, rewrite!.edit);
     } catch (e) {
       if (!(e instanceof ProtocolError)) throw e;
       // Never pass on a response that may still hold real broker addresses.

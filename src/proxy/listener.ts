@@ -6,7 +6,9 @@ import { SaslServer } from '../sasl/sasl-server.js';
 import { ListenerAddressing } from './addressing.js';
 import { ClientSession } from './client-session.js';
 import type { BrokerAddress, ClusterView } from './cluster-view.js';
+import type { ListenerAuthorization } from './listener-authorization.js';
 import { ResponseRewriter } from './response-rewriter.js';
+import type { TopicIds } from './topic-ids.js';
 
 /**
  * One configured listener: a bootstrap port, whose connections go to any bootstrap server, and
@@ -20,6 +22,7 @@ export class ProxyListener {
   private readonly rewriter: ResponseRewriter;
   private readonly log: Logger;
   private stopping = false;
+  private readonly stopPolicyUpdates: (() => void) | undefined;
 
   constructor(
     readonly config: ListenerConfig,
@@ -30,10 +33,16 @@ export class ProxyListener {
     /** The SASL mechanisms clients must authenticate with; empty for `authentication: none`. */
     private readonly mechanisms: readonly SaslMechanism[] = [],
     private readonly maxSessionMs = 0,
+    /** Set when the listener enforces or audits a policy. */
+    private readonly authorization?: ListenerAuthorization,
+    topicIds?: TopicIds,
   ) {
     this.log = log.child({ listener: config.name });
     this.addressing = new ListenerAddressing(config);
-    this.rewriter = new ResponseRewriter(this.addressing, cluster, this.log);
+    this.rewriter = new ResponseRewriter(this.addressing, cluster, this.log, topicIds);
+    this.stopPolicyUpdates = authorization?.onPolicyChange((policy) => {
+      for (const s of this.sessions) s.policyChanged(policy);
+    });
   }
 
   /** Opens the bootstrap port and the ports of every broker known so far. */
@@ -85,6 +94,7 @@ export class ProxyListener {
       rewriter: this.rewriter,
       upstreams,
       sasl: this.mechanisms.length ? new SaslServer(this.mechanisms, this.maxSessionMs) : undefined,
+      authorization: this.authorization,
     });
     this.sessions.add(session);
     session.onClose(() => this.sessions.delete(session));
@@ -108,6 +118,7 @@ export class ProxyListener {
    */
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;
+    this.stopPolicyUpdates?.();
     const closed = [...this.servers.values()].map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
     for (const s of this.sessions) s.drain();
     const deadline = Date.now() + graceMs;

@@ -1,42 +1,73 @@
 import type { Logger } from 'pino';
-import type { ProxyConfig } from '../config/schema.js';
+import { DenialLog } from '../authz/denial-log.js';
+import { PolicyStore } from '../authz/policy-store.js';
+import type { ListenerConfig, ProxyConfig } from '../config/schema.js';
+import { ProxyMetrics } from '../observe/metrics.js';
 import { Authentication } from '../sasl/authentication.js';
-import { discoverCluster, parseHostPort, refreshPeriodically } from './cluster-discovery.js';
+import { discoverCluster, listTopicIds, parseHostPort, refreshPeriodically } from './cluster-discovery.js';
 import { ClusterView } from './cluster-view.js';
+import { ListenerAuthorization } from './listener-authorization.js';
 import { ProxyListener } from './listener.js';
+import { TopicIds } from './topic-ids.js';
 
-/** The running proxy: the cluster view, its listeners and the metadata refresh. */
+/** The policy and what every authorizing listener shares. */
+interface Authorization {
+  policies: PolicyStore;
+  denials: DenialLog;
+  topicIds: TopicIds;
+}
+
+/** The running proxy: the cluster view, its listeners, the policy and the metadata refresh. */
 export class KafkaAuthProxy {
   private stopRefresh: () => void = () => {};
 
   private constructor(
     readonly cluster: ClusterView,
     readonly listeners: ProxyListener[],
+    readonly metrics: ProxyMetrics,
     private readonly config: ProxyConfig,
     private readonly log: Logger,
     private readonly authentication: Authentication,
+    private readonly authorization: Authorization | undefined,
   ) {}
 
-  static async start(config: ProxyConfig, log: Logger): Promise<KafkaAuthProxy> {
-    if (config.authorization) {
-      // Refused rather than ignored: a policy that is loaded but not enforced would be worse than none.
-      throw new Error('authorization.policyFile is set, but per-topic enforcement is not available in this version; remove the section to run without it');
-    }
-    for (const l of config.listeners) {
-      if (l.authentication !== 'none') {
-        log.warn({ listener: l.name }, 'no authorization configured: every authenticated principal may use every topic, group and transactional id');
-      }
-    }
+  static async start(config: ProxyConfig, log: Logger, metrics = new ProxyMetrics()): Promise<KafkaAuthProxy> {
     const authentication = await Authentication.start(config, log);
-    const cluster = new ClusterView();
     const { bootstrapServers } = config.upstream;
-    await discoverCluster(bootstrapServers, cluster, config.limits.connectTimeoutMs);
+    let authorization: Authorization | undefined;
+    if (config.authorization) {
+      const policies = await PolicyStore.open(config.authorization.policyFile, log).catch((e: unknown) => {
+        authentication.stop();
+        throw e;
+      });
+      const topicIds = new TopicIds(() => listTopicIds(bootstrapServers, config.limits.connectTimeoutMs), log);
+      authorization = { policies, denials: new DenialLog(log, metrics), topicIds };
+    }
+    const cluster = new ClusterView();
+    try {
+      await discoverCluster(bootstrapServers, cluster, config.limits.connectTimeoutMs);
+    } catch (e) {
+      authentication.stop();
+      authorization?.policies.stop();
+      throw e;
+    }
     log.info({ brokers: cluster.nodeIds() }, 'cluster discovered');
     const bootstrap = bootstrapServers.map(parseHostPort);
     const listeners = config.listeners.map(
-      (l) => new ProxyListener(l, cluster, bootstrap, config.limits, log, authentication.mechanismsFor(l), authentication.maxSessionMs),
+      (l) =>
+        new ProxyListener(
+          l,
+          cluster,
+          bootstrap,
+          config.limits,
+          log,
+          authentication.mechanismsFor(l),
+          authentication.maxSessionMs,
+          listenerAuthorization(l, authorization, metrics, log),
+          authorization?.topicIds,
+        ),
     );
-    const proxy = new KafkaAuthProxy(cluster, listeners, config, log, authentication);
+    const proxy = new KafkaAuthProxy(cluster, listeners, metrics, config, log, authentication, authorization);
     try {
       for (const l of listeners) await l.start();
     } catch (e) {
@@ -47,9 +78,9 @@ export class KafkaAuthProxy {
     return proxy;
   }
 
-  /** SIGHUP: re-read credential files without dropping connections. */
+  /** SIGHUP: re-read credential and policy files without dropping connections. */
   async reload(): Promise<void> {
-    await this.authentication.reload();
+    await Promise.all([this.authentication.reload(), this.authorization?.policies.reload('SIGHUP')]);
   }
 
   /** Graceful stop: no new connections, in-flight requests finish within the grace period. */
@@ -57,6 +88,23 @@ export class KafkaAuthProxy {
     this.stopRefresh();
     await Promise.all(this.listeners.map((l) => l.stop(graceMs)));
     this.authentication.stop();
+    this.authorization?.policies.stop();
     this.log.info('stopped');
   }
+}
+
+/** How one listener authorizes: undefined lets every request through (no policy, or mode allow-all), with a warning where that matters. */
+function listenerAuthorization(l: ListenerConfig, authorization: Authorization | undefined, metrics: ProxyMetrics, log: Logger): ListenerAuthorization | undefined {
+  if (!authorization) {
+    if (l.authentication !== 'none') {
+      log.warn({ listener: l.name }, 'no authorization configured: every authenticated principal may use every topic, group and transactional id');
+    }
+    return undefined;
+  }
+  if (l.mode === 'allow-all') {
+    log.warn({ listener: l.name }, 'listener mode allow-all: the policy is not applied here; every client may do anything');
+    return undefined;
+  }
+  if (l.mode === 'audit') log.warn({ listener: l.name }, 'listener mode audit: requests the policy denies are logged and let through');
+  return new ListenerAuthorization(l.name, l.mode, authorization.policies, authorization.denials, authorization.topicIds, metrics);
 }

@@ -1,8 +1,13 @@
+import type { ResponseEdit } from './request-authorizer.js';
+
 /** A response the client is owed, in the order its requests arrived. */
 export interface OwedResponse {
   correlationId: number;
-  /** Set when the broker's answer must be rewritten: the request's API and version. */
-  rewrite: { apiKey: number; version: number } | undefined;
+  /**
+   * Set when the broker's answer must be rewritten: the request's API and version, and what
+   * authorization changes in it (denied entries merged back, listings filtered).
+   */
+  rewrite: { apiKey: number; version: number; edit?: ResponseEdit } | undefined;
   /** Set when the proxy answers itself: the complete response frame. */
   local: Buffer | undefined;
 }

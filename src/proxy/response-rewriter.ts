@@ -13,6 +13,8 @@ import { Writer } from '../protocol/writer.js';
 import type { ListenerAddressing } from './addressing.js';
 import type { ClusterView } from './cluster-view.js';
 import { capApiVersions } from './client-apis.js';
+import type { ResponseEdit } from './request-authorizer.js';
+import type { TopicIds } from './topic-ids.js';
 
 const COORDINATOR_NOT_AVAILABLE = 15;
 /** Produce responses carry broker addresses (NodeEndpoints, KIP-951) from this version on. */
@@ -36,7 +38,18 @@ export class ResponseRewriter {
     private readonly addressing: ListenerAddressing,
     private readonly cluster: ClusterView,
     private readonly log: Logger,
+    /** Where requests are authorized: topic ids learned from the responses passing through. */
+    private readonly topicIds?: TopicIds,
   ) {}
+
+  private learnTopicIds(apiKey: number, body: unknown): void {
+    if (!this.topicIds) return;
+    if (apiKey === API_KEYS.Metadata || apiKey === API_KEYS.CreateTopics || apiKey === API_KEYS.DescribeTopicPartitions) {
+      for (const t of (body as { topics: { topicId: string; name: string | null; errorCode: number }[] }).topics) {
+        if (t.errorCode === 0) this.topicIds.learn(t.topicId, t.name);
+      }
+    }
+  }
 
   needsRewrite(apiKey: number, version: number): boolean {
     switch (apiKey) {
@@ -45,6 +58,10 @@ export class ResponseRewriter {
       case API_KEYS.DescribeCluster:
       case API_KEYS.ApiVersions:
         return true;
+      case API_KEYS.CreateTopics:
+      case API_KEYS.DescribeTopicPartitions:
+        // Only to learn topic ids, where requests by id are authorized.
+        return this.topicIds !== undefined;
       case API_KEYS.Produce:
         return version >= PRODUCE_NODE_ENDPOINTS_FROM;
       default:
@@ -52,12 +69,14 @@ export class ResponseRewriter {
     }
   }
 
-  /** The rewritten response frame (with size prefix) as chunks. */
-  rewrite(frame: Buffer, apiKey: number, version: number): Buffer[] {
+  /** The rewritten response frame (with size prefix) as chunks; `edit` is authorization's change to the body. */
+  rewrite(frame: Buffer, apiKey: number, version: number, edit?: ResponseEdit): Buffer[] {
     const r = new Reader(frame, 4);
     if (apiKey === API_KEYS.ApiVersions) return this.rewriteApiVersions(frame, version);
     const header = readResponseHeader(r, apiKey, version);
     const body = RESPONSE_CODECS[apiKey].read(r, version);
+    this.learnTopicIds(apiKey, body);
+    edit?.(body as never);
     switch (apiKey) {
       case API_KEYS.Metadata: {
         const m = body as MetadataResponse;
@@ -75,7 +94,7 @@ export class ResponseRewriter {
       case API_KEYS.Produce: {
         const m = body as ProduceResponse;
         // Brokers add NodeEndpoints only on a leader change; otherwise the bytes go out as they came.
-        if (m.nodeEndpoints.length === 0) return [frame];
+        if (m.nodeEndpoints.length === 0 && !edit) return [frame];
         m.nodeEndpoints = this.rewriteBrokerList(m.nodeEndpoints, (b) => b.nodeId);
         break;
       }

@@ -8,17 +8,7 @@ import type { SaslHandshakeResponse } from '../../src/protocol/generated/message
 import { KafkaConnection } from '../../src/proxy/kafka-connection.js';
 import { oauthListener, startTestIssuer } from './helpers/issuer.js';
 import { type TestProxy, startTestProxy } from './helpers/proxy.js';
-
-const gs2 = (token: string) => Buffer.from(`n,,\x01auth=Bearer ${token}\x01\x01`);
-
-/** Authenticates a raw connection with SaslHandshake v1 + SaslAuthenticate v2; returns the session lifetime. */
-async function authenticate(conn: KafkaConnection, token: string): Promise<bigint> {
-  const hs = await conn.request<SaslHandshakeResponse>(API_KEYS.SaslHandshake, 1, { mechanism: 'OAUTHBEARER' });
-  expect(hs.body.errorCode).toBe(0);
-  const auth = await conn.request<SaslAuthenticateResponse>(API_KEYS.SaslAuthenticate, 2, { authBytes: gs2(token) });
-  expect(auth.body).toMatchObject({ errorCode: 0, errorMessage: null });
-  return auth.body.sessionLifetimeMs;
-}
+import { authenticate, gs2 } from './helpers/raw-sasl.js';
 
 const metadata = (conn: KafkaConnection) => conn.request<MetadataResponse>(API_KEYS.Metadata, 12, { ...defaultMetadataRequest(), topics: [] });
 

@@ -15,5 +15,5 @@ export function startTestIssuer(opts: { tokenLifetimeSeconds?: number; alg?: 'RS
 
 /** Proxy options for a listener that requires OAUTHBEARER tokens from `issuer`. */
 export function oauthListener(issuer: DevIssuer, extra: TestProxyOptions = {}): TestProxyOptions {
-  return { authentication: ['OAUTHBEARER'], oauthbearer: { jwksUrl: issuer.jwksUrl, issuer: issuer.issuer, ...extra.oauthbearer }, limits: extra.limits };
+  return { ...extra, authentication: ['OAUTHBEARER'], oauthbearer: { jwksUrl: issuer.jwksUrl, issuer: issuer.issuer, ...extra.oauthbearer } };
 }

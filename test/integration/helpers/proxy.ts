@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { inject } from 'vitest';
 import { pickFreePortBase, pickFreePorts } from '../../../scripts/kafka/ports.js';
@@ -21,6 +24,8 @@ export interface TestProxy {
   brokerPorts: Map<number, number>;
   /** Everything the proxy logged, parsed. */
   logs: LogLine[];
+  /** The policy file, when one was given: tests rewrite it to see a reload. */
+  policyFile: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -35,12 +40,20 @@ export interface TestProxyOptions {
   /** Token validation settings; `jwksUrl` and `issuer` usually come from a DevIssuer. */
   oauthbearer?: Partial<NonNullable<ProxyConfig['oauthbearer']>>;
   awsMskIam?: { region: string; credentialsFile: string };
+  /** Policy YAML, written to a temp file and set as authorization.policyFile. */
+  policy?: string;
+  mode?: 'enforce' | 'audit' | 'allow-all';
 }
 
 export async function startTestProxy(options: TestProxyOptions = {}): Promise<TestProxy> {
   const kafka = inject('kafka');
   const [bootstrapPort] = await pickFreePorts(1);
   const base = await pickFreePortBase(kafka.brokers.map((b) => b.nodeId));
+  let policyFile: string | undefined;
+  if (options.policy !== undefined) {
+    policyFile = join(mkdtempSync(join(tmpdir(), 'kap-policy-')), 'policy.yaml');
+    writeFileSync(policyFile, options.policy);
+  }
   const config = configSchema.parse({
     upstream: { bootstrapServers: kafka.bootstrapServers },
     listeners: [
@@ -51,10 +64,12 @@ export async function startTestProxy(options: TestProxyOptions = {}): Promise<Te
         advertisedHost: '127.0.0.1',
         brokerPorts: { base },
         authentication: options.authentication ?? 'none',
+        mode: options.mode,
       },
     ],
     oauthbearer: options.oauthbearer ? { audience: ['kafka'], ...options.oauthbearer } : undefined,
     awsMskIam: options.awsMskIam,
+    authorization: policyFile ? { policyFile } : undefined,
     limits: options.limits,
     logging: { level: 'debug' },
   });
@@ -72,6 +87,7 @@ export async function startTestProxy(options: TestProxyOptions = {}): Promise<Te
     bootstrapPort,
     brokerPorts: new Map(kafka.brokers.map((b) => [b.nodeId, base + b.nodeId])),
     logs,
+    policyFile,
     stop: () => proxy.stop(2000),
   };
 }

@@ -1,0 +1,46 @@
+import type { SessionAccess } from '../session-access.js';
+
+/**
+ * What the proxy does with a request after authorization:
+ * - forward: everything named is allowed; the original bytes go to the broker untouched
+ *   (`edit`, if set, changes the broker's response: filtered listings, authorized-operations bits);
+ * - rebuild: some entities are denied; `request` (without them) goes to the broker and `edit`
+ *   merges their errors into its response;
+ * - answer: everything is denied; the proxy answers with `response` itself, as a broker would.
+ */
+export type Outcome<Resp = unknown> =
+  | { action: 'forward'; edit?: (response: Resp) => void }
+  | { action: 'rebuild'; request: object; edit: (response: Resp) => void }
+  | { action: 'answer'; response: Resp };
+
+export const FORWARD = { action: 'forward' } as const;
+
+export interface RuleContext {
+  version: number;
+  access: SessionAccess;
+  /** A topic's name from its id, as learned from responses and the proxy's own Metadata requests. */
+  topicName(id: string): string | undefined;
+}
+
+/**
+ * How one API is authorized: which entities its request names, which operation each needs,
+ * and how a denial is answered. `Req` and `Resp` are the generated message types.
+ */
+export interface ApiRule<Req = any, Resp = any> {
+  /** Highest version offered to clients, when lower than the spec's (versions only brokers send). */
+  maxVersion?: number;
+  /** Topic ids the request names: the proxy learns their names before `authorize` runs. */
+  topicIds?(request: Req, version: number): readonly string[];
+  authorize(request: Req, ctx: RuleContext): Outcome<Resp>;
+}
+
+/** Splits `items` into those `allowed` accepts and the rest, keeping order. */
+export function partition<T>(items: readonly T[], allowed: (item: T) => boolean): [T[], T[]] {
+  const yes: T[] = [];
+  const no: T[] = [];
+  for (const item of items) (allowed(item) ? yes : no).push(item);
+  return [yes, no];
+}
+
+/** Rules by API key. */
+export type RuleTable = Readonly<Record<number, ApiRule>>;

@@ -1,0 +1,368 @@
+import { ZERO_UUID } from '../../protocol/codec-support.js';
+import { API_KEYS } from '../../protocol/generated/apis.js';
+import type { AlterConfigsRequest } from '../../protocol/generated/messages/AlterConfigsRequest.js';
+import {
+  type AlterConfigsResponse,
+  defaultAlterConfigsResponse,
+  defaultAlterConfigsResponseAlterConfigsResourceResponse,
+} from '../../protocol/generated/messages/AlterConfigsResponse.js';
+import type { CreatePartitionsRequest } from '../../protocol/generated/messages/CreatePartitionsRequest.js';
+import {
+  type CreatePartitionsResponse,
+  defaultCreatePartitionsResponse,
+  defaultCreatePartitionsResponseCreatePartitionsTopicResult,
+} from '../../protocol/generated/messages/CreatePartitionsResponse.js';
+import type { CreateTopicsRequest } from '../../protocol/generated/messages/CreateTopicsRequest.js';
+import {
+  type CreateTopicsResponse,
+  defaultCreateTopicsResponse,
+  defaultCreateTopicsResponseCreatableTopicResult,
+} from '../../protocol/generated/messages/CreateTopicsResponse.js';
+import type { DeleteRecordsRequest } from '../../protocol/generated/messages/DeleteRecordsRequest.js';
+import {
+  type DeleteRecordsResponse,
+  defaultDeleteRecordsResponse,
+  defaultDeleteRecordsResponseDeleteRecordsPartitionResult,
+  defaultDeleteRecordsResponseDeleteRecordsTopicResult,
+} from '../../protocol/generated/messages/DeleteRecordsResponse.js';
+import type { DeleteTopicsRequest, DeleteTopicsRequestDeleteTopicState } from '../../protocol/generated/messages/DeleteTopicsRequest.js';
+import {
+  type DeleteTopicsResponse,
+  type DeleteTopicsResponseDeletableTopicResult,
+  defaultDeleteTopicsResponse,
+  defaultDeleteTopicsResponseDeletableTopicResult,
+} from '../../protocol/generated/messages/DeleteTopicsResponse.js';
+import type { DescribeConfigsRequest } from '../../protocol/generated/messages/DescribeConfigsRequest.js';
+import {
+  type DescribeConfigsResponse,
+  defaultDescribeConfigsResponse,
+  defaultDescribeConfigsResponseDescribeConfigsResult,
+} from '../../protocol/generated/messages/DescribeConfigsResponse.js';
+import type { DescribeProducersRequest } from '../../protocol/generated/messages/DescribeProducersRequest.js';
+import {
+  type DescribeProducersResponse,
+  defaultDescribeProducersResponse,
+  defaultDescribeProducersResponsePartitionResponse,
+  defaultDescribeProducersResponseTopicResponse,
+} from '../../protocol/generated/messages/DescribeProducersResponse.js';
+import type { DescribeTopicPartitionsRequest } from '../../protocol/generated/messages/DescribeTopicPartitionsRequest.js';
+import {
+  type DescribeTopicPartitionsResponse,
+  type DescribeTopicPartitionsResponseTopic,
+  defaultDescribeTopicPartitionsResponse,
+  defaultDescribeTopicPartitionsResponseTopic,
+} from '../../protocol/generated/messages/DescribeTopicPartitionsResponse.js';
+import type { IncrementalAlterConfigsRequest } from '../../protocol/generated/messages/IncrementalAlterConfigsRequest.js';
+import {
+  type IncrementalAlterConfigsResponse,
+  defaultIncrementalAlterConfigsResponse,
+  defaultIncrementalAlterConfigsResponseAlterConfigsResourceResponse,
+} from '../../protocol/generated/messages/IncrementalAlterConfigsResponse.js';
+import type { ListOffsetsRequest } from '../../protocol/generated/messages/ListOffsetsRequest.js';
+import {
+  type ListOffsetsResponse,
+  defaultListOffsetsResponse,
+  defaultListOffsetsResponseListOffsetsPartitionResponse,
+  defaultListOffsetsResponseListOffsetsTopicResponse,
+} from '../../protocol/generated/messages/ListOffsetsResponse.js';
+import type { OffsetForLeaderEpochRequest, OffsetForLeaderEpochRequestOffsetForLeaderTopic } from '../../protocol/generated/messages/OffsetForLeaderEpochRequest.js';
+import {
+  type OffsetForLeaderEpochResponse,
+  defaultOffsetForLeaderEpochResponse,
+  defaultOffsetForLeaderEpochResponseEpochEndOffset,
+  defaultOffsetForLeaderEpochResponseOffsetForLeaderTopicResult,
+} from '../../protocol/generated/messages/OffsetForLeaderEpochResponse.js';
+import { NOT_REQUESTED, authorizedOperations } from '../authorized-operations.js';
+import type { SessionAccess } from '../session-access.js';
+import { CLUSTER_AUTHORIZATION_FAILED, TOPIC_AUTHORIZATION_FAILED, UNKNOWN_TOPIC_ID } from './errors.js';
+import { denyEach } from './group-apis.js';
+import { type ApiRule, type RuleContext, type RuleTable, partition } from './rule.js';
+
+/**
+ * The messages Kafka's ApiError gives these codes when no other is set: KRaft controllers and
+ * brokers answer some denials with them, so the proxy does too.
+ */
+const KAFKA_MESSAGE: Readonly<Record<number, string>> = {
+  [TOPIC_AUTHORIZATION_FAILED]: 'Topic authorization failed.',
+  [CLUSTER_AUTHORIZATION_FAILED]: 'Cluster authorization failed.',
+  [UNKNOWN_TOPIC_ID]: 'This server does not host this topic ID.',
+};
+
+/** ListOffsets: Topic Describe per topic (29 on each partition, no offsets). */
+const listOffsetsRule: ApiRule<ListOffsetsRequest, ListOffsetsResponse> = {
+  authorize(req, { access }) {
+    const [allowed, denied] = partition(req.topics, (t) => access.check('topic', t.name, 'describe'));
+    const errors: ListOffsetsResponse['topics'] = denied.map((t) => ({
+      ...defaultListOffsetsResponseListOffsetsTopicResponse(),
+      name: t.name,
+      partitions: t.partitions.map((p) => ({ ...defaultListOffsetsResponseListOffsetsPartitionResponse(), partitionIndex: p.partitionIndex, errorCode: TOPIC_AUTHORIZATION_FAILED })),
+    }));
+    return denyEach(allowed, errors, (topics) => ({ ...defaultListOffsetsResponse(), topics }), (topics) => ({ ...req, topics }), (resp) => resp.topics);
+  },
+};
+
+/** OffsetForLeaderEpoch names the requesting replica from this version on. */
+const OFFSET_FOR_LEADER_EPOCH_REPLICA_ID_FROM = 3;
+
+function epochErrors(topics: readonly OffsetForLeaderEpochRequestOffsetForLeaderTopic[], errorCode: number): OffsetForLeaderEpochResponse['topics'] {
+  return topics.map((t) => ({
+    ...defaultOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(),
+    topic: t.topic,
+    partitions: t.partitions.map((p) => ({ ...defaultOffsetForLeaderEpochResponseEpochEndOffset(), partition: p.partition, errorCode })),
+  }));
+}
+
+/**
+ * OffsetForLeaderEpoch: Topic Describe per topic (29 on each partition). A request from a
+ * replica (replicaId >= 0) is broker traffic (ClusterAction): refused with 31 everywhere.
+ */
+const offsetForLeaderEpochRule: ApiRule<OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse> = {
+  authorize(req, { access, version }) {
+    if (version >= OFFSET_FOR_LEADER_EPOCH_REPLICA_ID_FROM && req.replicaId >= 0) {
+      access.refuse('cluster', '', 'cluster-action');
+      return { action: 'answer', response: { ...defaultOffsetForLeaderEpochResponse(), topics: epochErrors(req.topics, CLUSTER_AUTHORIZATION_FAILED) } };
+    }
+    const [allowed, denied] = partition(req.topics, (t) => access.check('topic', t.topic, 'describe'));
+    return denyEach(
+      allowed,
+      epochErrors(denied, TOPIC_AUTHORIZATION_FAILED),
+      (topics) => ({ ...defaultOffsetForLeaderEpochResponse(), topics }),
+      (topics) => ({ ...req, topics }),
+      (resp) => resp.topics,
+    );
+  },
+};
+
+/** Sets the authorized-operations field of the topics the broker describes from the policy, where the broker reported it. */
+function reportTopicOperations(resp: DescribeTopicPartitionsResponse, access: SessionAccess): void {
+  for (const t of resp.topics) {
+    if (t.topicAuthorizedOperations !== NOT_REQUESTED && t.errorCode === 0 && t.name !== null) {
+      t.topicAuthorizedOperations = authorizedOperations(access.grants, 'topic', t.name);
+    }
+  }
+}
+
+function deniedPartitionsTopic(name: string): DescribeTopicPartitionsResponseTopic {
+  // No id and no partitions: a denial must not reveal whether the topic exists.
+  return { ...defaultDescribeTopicPartitionsResponseTopic(), name, errorCode: TOPIC_AUTHORIZATION_FAILED };
+}
+
+/**
+ * DescribeTopicPartitions: Topic Describe per topic (29). An empty list asks for every topic:
+ * those the principal may not describe are silently left out. The response's cursor is left
+ * as the broker set it.
+ */
+const describeTopicPartitionsRule: ApiRule<DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponse> = {
+  authorize(req, { access }) {
+    if (req.topics.length === 0) {
+      return {
+        action: 'forward',
+        edit: (resp) => {
+          resp.topics = resp.topics.filter((t) => t.name !== null && access.permits('topic', t.name, 'describe'));
+          reportTopicOperations(resp, access);
+        },
+      };
+    }
+    const [allowed, denied] = partition(req.topics, (t) => access.check('topic', t.name, 'describe'));
+    if (denied.length === 0) return { action: 'forward', edit: (resp) => reportTopicOperations(resp, access) };
+    // As Kafka: topics sorting before the cursor were answered on earlier pages.
+    const from = req.cursor?.topicName ?? '';
+    const errors = denied.filter((t) => t.name >= from).map((t) => deniedPartitionsTopic(t.name));
+    // An empty list would ask the broker for every topic: answer instead.
+    if (allowed.length === 0) return { action: 'answer', response: { ...defaultDescribeTopicPartitionsResponse(), topics: errors } };
+    return {
+      action: 'rebuild',
+      request: { ...req, topics: allowed },
+      edit: (resp) => {
+        reportTopicOperations(resp, access);
+        resp.topics.push(...errors);
+      },
+    };
+  },
+};
+
+/**
+ * CreateTopics: Cluster Create covers every topic, else each needs Topic Create (29, with the
+ * message a KRaft controller gives). The cluster grant is looked up without logging a denial,
+ * as Kafka does, since a topic grant may still allow the creation.
+ */
+const createTopicsRule: ApiRule<CreateTopicsRequest, CreateTopicsResponse> = {
+  authorize(req, { access }) {
+    const clusterWide = access.grants.allows('cluster', '', 'create');
+    const [allowed, denied] = partition(req.topics, (t) => clusterWide || access.check('topic', t.name, 'create'));
+    const errors: CreateTopicsResponse['topics'] = denied.map((t) => ({
+      ...defaultCreateTopicsResponseCreatableTopicResult(),
+      name: t.name,
+      errorCode: TOPIC_AUTHORIZATION_FAILED,
+      errorMessage: 'Authorization failed.',
+    }));
+    return denyEach(allowed, errors, (topics) => ({ ...defaultCreateTopicsResponse(), topics }), (topics) => ({ ...req, topics }), (resp) => resp.topics);
+  },
+};
+
+/** DeleteTopics names topics in `topics`, by name or by id, from this version on; before, in `topicNames`. */
+const DELETE_TOPICS_BY_ID_FROM = 6;
+
+function deletionError(name: string | null, topicId: string, errorCode: number): DeleteTopicsResponseDeletableTopicResult {
+  return { ...defaultDeleteTopicsResponseDeletableTopicResult(), name, topicId, errorCode, errorMessage: KAFKA_MESSAGE[errorCode] };
+}
+
+/** The error a v6 entry is answered with, or undefined when it may go to the broker. */
+function deletionDenial(t: DeleteTopicsRequestDeleteTopicState, ctx: RuleContext): DeleteTopicsResponseDeletableTopicResult | undefined {
+  // An entry naming nothing (no name, zero id) is the broker's to reject as invalid.
+  if (t.name === null && t.topicId === ZERO_UUID) return undefined;
+  const name = t.name ?? ctx.topicName(t.topicId);
+  if (name === undefined) return deletionError(null, t.topicId, UNKNOWN_TOPIC_ID);
+  if (ctx.access.check('topic', name, 'delete')) return undefined;
+  // A topic named by id is answered with its name only if the principal may describe it.
+  return deletionError(t.name ?? (ctx.access.permits('topic', name, 'describe') ? name : null), t.topicId, TOPIC_AUTHORIZATION_FAILED);
+}
+
+/**
+ * DeleteTopics: Topic Delete per topic (29), answered as a KRaft controller does. From v6 a
+ * topic may be named by id: an id the proxy cannot name gets UNKNOWN_TOPIC_ID (100), so the
+ * client refreshes its metadata.
+ */
+const deleteTopicsRule: ApiRule<DeleteTopicsRequest, DeleteTopicsResponse> = {
+  topicIds: (req, version) =>
+    version >= DELETE_TOPICS_BY_ID_FROM ? req.topics.filter((t) => t.name === null && t.topicId !== ZERO_UUID).map((t) => t.topicId) : [],
+  authorize(req, ctx) {
+    const answer = (responses: DeleteTopicsResponseDeletableTopicResult[]) => ({ ...defaultDeleteTopicsResponse(), responses });
+    const list = (resp: DeleteTopicsResponse) => resp.responses;
+    if (ctx.version < DELETE_TOPICS_BY_ID_FROM) {
+      const [allowed, denied] = partition(req.topicNames, (name) => ctx.access.check('topic', name, 'delete'));
+      const errors = denied.map((name) => deletionError(name, ZERO_UUID, TOPIC_AUTHORIZATION_FAILED));
+      return denyEach(allowed, errors, answer, (topicNames) => ({ ...req, topicNames }), list);
+    }
+    const allowed: DeleteTopicsRequestDeleteTopicState[] = [];
+    const errors: DeleteTopicsResponseDeletableTopicResult[] = [];
+    for (const t of req.topics) {
+      const error = deletionDenial(t, ctx);
+      if (error) errors.push(error);
+      else allowed.push(t);
+    }
+    return denyEach(allowed, errors, answer, (topics) => ({ ...req, topics }), list);
+  },
+};
+
+/** DeleteRecords: Topic Delete per topic (29 on each partition, with no low watermark: -1). */
+const deleteRecordsRule: ApiRule<DeleteRecordsRequest, DeleteRecordsResponse> = {
+  authorize(req, { access }) {
+    const [allowed, denied] = partition(req.topics, (t) => access.check('topic', t.name, 'delete'));
+    const errors: DeleteRecordsResponse['topics'] = denied.map((t) => ({
+      ...defaultDeleteRecordsResponseDeleteRecordsTopicResult(),
+      name: t.name,
+      partitions: t.partitions.map((p) => ({
+        ...defaultDeleteRecordsResponseDeleteRecordsPartitionResult(),
+        partitionIndex: p.partitionIndex,
+        lowWatermark: -1n,
+        errorCode: TOPIC_AUTHORIZATION_FAILED,
+      })),
+    }));
+    return denyEach(allowed, errors, (topics) => ({ ...defaultDeleteRecordsResponse(), topics }), (topics) => ({ ...req, topics }), (resp) => resp.topics);
+  },
+};
+
+/** CreatePartitions: Topic Alter per topic (29, no message, as a KRaft controller answers). */
+const createPartitionsRule: ApiRule<CreatePartitionsRequest, CreatePartitionsResponse> = {
+  authorize(req, { access }) {
+    const [allowed, denied] = partition(req.topics, (t) => access.check('topic', t.name, 'alter'));
+    const errors: CreatePartitionsResponse['results'] = denied.map((t) => ({ ...defaultCreatePartitionsResponseCreatePartitionsTopicResult(), name: t.name, errorCode: TOPIC_AUTHORIZATION_FAILED, errorMessage: null }));
+    return denyEach(allowed, errors, (results) => ({ ...defaultCreatePartitionsResponse(), results }), (topics) => ({ ...req, topics }), (resp) => resp.results);
+  },
+};
+
+/** DescribeProducers: Topic Read per topic (29 on each partition). */
+const describeProducersRule: ApiRule<DescribeProducersRequest, DescribeProducersResponse> = {
+  authorize(req, { access }) {
+    const [allowed, denied] = partition(req.topics, (t) => access.check('topic', t.name, 'read'));
+    const errors: DescribeProducersResponse['topics'] = denied.map((t) => ({
+      ...defaultDescribeProducersResponseTopicResponse(),
+      name: t.name,
+      partitions: t.partitionIndexes.map((partitionIndex) => ({
+        ...defaultDescribeProducersResponsePartitionResponse(),
+        partitionIndex,
+        errorCode: TOPIC_AUTHORIZATION_FAILED,
+        errorMessage: KAFKA_MESSAGE[TOPIC_AUTHORIZATION_FAILED],
+      })),
+    }));
+    return denyEach(allowed, errors, (topics) => ({ ...defaultDescribeProducersResponse(), topics }), (topics) => ({ ...req, topics }), (resp) => resp.topics);
+  },
+};
+
+/** Kafka's ConfigResource type for topics; every other type (brokers, loggers, client metrics, types unknown here) is checked as the cluster. */
+const TOPIC_CONFIG_RESOURCE = 2;
+
+interface ConfigResource {
+  resourceType: number;
+  resourceName: string;
+}
+
+/** The config resources allowed `op`, and the denied ones with the error each gets (29 for a topic, 31 otherwise). */
+function checkConfigResources<R extends ConfigResource>(
+  resources: readonly R[],
+  access: SessionAccess,
+  op: 'describe-configs' | 'alter-configs',
+): [R[], { resource: R; errorCode: number }[]] {
+  const denied: { resource: R; errorCode: number }[] = [];
+  const [allowed] = partition(resources, (resource) => {
+    const topic = resource.resourceType === TOPIC_CONFIG_RESOURCE;
+    if (topic ? access.check('topic', resource.resourceName, op) : access.check('cluster', '', op)) return true;
+    denied.push({ resource, errorCode: topic ? TOPIC_AUTHORIZATION_FAILED : CLUSTER_AUTHORIZATION_FAILED });
+    return false;
+  });
+  return [allowed, denied];
+}
+
+/** A denied config resource's response entry, with the message Kafka gives its code. */
+function configError({ resource, errorCode }: { resource: ConfigResource; errorCode: number }) {
+  return { errorCode, errorMessage: KAFKA_MESSAGE[errorCode], resourceType: resource.resourceType, resourceName: resource.resourceName };
+}
+
+/** DescribeConfigs: Topic DescribeConfigs for topics (29), Cluster DescribeConfigs for everything else (31). */
+const describeConfigsRule: ApiRule<DescribeConfigsRequest, DescribeConfigsResponse> = {
+  authorize(req, { access }) {
+    const [allowed, denied] = checkConfigResources(req.resources, access, 'describe-configs');
+    const errors: DescribeConfigsResponse['results'] = denied.map((d) => ({ ...defaultDescribeConfigsResponseDescribeConfigsResult(), ...configError(d) }));
+    return denyEach(allowed, errors, (results) => ({ ...defaultDescribeConfigsResponse(), results }), (resources) => ({ ...req, resources }), (resp) => resp.results);
+  },
+};
+
+/** AlterConfigs: Topic AlterConfigs for topics (29), Cluster AlterConfigs for everything else (31). */
+const alterConfigsRule: ApiRule<AlterConfigsRequest, AlterConfigsResponse> = {
+  authorize(req, { access }) {
+    const [allowed, denied] = checkConfigResources(req.resources, access, 'alter-configs');
+    const errors: AlterConfigsResponse['responses'] = denied.map((d) => ({ ...defaultAlterConfigsResponseAlterConfigsResourceResponse(), ...configError(d) }));
+    return denyEach(allowed, errors, (responses) => ({ ...defaultAlterConfigsResponse(), responses }), (resources) => ({ ...req, resources }), (resp) => resp.responses);
+  },
+};
+
+/** IncrementalAlterConfigs: as AlterConfigs. */
+const incrementalAlterConfigsRule: ApiRule<IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse> = {
+  authorize(req, { access }) {
+    const [allowed, denied] = checkConfigResources(req.resources, access, 'alter-configs');
+    const errors: IncrementalAlterConfigsResponse['responses'] = denied.map((d) => ({ ...defaultIncrementalAlterConfigsResponseAlterConfigsResourceResponse(), ...configError(d) }));
+    return denyEach(
+      allowed,
+      errors,
+      (responses) => ({ ...defaultIncrementalAlterConfigsResponse(), responses }),
+      (resources) => ({ ...req, resources }),
+      (resp) => resp.responses,
+    );
+  },
+};
+
+/** APIs on topics and their configs. */
+export const TOPIC_RULES: RuleTable = {
+  [API_KEYS.ListOffsets]: listOffsetsRule,
+  [API_KEYS.OffsetForLeaderEpoch]: offsetForLeaderEpochRule,
+  [API_KEYS.DescribeTopicPartitions]: describeTopicPartitionsRule,
+  [API_KEYS.CreateTopics]: createTopicsRule,
+  [API_KEYS.DeleteTopics]: deleteTopicsRule,
+  [API_KEYS.DeleteRecords]: deleteRecordsRule,
+  [API_KEYS.CreatePartitions]: createPartitionsRule,
+  [API_KEYS.DescribeProducers]: describeProducersRule,
+  [API_KEYS.DescribeConfigs]: describeConfigsRule,
+  [API_KEYS.AlterConfigs]: alterConfigsRule,
+  [API_KEYS.IncrementalAlterConfigs]: incrementalAlterConfigsRule,
+};

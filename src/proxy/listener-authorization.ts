@@ -1,0 +1,36 @@
+import type { CompiledPolicy } from '../authz/compiled-policy.js';
+import type { DenialLog, EnforcementMode } from '../authz/denial-log.js';
+import type { PolicyStore } from '../authz/policy-store.js';
+import { SessionAccess } from '../authz/session-access.js';
+import type { ProxyMetrics } from '../observe/metrics.js';
+import { RequestAuthorizer } from './request-authorizer.js';
+import type { TopicIds } from './topic-ids.js';
+
+/** The principal of connections to a listener without authentication, as Kafka names it. */
+export const ANONYMOUS = 'ANONYMOUS';
+
+/** What a listener in enforce or audit mode gives each of its sessions to authorize requests with. */
+export class ListenerAuthorization {
+  constructor(
+    readonly listener: string,
+    readonly mode: EnforcementMode,
+    private readonly policies: PolicyStore,
+    private readonly denials: DenialLog,
+    private readonly topicIds: TopicIds,
+    readonly metrics: ProxyMetrics,
+  ) {}
+
+  get policy(): CompiledPolicy {
+    return this.policies.current;
+  }
+
+  /** Calls `fn` with each policy that replaces the current one; returns a function that unregisters it. */
+  onPolicyChange(fn: (policy: CompiledPolicy) => void): () => void {
+    return this.policies.onChange(fn);
+  }
+
+  authorizerFor(principal: string, roles: readonly string[], clientAddress: string, clientId: string | null): RequestAuthorizer {
+    const access = new SessionAccess(this.mode, { listener: this.listener, principal, roles, clientAddress, clientId }, this.policy, this.denials);
+    return new RequestAuthorizer(access, this.topicIds);
+  }
+}

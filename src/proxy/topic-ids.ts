@@ -1,0 +1,65 @@
+import type { Logger } from 'pino';
+import { ZERO_UUID } from '../protocol/codec-support.js';
+
+export interface TopicIdEntry {
+  topicId: string;
+  name: string | null;
+}
+
+/** Asks the cluster for every topic's id and name (the proxy's own Metadata request). */
+export type TopicListing = () => Promise<readonly TopicIdEntry[]>;
+
+/** A miss asks the cluster at most this often: a client naming bogus ids cannot make the proxy hammer the brokers. */
+const MIN_REFRESH_INTERVAL_MS = 1000;
+
+/**
+ * Topic id -> name, so requests that name topics by id (Fetch v13+, DeleteTopics v6, Metadata
+ * by id) are authorized by name. Learned from responses that pass through and, on a miss, from
+ * one Metadata request shared by everyone waiting for it. Ids are never reused by Kafka, so a
+ * learned name never goes stale; a deleted topic's entry is dropped at the next full listing.
+ */
+export class TopicIds {
+  private names = new Map<string, string>();
+  private refreshing: Promise<void> | undefined;
+  private lastRefreshAt = -Infinity;
+
+  constructor(
+    private readonly listTopics: TopicListing,
+    private readonly log: Logger,
+  ) {}
+
+  name(id: string): string | undefined {
+    return this.names.get(id);
+  }
+
+  learn(id: string, name: string | null): void {
+    if (name !== null && id !== ZERO_UUID) this.names.set(id, name);
+  }
+
+  /** Whether every id is known already (the common case, decided without waiting). */
+  knowsAll(ids: readonly string[]): boolean {
+    for (const id of ids) if (!this.names.has(id)) return false;
+    return true;
+  }
+
+  /** Learns the cluster's current topics if some id is unknown; resolves either way (an id still unknown is the caller's to answer). */
+  async resolve(ids: readonly string[]): Promise<void> {
+    if (this.knowsAll(ids)) return;
+    if (!this.refreshing && Date.now() - this.lastRefreshAt >= MIN_REFRESH_INTERVAL_MS) {
+      this.lastRefreshAt = Date.now();
+      this.refreshing = this.refresh().finally(() => (this.refreshing = undefined));
+    }
+    await this.refreshing;
+  }
+
+  private async refresh(): Promise<void> {
+    try {
+      const listing = await this.listTopics();
+      const names = new Map<string, string>();
+      for (const t of listing) if (t.name !== null && t.topicId !== ZERO_UUID) names.set(t.topicId, t.name);
+      this.names = names;
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, 'cannot list topics to learn topic ids; unknown ids are answered UNKNOWN_TOPIC_ID');
+    }
+  }
+}

@@ -1,0 +1,195 @@
+import { describe, expect, it } from 'vitest';
+import { metadataRule } from '../../src/authz/api-rules/metadata.js';
+import { fetchRule, produceRule } from '../../src/authz/api-rules/produce-fetch.js';
+import { ZERO_UUID } from '../../src/protocol/codec-support.js';
+import { REQUEST_CODECS, RESPONSE_CODECS } from '../../src/protocol/generated/index.js';
+import { API_KEYS } from '../../src/protocol/generated/apis.js';
+import { type FetchRequest, defaultFetchRequest, defaultFetchRequestFetchPartition, defaultFetchRequestFetchTopic } from '../../src/protocol/generated/messages/FetchRequest.js';
+import { type FetchResponse, defaultFetchResponse } from '../../src/protocol/generated/messages/FetchResponse.js';
+import { type MetadataRequest, defaultMetadataRequest } from '../../src/protocol/generated/messages/MetadataRequest.js';
+import { type MetadataResponse, defaultMetadataResponse, defaultMetadataResponseTopic } from '../../src/protocol/generated/messages/MetadataResponse.js';
+import { type ProduceRequest, defaultProduceRequest } from '../../src/protocol/generated/messages/ProduceRequest.js';
+import { type ProduceResponse, defaultProduceResponse } from '../../src/protocol/generated/messages/ProduceResponse.js';
+import { Writer } from '../../src/protocol/writer.js';
+import { ruleHarness } from '../support/rule-harness.js';
+
+const POLICY = `
+roles:
+  app:
+    - { topics: ["orders", "eu-*"], operations: [write, read] }
+    - { topics: ["creatable-*"], operations: [create, describe] }
+    - { transactionalIds: ["tx-*"], operations: [write] }
+`;
+const harness = (mode: 'enforce' | 'audit' = 'enforce') => ruleHarness(POLICY, { roles: ['app'], mode, topicIds: { ID_ORDERS: 'orders', ID_SECRET: 'secret' } });
+
+function produce(topics: string[], transactionalId: string | null = null): ProduceRequest {
+  return {
+    ...defaultProduceRequest(),
+    transactionalId,
+    topicData: topics.map((name) => ({ name, partitionData: [0, 1].map((index) => ({ index, records: Buffer.from('batch') })) })),
+  };
+}
+
+/** Every version of the API must be able to carry what the rule built. */
+function encodesAtEveryVersion(apiKey: number, kind: 'request' | 'response', message: object, versions: number[]): void {
+  const codec = (kind === 'request' ? REQUEST_CODECS : RESPONSE_CODECS)[apiKey];
+  for (const v of versions) expect(() => codec.write(new Writer(), message, v)).not.toThrow();
+}
+
+describe('Produce rule', () => {
+  it('forwards a request whose topics are all writable', () => {
+    expect(produceRule.authorize(produce(['orders', 'eu-1']), harness().ctx(9))).toEqual({ action: 'forward' });
+  });
+
+  it('answers 29 on every partition when no topic is writable, and logs each denial', () => {
+    const h = harness();
+    const out = produceRule.authorize(produce(['secret', 'other']), h.ctx(9));
+    expect(out.action).toBe('answer');
+    const resp = (out as { response: ProduceResponse }).response;
+    expect(resp.responses.map((t) => [t.name, t.partitionResponses.map((p) => [p.index, p.errorCode])])).toEqual([
+      ['secret', [[0, 29], [1, 29]]],
+      ['other', [[0, 29], [1, 29]]],
+    ]);
+    expect(h.logs.map((l) => l.resourceName)).toEqual(['secret', 'other']);
+    encodesAtEveryVersion(API_KEYS.Produce, 'response', resp, [3, 7, 9, 11]);
+  });
+
+  it('forwards only the writable topics of a mixed request and merges the denied ones into the answer', () => {
+    const out = produceRule.authorize(produce(['orders', 'secret']), harness().ctx(9));
+    if (out.action !== 'rebuild') throw new Error(`expected rebuild, got ${out.action}`);
+    expect((out.request as ProduceRequest).topicData.map((t) => t.name)).toEqual(['orders']);
+    const broker: ProduceResponse = { ...defaultProduceResponse(), responses: [{ name: 'orders', partitionResponses: [], _unknownTaggedFields: undefined }] };
+    out.edit(broker);
+    expect(broker.responses.map((t) => [t.name, t.partitionResponses.map((p) => p.errorCode)])).toEqual([
+      ['orders', []],
+      ['secret', [29, 29]],
+    ]);
+    encodesAtEveryVersion(API_KEYS.Produce, 'request', out.request, [3, 9, 11]);
+  });
+
+  it('answers 53 on every partition for a transactional id without Write', () => {
+    const out = produceRule.authorize(produce(['orders'], 'other-tx'), harness().ctx(9));
+    expect(out.action).toBe('answer');
+    expect((out as { response: ProduceResponse }).response.responses[0].partitionResponses.map((p) => p.errorCode)).toEqual([53, 53]);
+    expect(produceRule.authorize(produce(['orders'], 'tx-1'), harness().ctx(9))).toEqual({ action: 'forward' });
+  });
+
+  it('forwards everything in audit mode and logs what enforcement would deny', () => {
+    const h = harness('audit');
+    expect(produceRule.authorize(produce(['orders', 'secret']), h.ctx(9))).toEqual({ action: 'forward' });
+    expect(h.logs).toEqual([expect.objectContaining({ msg: 'audit: request would be denied in enforce mode', resourceName: 'secret', operation: 'write' })]);
+  });
+});
+
+function fetchOf(topics: { topic?: string; topicId?: string }[]): FetchRequest {
+  return {
+    ...defaultFetchRequest(),
+    topics: topics.map((t) => ({ ...defaultFetchRequestFetchTopic(), ...t, partitions: [{ ...defaultFetchRequestFetchPartition(), partition: 3 }] })),
+  };
+}
+
+describe('Fetch rule', () => {
+  it('authorizes by name before v13 and by the learned name of the topic id from v13', () => {
+    expect(fetchRule.authorize(fetchOf([{ topic: 'orders' }]), harness().ctx(12))).toEqual({ action: 'forward' });
+    expect(fetchRule.authorize(fetchOf([{ topicId: 'ID_ORDERS' }]), harness().ctx(13))).toEqual({ action: 'forward' });
+    expect(fetchRule.topicIds!(fetchOf([{ topicId: 'ID_ORDERS' }]), 13)).toEqual(['ID_ORDERS']);
+    expect(fetchRule.topicIds!(fetchOf([{ topic: 'orders' }]), 12)).toEqual([]);
+  });
+
+  it('answers 29 for a denied topic id and 100 for an id nobody could name', () => {
+    const out = fetchRule.authorize(fetchOf([{ topicId: 'ID_SECRET' }, { topicId: 'ID_UNKNOWN' }]), harness().ctx(13));
+    expect(out.action).toBe('answer');
+    const resp = (out as { response: FetchResponse }).response;
+    expect(resp.responses.map((t) => [t.topicId, t.partitions[0].partitionIndex, t.partitions[0].errorCode, t.partitions[0].highWatermark])).toEqual([
+      ['ID_SECRET', 3, 29, -1n],
+      ['ID_UNKNOWN', 3, 100, -1n],
+    ]);
+    encodesAtEveryVersion(API_KEYS.Fetch, 'response', { ...resp, responses: resp.responses.map((t) => ({ ...t, topicId: ZERO_UUID })) }, [4, 11, 12, 13, 15]);
+  });
+
+  it('keeps an incremental fetch session id in its own answer but never opens one', () => {
+    const incremental = { ...fetchOf([{ topic: 'secret' }]), sessionId: 77, sessionEpoch: 3 };
+    const full = { ...fetchOf([{ topic: 'secret' }]), sessionId: 0, sessionEpoch: 0 };
+    expect((fetchRule.authorize(incremental, harness().ctx(12)) as { response: FetchResponse }).response.sessionId).toBe(77);
+    expect((fetchRule.authorize(full, harness().ctx(12)) as { response: FetchResponse }).response.sessionId).toBe(0);
+  });
+
+  it('forwards the readable topics of a mixed fetch and merges the denied partitions into the answer', () => {
+    const out = fetchRule.authorize(fetchOf([{ topic: 'orders' }, { topic: 'secret' }]), harness().ctx(12));
+    if (out.action !== 'rebuild') throw new Error(`expected rebuild, got ${out.action}`);
+    expect((out.request as FetchRequest).topics.map((t) => t.topic)).toEqual(['orders']);
+    const broker = defaultFetchResponse();
+    out.edit(broker);
+    expect(broker.responses.map((t) => [t.topic, t.partitions[0].errorCode])).toEqual([['secret', 29]]);
+  });
+
+  it('refuses a fetch that claims to be a follower replica, whatever the grants', () => {
+    const out = fetchRule.authorize({ ...fetchOf([{ topic: 'orders' }]), replicaId: 1 }, harness().ctx(12));
+    expect(out).toMatchObject({ action: 'answer', response: { errorCode: 31 } });
+  });
+});
+
+function metadataOf(names: string[] | null, allowAutoTopicCreation = true): MetadataRequest {
+  return { ...defaultMetadataRequest(), allowAutoTopicCreation, topics: names && names.map((name) => ({ topicId: ZERO_UUID, name })) };
+}
+
+function brokerMetadata(names: string[]): MetadataResponse {
+  return { ...defaultMetadataResponse(), topics: names.map((name) => ({ ...defaultMetadataResponseTopic(), name, partitions: [] })) };
+}
+
+describe('Metadata rule', () => {
+  it('silently leaves topics the principal may not describe out of an all-topics listing', () => {
+    const h = harness();
+    const out = metadataRule.authorize(metadataOf(null), h.ctx(12));
+    if (out.action !== 'forward' || !out.edit) throw new Error('expected a forward with an edit');
+    const resp = brokerMetadata(['orders', 'secret', 'eu-west']);
+    out.edit(resp);
+    expect(resp.topics.map((t) => t.name)).toEqual(['orders', 'eu-west']);
+    expect(h.logs).toEqual([]);
+  });
+
+  it('treats an empty list as all topics in v0 only', () => {
+    const v0 = metadataRule.authorize(metadataOf([]), harness().ctx(0));
+    const v1 = metadataRule.authorize(metadataOf([]), harness().ctx(1));
+    const listing = brokerMetadata(['orders', 'secret']);
+    (v0 as { edit: (r: MetadataResponse) => void }).edit(listing);
+    expect(listing.topics.map((t) => t.name)).toEqual(['orders']);
+    expect(v1.action).toBe('forward');
+  });
+
+  it('answers a named denied topic with 29 and nothing that reveals whether it exists', () => {
+    const out = metadataRule.authorize(metadataOf(['orders', 'secret'], false), harness().ctx(12));
+    if (out.action !== 'rebuild') throw new Error(`expected rebuild, got ${out.action}`);
+    expect((out.request as MetadataRequest).topics!.map((t) => t.name)).toEqual(['orders']);
+    const resp = brokerMetadata(['orders']);
+    out.edit(resp);
+    expect(resp.topics.map((t) => [t.name, t.errorCode, t.partitions.length, t.topicId])).toEqual([
+      ['orders', 0, 0, ZERO_UUID],
+      ['secret', 29, 0, ZERO_UUID],
+    ]);
+    encodesAtEveryVersion(API_KEYS.Metadata, 'request', out.request, [1, 4, 9, 12]);
+  });
+
+  it('switches automatic topic creation off unless every named topic may be created', () => {
+    const mixed = metadataRule.authorize(metadataOf(['orders', 'creatable-1']), harness().ctx(9));
+    expect(mixed).toMatchObject({ action: 'rebuild', request: { allowAutoTopicCreation: false } });
+    const creatable = metadataRule.authorize(metadataOf(['creatable-1']), harness().ctx(9));
+    expect(creatable.action).toBe('forward');
+  });
+
+  it('resolves topics named by id and reports authorized operations from the policy', () => {
+    const out = metadataRule.authorize({ ...metadataOf(null), topics: [{ topicId: 'ID_SECRET', name: null }], includeTopicAuthorizedOperations: true }, harness().ctx(12));
+    if (out.action !== 'rebuild') throw new Error(`expected rebuild, got ${out.action}`);
+    expect((out.request as MetadataRequest).topics).toEqual([]);
+    const resp = brokerMetadata([]);
+    out.edit(resp);
+    expect(resp.topics).toEqual([expect.objectContaining({ name: null, errorCode: 29 })]);
+
+    const allowed = metadataRule.authorize({ ...metadataOf(['orders']), includeTopicAuthorizedOperations: true }, harness().ctx(12));
+    const withOps = brokerMetadata(['orders']);
+    withOps.topics[0].topicAuthorizedOperations = 0x7fff;
+    (allowed as { edit: (r: MetadataResponse) => void }).edit(withOps);
+    // read (3), write (4) and describe (8) only: the broker, without an authorizer, reported everything.
+    expect(withOps.topics[0].topicAuthorizedOperations).toBe((1 << 3) | (1 << 4) | (1 << 8));
+  });
+});
