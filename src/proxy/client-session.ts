@@ -355,6 +355,9 @@ export class ClientSession {
     if (!authorization) return;
     if (this.authorizer) this.authorizer.access.update(authorization.policy, principal, roles);
     else this.authorizer = authorization.authorizerFor(principal, roles, this.clientAddress, this.clientId);
+    const { ignoredRoles } = this.authorizer.access.grants;
+    // Often a typo in the token's claim or the policy.
+    if (ignoredRoles.length) this.log.debug({ ignoredRoles }, 'credential names roles the policy does not define');
   }
 
   private noteClientId(frame: Buffer): void {

@@ -121,9 +121,10 @@ describe('authorization on an OAUTHBEARER listener (enforce)', () => {
   beforeAll(async () => {
     issuer = await startTestIssuer();
     tp = await startTestProxy(oauthListener(issuer, { policy: POLICY }));
-    // One partition each, led by the same broker, so one Produce request can carry both.
-    const node = inject('kafka').brokers[0].nodeId;
-    for (const topic of [topicA, topicB]) await createTopic({ topic, replicaAssignment: [{ partition: 0, replicas: [node] }] });
+    // One partition each, led by the same broker, so one Produce request can carry both; replicated
+    // on every broker so other tests that stop a broker still find a leader.
+    const replicas = inject('kafka').brokers.map((b) => b.nodeId);
+    for (const topic of [topicA, topicB]) await createTopic({ topic, replicaAssignment: [{ partition: 0, replicas }] });
   });
 
   afterAll(async () => {

@@ -55,6 +55,7 @@ import { MESSAGE_SCHEMAS } from '../../src/protocol/generated/schema.js';
 import { Reader } from '../../src/protocol/reader.js';
 import { Writer } from '../../src/protocol/writer.js';
 import { presentFields } from '../support/random-message.js';
+import { denialsOf, UNTOUCHED } from '../support/rule-outcomes.js';
 import { ruleHarness } from '../support/rule-harness.js';
 
 // One cluster operation per principal (alter implies describe, alter-configs implies
@@ -110,11 +111,6 @@ function answerOnTheWire<Resp>(apiKey: number, outcome: Outcome, version: number
   expect(presentFields(schema.fields, version, decoded), `${schema.name} v${version}`).toEqual(presentFields(schema.fields, version, response));
   return decoded;
 }
-
-/** A plain forward: the original bytes go to the broker and its response comes back untouched. */
-const UNTOUCHED = { action: 'forward' };
-
-const denialsOf = (h: ReturnType<typeof harness>) => h.logs.map((l) => `${l.resourceType}:${l.resourceName}:${l.operation}`);
 
 /** The tests every whole-request cluster API gets: forwarded with the operation, answered (checked by `expectDenied`) without it, forwarded in audit mode. */
 function clusterApi<Resp>(apiKey: number, op: Operation, request: object, expectDenied: (resp: Resp, version: number) => void): void {

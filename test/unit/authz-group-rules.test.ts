@@ -4,7 +4,6 @@ import type { Outcome } from '../../src/authz/api-rules/rule.js';
 import { NOT_REQUESTED } from '../../src/authz/authorized-operations.js';
 import type { EnforcementMode } from '../../src/authz/denial-log.js';
 import { API_KEYS, APIS } from '../../src/protocol/generated/apis.js';
-import { REQUEST_CODECS, RESPONSE_CODECS } from '../../src/protocol/generated/index.js';
 import { defaultConsumerGroupDescribeRequest } from '../../src/protocol/generated/messages/ConsumerGroupDescribeRequest.js';
 import {
   type ConsumerGroupDescribeResponse,
@@ -59,11 +58,8 @@ import {
   defaultOffsetFetchResponsePartition,
 } from '../../src/protocol/generated/messages/OffsetFetchResponse.js';
 import { defaultSyncGroupRequest } from '../../src/protocol/generated/messages/SyncGroupRequest.js';
-import { MESSAGE_SCHEMAS } from '../../src/protocol/generated/schema.js';
-import { Reader } from '../../src/protocol/reader.js';
-import { Writer } from '../../src/protocol/writer.js';
+import { answered, denialsOf, expectWritable, forwardEdit, rebuilt, UNTOUCHED } from '../support/rule-outcomes.js';
 import { ruleHarness } from '../support/rule-harness.js';
-import { presentFields } from '../support/random-message.js';
 
 // alice: Read on app-* groups (implies Describe), Describe only on "viewable", Delete on "app-old";
 // Read on orders and orders-* topics, Describe only on "catalog"; Describe on one transactional id.
@@ -102,44 +98,6 @@ function versions(apiKey: number): number[] {
   const max = Math.min(api.maxStableVersion, GROUP_RULES[apiKey].maxVersion ?? Infinity);
   return Array.from({ length: max - api.minVersion + 1 }, (_, i) => api.minVersion + i);
 }
-
-/** What the proxy would send (the answer to the client, the rebuilt request to the broker) encodes and decodes back to itself. */
-function expectWritable(apiKey: number, outcome: Outcome, version: number): void {
-  if (outcome.action === 'forward') return;
-  const type = outcome.action === 'answer' ? 'response' : 'request';
-  const message = outcome.action === 'answer' ? outcome.response : outcome.request;
-  const codec = (type === 'response' ? RESPONSE_CODECS : REQUEST_CODECS)[apiKey];
-  const schema = MESSAGE_SCHEMAS.find((s) => s.apiKey === apiKey && s.type === type)!;
-  const w = new Writer();
-  codec.write(w, message, version);
-  const r = new Reader(w.toBuffer());
-  const decoded = codec.read(r, version);
-  expect(r.remaining, `${schema.name} v${version}`).toBe(0);
-  expect(presentFields(schema.fields, version, decoded), `${schema.name} v${version}`).toEqual(presentFields(schema.fields, version, message));
-}
-
-function answered<Resp>(outcome: Outcome): Resp {
-  expect(outcome.action).toBe('answer');
-  return (outcome as { response: Resp }).response;
-}
-
-function rebuilt<Req, Resp>(outcome: Outcome): { request: Req; edit: (resp: Resp) => void } {
-  expect(outcome.action).toBe('rebuild');
-  return outcome as unknown as { request: Req; edit: (resp: Resp) => void };
-}
-
-/** A forward whose response the proxy still edits (filtered listings, authorized operations). */
-function forwardEdit<Resp>(outcome: Outcome): (resp: Resp) => void {
-  expect(outcome.action).toBe('forward');
-  const edit = (outcome as { edit?: (resp: Resp) => void }).edit;
-  expect(edit).toBeTypeOf('function');
-  return edit!;
-}
-
-/** A plain forward: the original bytes go to the broker and its response comes back untouched. */
-const UNTOUCHED = { action: 'forward' };
-
-const denialsOf = (h: ReturnType<typeof harness>) => h.logs.map((l) => `${l.resourceType}:${l.resourceName}:${l.operation}`);
 
 function commitTopic(name: string, partitions: number[]) {
   return { name, partitions: partitions.map((partitionIndex) => ({ ...defaultOffsetCommitRequestPartition(), partitionIndex, committedOffset: 42n })) };

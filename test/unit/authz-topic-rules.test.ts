@@ -5,7 +5,6 @@ import { NOT_REQUESTED } from '../../src/authz/authorized-operations.js';
 import type { EnforcementMode } from '../../src/authz/denial-log.js';
 import { ZERO_UUID } from '../../src/protocol/codec-support.js';
 import { API_KEYS, APIS } from '../../src/protocol/generated/apis.js';
-import { REQUEST_CODECS, RESPONSE_CODECS } from '../../src/protocol/generated/index.js';
 import { type AlterConfigsRequest, defaultAlterConfigsRequest } from '../../src/protocol/generated/messages/AlterConfigsRequest.js';
 import { type AlterConfigsResponse, defaultAlterConfigsResponse } from '../../src/protocol/generated/messages/AlterConfigsResponse.js';
 import { type CreatePartitionsRequest, defaultCreatePartitionsRequest } from '../../src/protocol/generated/messages/CreatePartitionsRequest.js';
@@ -67,10 +66,7 @@ import {
   defaultOffsetForLeaderEpochResponse,
   defaultOffsetForLeaderEpochResponseEpochEndOffset,
 } from '../../src/protocol/generated/messages/OffsetForLeaderEpochResponse.js';
-import { MESSAGE_SCHEMAS } from '../../src/protocol/generated/schema.js';
-import { Reader } from '../../src/protocol/reader.js';
-import { Writer } from '../../src/protocol/writer.js';
-import { presentFields } from '../support/random-message.js';
+import { answered, denialsOf, expectWritable, forwardEdit, rebuilt, UNTOUCHED } from '../support/rule-outcomes.js';
 import { ruleHarness } from '../support/rule-harness.js';
 
 // alice: Read on orders and orders-* (implies Describe); Describe and DescribeConfigs only on
@@ -109,44 +105,6 @@ function versions(apiKey: number): number[] {
   const api = APIS[apiKey];
   return Array.from({ length: api.maxVersion - api.minVersion + 1 }, (_, i) => api.minVersion + i);
 }
-
-/** What the proxy would send (the answer to the client, the rebuilt request to the broker) encodes and decodes back to itself. */
-function expectWritable(apiKey: number, outcome: Outcome, version: number): void {
-  if (outcome.action === 'forward') return;
-  const type = outcome.action === 'answer' ? 'response' : 'request';
-  const message = outcome.action === 'answer' ? outcome.response : outcome.request;
-  const codec = (type === 'response' ? RESPONSE_CODECS : REQUEST_CODECS)[apiKey];
-  const schema = MESSAGE_SCHEMAS.find((s) => s.apiKey === apiKey && s.type === type)!;
-  const w = new Writer();
-  codec.write(w, message, version);
-  const r = new Reader(w.toBuffer());
-  const decoded = codec.read(r, version);
-  expect(r.remaining, `${schema.name} v${version}`).toBe(0);
-  expect(presentFields(schema.fields, version, decoded), `${schema.name} v${version}`).toEqual(presentFields(schema.fields, version, message));
-}
-
-function answered<Resp>(outcome: Outcome): Resp {
-  expect(outcome.action).toBe('answer');
-  return (outcome as { response: Resp }).response;
-}
-
-function rebuilt<Req, Resp>(outcome: Outcome): { request: Req; edit: (resp: Resp) => void } {
-  expect(outcome.action).toBe('rebuild');
-  return outcome as unknown as { request: Req; edit: (resp: Resp) => void };
-}
-
-/** A forward whose response the proxy still edits. */
-function forwardEdit<Resp>(outcome: Outcome): (resp: Resp) => void {
-  expect(outcome.action).toBe('forward');
-  const edit = (outcome as { edit?: (resp: Resp) => void }).edit;
-  expect(edit).toBeTypeOf('function');
-  return edit!;
-}
-
-/** A plain forward: the original bytes go to the broker and its response comes back untouched. */
-const UNTOUCHED = { action: 'forward' };
-
-const denialsOf = (h: ReturnType<typeof harness>) => h.logs.map((l) => `${l.resourceType}:${l.resourceName}:${l.operation}`);
 
 /** Runs `check` on the outcome of `request` at every version, with a fresh harness each time. */
 function atEveryVersion(apiKey: number, request: object, check: (outcome: Outcome, version: number, h: ReturnType<typeof harness>) => void, only = versions(apiKey)) {

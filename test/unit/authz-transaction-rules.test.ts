@@ -3,7 +3,6 @@ import type { Outcome } from '../../src/authz/api-rules/rule.js';
 import { TRANSACTION_RULES } from '../../src/authz/api-rules/transaction-apis.js';
 import type { EnforcementMode } from '../../src/authz/denial-log.js';
 import { API_KEYS, APIS } from '../../src/protocol/generated/apis.js';
-import { REQUEST_CODECS, RESPONSE_CODECS } from '../../src/protocol/generated/index.js';
 import { defaultAddOffsetsToTxnRequest } from '../../src/protocol/generated/messages/AddOffsetsToTxnRequest.js';
 import type { AddOffsetsToTxnResponse } from '../../src/protocol/generated/messages/AddOffsetsToTxnResponse.js';
 import { type AddPartitionsToTxnRequest, defaultAddPartitionsToTxnRequest } from '../../src/protocol/generated/messages/AddPartitionsToTxnRequest.js';
@@ -30,10 +29,7 @@ import {
   defaultTxnOffsetCommitRequestPartition,
 } from '../../src/protocol/generated/messages/TxnOffsetCommitRequest.js';
 import { type TxnOffsetCommitResponse, defaultTxnOffsetCommitResponse } from '../../src/protocol/generated/messages/TxnOffsetCommitResponse.js';
-import { MESSAGE_SCHEMAS } from '../../src/protocol/generated/schema.js';
-import { Reader } from '../../src/protocol/reader.js';
-import { Writer } from '../../src/protocol/writer.js';
-import { presentFields } from '../support/random-message.js';
+import { answered, denialsOf, expectWritable, rebuilt, UNTOUCHED } from '../support/rule-outcomes.js';
 import { ruleHarness } from '../support/rule-harness.js';
 
 // alice: a transactional producer (Write on tx-* ids, Read on app-* groups, Write and Read on
@@ -70,36 +66,6 @@ function versions(apiKey: number): number[] {
   const max = Math.min(api.maxStableVersion, TRANSACTION_RULES[apiKey].maxVersion ?? Infinity);
   return Array.from({ length: max - api.minVersion + 1 }, (_, i) => api.minVersion + i);
 }
-
-/** What the proxy would send (the answer to the client, the rebuilt request to the broker) encodes and decodes back to itself. */
-function expectWritable(apiKey: number, outcome: Outcome, version: number): void {
-  if (outcome.action === 'forward') return;
-  const type = outcome.action === 'answer' ? 'response' : 'request';
-  const message = outcome.action === 'answer' ? outcome.response : outcome.request;
-  const codec = (type === 'response' ? RESPONSE_CODECS : REQUEST_CODECS)[apiKey];
-  const schema = MESSAGE_SCHEMAS.find((s) => s.apiKey === apiKey && s.type === type)!;
-  const w = new Writer();
-  codec.write(w, message, version);
-  const r = new Reader(w.toBuffer());
-  const decoded = codec.read(r, version);
-  expect(r.remaining, `${schema.name} v${version}`).toBe(0);
-  expect(presentFields(schema.fields, version, decoded), `${schema.name} v${version}`).toEqual(presentFields(schema.fields, version, message));
-}
-
-function answered<Resp>(outcome: Outcome): Resp {
-  expect(outcome.action).toBe('answer');
-  return (outcome as { response: Resp }).response;
-}
-
-function rebuilt<Req, Resp>(outcome: Outcome): { request: Req; edit: (resp: Resp) => void } {
-  expect(outcome.action).toBe('rebuild');
-  return outcome as unknown as { request: Req; edit: (resp: Resp) => void };
-}
-
-/** A plain forward: the original bytes go to the broker and its response comes back untouched. */
-const UNTOUCHED = { action: 'forward' };
-
-const denialsOf = (h: ReturnType<typeof harness>) => h.logs.map((l) => `${l.resourceType}:${l.resourceName}:${l.operation}`);
 
 describe('InitProducerId', () => {
   const key = API_KEYS.InitProducerId;

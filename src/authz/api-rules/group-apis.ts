@@ -48,24 +48,7 @@ import { type SyncGroupResponse, defaultSyncGroupResponse } from '../../protocol
 import { authorizedOperations } from '../authorized-operations.js';
 import type { SessionAccess } from '../session-access.js';
 import { GROUP_AUTHORIZATION_FAILED, INVALID_REQUEST, TOPIC_AUTHORIZATION_FAILED, TRANSACTIONAL_ID_AUTHORIZATION_FAILED } from './errors.js';
-import { type ApiRule, FORWARD, type Outcome, type RuleTable, partition } from './rule.js';
-
-/**
- * The outcome of checking each entity a request names: forward when none is denied, answer with
- * the denied ones' `errors` when none is allowed, else forward the request rebuilt without them
- * and add their errors to the broker's `list`.
- */
-export function denyEach<T, E, Resp>(
-  allowed: T[],
-  errors: E[],
-  answer: (errors: E[]) => Resp,
-  rebuild: (allowed: T[]) => object,
-  list: (resp: Resp) => E[],
-): Outcome<Resp> {
-  if (errors.length === 0) return FORWARD;
-  if (allowed.length === 0) return { action: 'answer', response: answer(errors) };
-  return { action: 'rebuild', request: rebuild(allowed), edit: (resp) => void list(resp).push(...errors) };
-}
+import { type ApiRule, FORWARD, type Outcome, type RuleTable, denyEach, partition } from './rule.js';
 
 /** A topic and the partitions a commit or offset-delete request names in it. */
 interface TopicPartitions {

@@ -34,6 +34,23 @@ export interface ApiRule<Req = any, Resp = any> {
   authorize(request: Req, ctx: RuleContext): Outcome<Resp>;
 }
 
+/**
+ * The outcome of checking each entity a request names: forward when none is denied, answer with
+ * the denied ones' `errors` when none is allowed, else forward the request rebuilt without them
+ * and add their errors to the broker's `list`.
+ */
+export function denyEach<T, E, Resp>(
+  allowed: T[],
+  errors: E[],
+  answer: (errors: E[]) => Resp,
+  rebuild: (allowed: T[]) => object,
+  list: (resp: Resp) => E[],
+): Outcome<Resp> {
+  if (errors.length === 0) return FORWARD;
+  if (allowed.length === 0) return { action: 'answer', response: answer(errors) };
+  return { action: 'rebuild', request: rebuild(allowed), edit: (resp) => void list(resp).push(...errors) };
+}
+
 /** Splits `items` into those `allowed` accepts and the rest, keeping order. */
 export function partition<T>(items: readonly T[], allowed: (item: T) => boolean): [T[], T[]] {
   const yes: T[] = [];

@@ -75,8 +75,7 @@ import {
 import { NOT_REQUESTED, authorizedOperations } from '../authorized-operations.js';
 import type { SessionAccess } from '../session-access.js';
 import { CLUSTER_AUTHORIZATION_FAILED, TOPIC_AUTHORIZATION_FAILED, UNKNOWN_TOPIC_ID } from './errors.js';
-import { denyEach } from './group-apis.js';
-import { type ApiRule, type RuleContext, type RuleTable, partition } from './rule.js';
+import { type ApiRule, type RuleContext, type RuleTable, denyEach, partition } from './rule.js';
 
 /**
  * The messages Kafka's ApiError gives these codes when no other is set: KRaft controllers and

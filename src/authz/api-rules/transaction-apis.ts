@@ -24,8 +24,8 @@ import {
   TOPIC_AUTHORIZATION_FAILED,
   TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
 } from './errors.js';
-import { denyEach, partitionErrors } from './group-apis.js';
-import { type ApiRule, FORWARD, type Outcome, type RuleTable, partition } from './rule.js';
+import { partitionErrors } from './group-apis.js';
+import { type ApiRule, FORWARD, type Outcome, type RuleTable, denyEach, partition } from './rule.js';
 
 /**
  * InitProducerId: a transactional producer needs TransactionalId Write (53). An idempotent one

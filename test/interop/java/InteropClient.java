@@ -2,6 +2,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -23,6 +24,8 @@ import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
+import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.log4j.ConsoleAppender;
@@ -36,6 +39,8 @@ import org.apache.log4j.PatternLayout;
  *
  *   produce  <bootstrap> <topic> <count> [--acks all] [--idempotent true|false] [--transactional-id ID]
  *   produce-for <bootstrap> <topic> <seconds> [--rate 10]   rate * seconds records, paced; {"produced","errors"}
+ *   produce-each <bootstrap> <topic>[,<topic>...] <count>   one producer, count records to each topic, interleaved;
+ *                reports per topic instead of failing: {"topics":{"<topic>":{"delivered","failed"[,"error"]}}}
  *   consume  <bootstrap> <topic> <group> <count> [--timeout-ms 60000]
  *   describe <bootstrap> [--group NAME]
  *   every command: [--prop key=value]... extra client properties (SASL settings and such)
@@ -48,6 +53,7 @@ public class InteropClient {
       String result = switch (args.command()) {
         case "produce" -> produce(args);
         case "produce-for" -> produceFor(args);
+        case "produce-each" -> produceEach(args);
         case "consume" -> consume(args);
         case "describe" -> describe(args);
         default -> throw new IllegalArgumentException("unknown command " + args.command());
@@ -138,6 +144,56 @@ public class InteropClient {
       producer.close(Duration.ZERO);
       throw err;
     }
+  }
+
+  /**
+   * A topic the producer may not write fails its own records only: each topic reports what was
+   * delivered, what failed, and its first failure as {"type","code","message"[,"unauthorizedTopics"]}
+   * (code: the Kafka error name).
+   */
+  private static String produceEach(Args args) {
+    List<String> topics = List.of(args.positional(1).split(","));
+    int count = Integer.parseInt(args.positional(2));
+    Map<String, AtomicInteger> delivered = new HashMap<>();
+    Map<String, AtomicInteger> failed = new HashMap<>();
+    Map<String, AtomicReference<Exception>> firstError = new HashMap<>();
+    for (String topic : topics) {
+      delivered.put(topic, new AtomicInteger());
+      failed.put(topic, new AtomicInteger());
+      firstError.put(topic, new AtomicReference<>());
+    }
+    try (KafkaProducer<String, String> producer = new KafkaProducer<>(producerProps(args))) {
+      for (int i = 0; i < count; i++) {
+        for (String topic : topics) {
+          producer.send(new ProducerRecord<>(topic, "k" + i, "v" + i), (metadata, err) -> {
+            if (err == null) {
+              delivered.get(topic).incrementAndGet();
+              return;
+            }
+            failed.get(topic).incrementAndGet();
+            firstError.get(topic).compareAndSet(null, err);
+          });
+        }
+      }
+      producer.flush();
+    }
+    Map<String, Object> results = new LinkedHashMap<>();
+    for (String topic : topics) {
+      Map<String, Object> result = new LinkedHashMap<>();
+      result.put("delivered", delivered.get(topic).get());
+      result.put("failed", failed.get(topic).get());
+      Exception err = firstError.get(topic).get();
+      if (err != null) {
+        Map<String, Object> error = new LinkedHashMap<>();
+        error.put("type", err.getClass().getName());
+        error.put("code", Errors.forException(err).name());
+        error.put("message", String.valueOf(err.getMessage()));
+        if (err instanceof TopicAuthorizationException denied) error.put("unauthorizedTopics", new TreeSet<>(denied.unauthorizedTopics()));
+        result.put("error", error);
+      }
+      results.put(topic, result);
+    }
+    return Json.object("topics", results);
   }
 
   private static String consume(Args args) {
@@ -231,7 +287,7 @@ public class InteropClient {
         if (eq <= 0) throw new IllegalArgumentException("--prop needs key=value, got " + value);
         props.put(value.substring(0, eq), value.substring(eq + 1));
       }
-      if (positionals.size() < 2) throw new IllegalArgumentException("usage: produce|produce-for|consume|describe <bootstrap> ...");
+      if (positionals.size() < 2) throw new IllegalArgumentException("usage: produce|produce-for|produce-each|consume|describe <bootstrap> ...");
       return new Args(positionals, options, props);
     }
 
@@ -259,7 +315,7 @@ public class InteropClient {
     }
   }
 
-  /** Just enough JSON for flat objects of strings, numbers and string/number collections. */
+  /** Just enough JSON for objects of strings, numbers, string/number collections and nested maps. */
   static final class Json {
     static String object(Object... pairs) {
       StringBuilder out = new StringBuilder("{");
@@ -274,6 +330,9 @@ public class InteropClient {
       if (v == null) return "null";
       if (v instanceof Number) return v.toString();
       if (v instanceof Collection<?> items) return "[" + String.join(",", items.stream().map(Json::value).toList()) + "]";
+      if (v instanceof Map<?, ?> entries) {
+        return "{" + String.join(",", entries.entrySet().stream().map(e -> value(e.getKey()) + ":" + value(e.getValue())).toList()) + "}";
+      }
       StringBuilder s = new StringBuilder("\"");
       for (char c : v.toString().toCharArray()) {
         if (c == '"' || c == '\\') s.append('\\').append(c);

@@ -1,8 +1,10 @@
 """Kafka interop client on confluent-kafka (librdkafka). Prints one JSON line on stdout;
-on failure {"error","type"} and exit 1.
+on failure {"error","type"} (and "code", the Kafka error name, for a KafkaException) and exit 1.
 
   produce  <bootstrap> <topic> <count> [--acks all] [--idempotent true|false] [--transactional-id ID]
   produce-for <bootstrap> <topic> <seconds> [--rate 10]   rate * seconds records, paced; {"produced","errors"}
+  produce-each <bootstrap> <topic>[,<topic>...] <count>   one producer, count records to each topic, interleaved;
+               reports per topic instead of failing: {"topics":{"<topic>":{"delivered","failed"[,"error"]}}}
   consume  <bootstrap> <topic> <group> <count> [--timeout-ms 60000]
   describe <bootstrap> [--group NAME] [--timeout-ms 60000]
   every command: [--prop key=value]... extra librdkafka properties (SASL settings and such)
@@ -33,12 +35,15 @@ FLUSH_TIMEOUT_S = 60
 def main() -> int:
     try:
         args = parse_args(sys.argv[1:])
-        commands = {"produce": produce, "produce-for": produce_for, "consume": consume, "describe": describe}
+        commands = {"produce": produce, "produce-for": produce_for, "produce-each": produce_each, "consume": consume, "describe": describe}
         result = commands[args.command](args)
         print(json.dumps(result), flush=True)
         return 0
     except Exception as err:  # noqa: BLE001 - every failure must become the JSON error line
-        print(json.dumps({"error": str(err), "type": type(err).__name__}), flush=True)
+        line = {"error": str(err), "type": type(err).__name__}
+        if isinstance(err, KafkaException) and err.args and isinstance(err.args[0], KafkaError):
+            line["code"] = err.args[0].name()
+        print(json.dumps(line), flush=True)
         return 1
 
 
@@ -51,7 +56,7 @@ class ArgumentParser(argparse.ArgumentParser):
 
 def parse_args(argv):
     parser = ArgumentParser(prog="interop_client.py")
-    parser.add_argument("command", choices=["produce", "produce-for", "consume", "describe"])
+    parser.add_argument("command", choices=["produce", "produce-for", "produce-each", "consume", "describe"])
     parser.add_argument("bootstrap")
     parser.add_argument("rest", nargs="*")
     parser.add_argument("--acks", default="all")
@@ -63,7 +68,7 @@ def parse_args(argv):
     parser.add_argument("--prop", action="append", default=[])
     parser.add_argument("--sasl", default="none", choices=["none", "aws-oauth"])
     args = parser.parse_intermixed_args(argv)
-    needed = {"produce": 2, "produce-for": 2, "consume": 3, "describe": 0}[args.command]
+    needed = {"produce": 2, "produce-for": 2, "produce-each": 2, "consume": 3, "describe": 0}[args.command]
     if len(args.rest) != needed:
         raise ValueError(f"{args.command} takes {needed} arguments after <bootstrap>, got {args.rest}")
     return args
@@ -164,6 +169,34 @@ def produce_for(args):
     if producer.flush(FLUSH_TIMEOUT_S) > 0:
         raise TimeoutError(f"records still undelivered after {FLUSH_TIMEOUT_S} s")
     return counts
+
+
+def produce_each(args):
+    """A topic the producer may not write fails its own records only: each topic reports what was
+    delivered, what failed, and its first failure as {"code","message"} (code: the Kafka error name)."""
+    topics, count = args.rest[0].split(","), int(args.rest[1])
+    producer = Producer(producer_config(args))
+    results = {topic: {"delivered": 0, "failed": 0} for topic in topics}
+
+    def record(topic, err):
+        result = results[topic]
+        if err is None:
+            result["delivered"] += 1
+            return
+        result["failed"] += 1
+        result.setdefault("error", {"code": err.name(), "message": err.str()})
+
+    for i in range(count):
+        for topic in topics:
+            try:
+                producer.produce(topic, key=f"k{i}", value=f"v{i}", on_delivery=lambda err, msg: record(msg.topic(), err))
+            except KafkaException as err:
+                # A topic already known to be in error is refused here rather than in a delivery report.
+                record(topic, err.args[0])
+            producer.poll(0)
+    if producer.flush(FLUSH_TIMEOUT_S) > 0:
+        raise TimeoutError(f"records still undelivered after {FLUSH_TIMEOUT_S} s")
+    return {"topics": results}
 
 
 def partition_count(producer, topic, timeout_s=30):
