@@ -22,8 +22,8 @@ import type { ResponseRewriter } from './response-rewriter.js';
 const MIN_REQUEST_FRAME = 4 + 8;
 /** How long a closing connection may take to flush its last answer. */
 const FLUSH_TIMEOUT_MS = 5000;
-/** Frames a client may send while the proxy waits (answering a SASL step, learning topic ids). */
-const MAX_FRAMES_HELD = 16;
+/** Frames a client may send while the proxy answers a SASL step (the exchange is sequential). */
+const MAX_FRAMES_HELD_DURING_SASL = 16;
 
 export interface SessionContext {
   log: Logger;
@@ -41,7 +41,7 @@ export interface SessionContext {
   authorization: ListenerAuthorization | undefined;
 }
 
-type PauseReason = 'upstream-busy' | 'in-flight' | 'draining' | 'connecting' | 'waiting';
+type PauseReason = 'upstream-busy' | 'in-flight' | 'draining' | 'waiting';
 
 /**
  * One client connection and its own connection to a broker. Requests are forwarded as they
@@ -113,22 +113,25 @@ export class ClientSession {
     this.client.on('error', (e) => this.close(`client connection failed: ${e.message}`));
     this.client.on('close', () => this.close('client closed the connection'));
     this.client.setTimeout(this.ctx.limits.idleTimeoutMs, () => this.close('idle timeout'));
-    if (!this.sasl) this.openUpstream();
+    if (!this.sasl) this.hold(this.openUpstream(), () => {});
   }
 
-  private openUpstream(): void {
+  /** Connects to the broker; settles once connected or once the session is closed for want of one. */
+  private openUpstream(): Promise<void> {
     const targets = this.ctx.upstreams();
     if (targets.length === 0) {
       this.log.warn('no broker behind this port is known; closing the connection');
       this.close('unknown broker');
-      return;
+      return Promise.resolve();
     }
-    this.pauseClient('connecting');
-    this.connectUpstream(targets, 0);
+    return new Promise((settled) => this.connectUpstream(targets, 0, settled));
   }
 
-  private connectUpstream(targets: BrokerAddress[], index: number): void {
-    if (this.closed) return;
+  private connectUpstream(targets: BrokerAddress[], index: number, settled: () => void): void {
+    if (this.closed) {
+      settled();
+      return;
+    }
     const target = targets[index];
     const address = `${target.host}:${target.port}`;
     const upstream = connect({ host: target.host, port: target.port, noDelay: true });
@@ -139,9 +142,10 @@ export class ClientSession {
       upstream.destroy();
       if (index + 1 < targets.length) {
         this.log.warn({ broker: address, reason: why }, 'broker unreachable; trying the next bootstrap server');
-        this.connectUpstream(targets, index + 1);
+        this.connectUpstream(targets, index + 1, settled);
       } else {
         this.close(`no broker reachable (last tried ${address}: ${why})`);
+        settled();
       }
     };
     const timer = setTimeout(() => failed('connect timeout'), this.ctx.limits.connectTimeoutMs);
@@ -151,7 +155,7 @@ export class ClientSession {
       this.log.debug({ broker: address }, 'connection open');
       upstream.on('error', (e) => this.close(`broker connection failed: ${e.message}`));
       upstream.on('close', () => this.close('broker closed the connection'));
-      this.resumeClient('connecting');
+      settled();
     });
     upstream.once('error', (e) => {
       clearTimeout(timer);
@@ -201,7 +205,8 @@ export class ClientSession {
   private onRequest(frame: Buffer, retried = false): void {
     if (this.closed) return;
     if (this.held) {
-      if (this.held.length >= MAX_FRAMES_HELD) throw new ProtocolError('invalid-length', 'too many requests pipelined while the proxy was waiting');
+      const limit = this.sasl?.authenticated === false ? MAX_FRAMES_HELD_DURING_SASL : this.ctx.limits.maxInFlightRequests;
+      if (this.held.length >= limit) throw new ProtocolError('invalid-length', 'too many requests pipelined while the proxy was waiting');
       this.held.push(frame);
       return;
     }
@@ -228,6 +233,11 @@ export class ClientSession {
         this.close('session expired');
         return;
       }
+    }
+    if (!this.upstream) {
+      // An authenticated connection reaches for its broker with its first request: one that stays idle holds no broker connection.
+      this.hold(this.openUpstream(), () => this.onRequest(frame, retried));
+      return;
     }
     if (!isOfferedVersion(apiKey, version)) {
       this.refuseVersion(apiKey, version, correlationId);
@@ -337,7 +347,6 @@ export class ClientSession {
         if (reauthentication) this.answer(frameCorrelationId(step.reply), step.reply);
         else this.toClient(step.reply);
         this.authorize(identity.principal, identity.roles);
-        if (!reauthentication) this.openUpstream();
         return;
       }
     }

@@ -186,10 +186,13 @@ def produce_each(args):
         result["failed"] += 1
         result.setdefault("error", {"code": err.name(), "message": err.str()})
 
+    def on_delivery(err, msg):
+        record(msg.topic(), err)
+
     for i in range(count):
         for topic in topics:
             try:
-                producer.produce(topic, key=f"k{i}", value=f"v{i}", on_delivery=lambda err, msg: record(msg.topic(), err))
+                producer.produce(topic, key=f"k{i}", value=f"v{i}", on_delivery=on_delivery)
             except KafkaException as err:
                 # A topic already known to be in error is refused here rather than in a delivery report.
                 record(topic, err.args[0])
