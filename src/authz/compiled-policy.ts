@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { impliedOperations, type Operation, type ResourceKind } from './operations.js';
 import type { Policy } from './policy-file.js';
 import { PrefixSet } from './prefix-set.js';
@@ -67,6 +68,8 @@ export class PrincipalGrants {
 
 export class CompiledPolicy {
   private readonly roles = new Map<string, Allowance[]>();
+  /** Grants by principal and credential roles; bounded, as both come from clients' credentials. */
+  private readonly compiled = new LRUCache<string, PrincipalGrants>({ max: 10_000 });
   private readonly bindings: ReadonlyMap<string, readonly string[]>;
 
   constructor(policy: Policy) {
@@ -91,8 +94,21 @@ export class CompiledPolicy {
     return this.bindings.size;
   }
 
-  /** The grants of a principal with the roles its credential carries plus those bound to it; unknown role names are ignored. */
+  /**
+   * The grants of a principal with the roles its credential carries plus those bound to it;
+   * unknown role names are ignored. Connections of one principal share one compiled set.
+   */
   grantsFor(principal: string, credentialRoles: readonly string[]): PrincipalGrants {
+    const key = `${principal}\0${credentialRoles.join('\0')}`;
+    let grants = this.compiled.get(key);
+    if (!grants) {
+      grants = this.compileGrants(principal, credentialRoles);
+      this.compiled.set(key, grants);
+    }
+    return grants;
+  }
+
+  private compileGrants(principal: string, credentialRoles: readonly string[]): PrincipalGrants {
     const roles = new Set(this.bindings.get(principal));
     const ignored = new Set<string>();
     for (const role of credentialRoles) (this.roles.has(role) ? roles : ignored).add(role);

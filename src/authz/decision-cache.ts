@@ -10,14 +10,13 @@ const MAX_CACHED_NAME = 255;
  * replaced together (clear), so a cached answer never outlives the grants it came from.
  */
 export class DecisionCache {
-  private readonly decisions: LRUCache<string, boolean>;
+  /** Made on the first decision: lru-cache allocates all its slots up front, and most idle connections never decide. */
+  private decisions: LRUCache<string, boolean> | undefined;
 
   constructor(
     private current: PrincipalGrants,
-    max = 1024,
-  ) {
-    this.decisions = new LRUCache({ max });
-  }
+    private readonly max = 256,
+  ) {}
 
   get grants(): PrincipalGrants {
     return this.current;
@@ -27,6 +26,7 @@ export class DecisionCache {
     if (name.length > MAX_CACHED_NAME) return this.current.allows(kind, name, op);
     // The cluster is one resource whatever name the caller passes.
     const key = `${kind}\0${op}\0${kind === 'cluster' ? '' : name}`;
+    this.decisions ??= new LRUCache({ max: this.max });
     let allowed = this.decisions.get(key);
     if (allowed === undefined) {
       allowed = this.current.allows(kind, name, op);
@@ -38,6 +38,6 @@ export class DecisionCache {
   /** Forgets every decision and decides with `grants` from now on: after a policy reload or a re-authentication. */
   clear(grants: PrincipalGrants): void {
     this.current = grants;
-    this.decisions.clear();
+    this.decisions?.clear();
   }
 }

@@ -116,6 +116,13 @@ describe('compiled policy', () => {
     expect(writer.allowsAny('cluster', 'idempotent-write')).toBe(false);
   });
 
+  it('shares one compiled grant set among connections of the same principal and roles', () => {
+    const first = policy.grantsFor('svc-billing', ['orders-reader']);
+    expect(policy.grantsFor('svc-billing', ['orders-reader'])).toBe(first);
+    expect(policy.grantsFor('svc-billing', [])).not.toBe(first);
+    expect(policy.grantsFor('svc-billing', []).allows('topic', 'orders', 'read')).toBe(false);
+  });
+
   it('counts roles and bindings', () => {
     expect([policy.roleCount, policy.bindingCount]).toEqual([7, 2]);
   });
