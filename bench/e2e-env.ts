@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { startKafkaCluster } from '../scripts/kafka/cluster.js';
 import { onParentExit } from '../scripts/kafka/exit-hooks.js';
 import { LOOPBACK, pickFreePorts } from '../scripts/kafka/ports.js';
+import { type AuthzProxy, startAuthzProxy } from './authz-proxy.js';
 import { ensureBuilt } from './build-dist.js';
 import { startProxyProcess } from './proxy-process.js';
 import { startRelayProcess } from './relay-process.js';
@@ -26,10 +27,12 @@ export interface E2eEnvironment {
   broker: string;
   /** Scratch space (config files, the compiled tool launcher), removed by stop(). */
   workDir: string;
-  /** Warnings and errors the proxy logged so far. */
+  /** What proxy+authz enforces. */
+  authzPolicy: AuthzProxy['policy'];
+  /** Warnings, errors and denials the proxies logged so far, each line prefixed with its path. */
   proxyProblems(): string[];
   /**
-   * `work`, or a rejection as soon as the relay or the proxy dies: clients would otherwise
+   * `work`, or a rejection as soon as the relay or a proxy dies: clients would otherwise
    * retry for minutes, or report numbers for a path that no longer exists.
    */
   guard<T>(work: Promise<T>): Promise<T>;
@@ -41,7 +44,8 @@ export interface E2eEnvironment {
  * measures the same JVM and log: PLAINTEXT, advertised as itself (direct clients and the
  * proxy's upstream), and RELAY, advertised as the TCP relay's port, so relay clients that
  * learn the broker's address from Metadata come back through the relay. The relay and the
- * proxy (in front of PLAINTEXT) are child processes.
+ * two proxies (in front of PLAINTEXT; one authenticating and enforcing a policy) are child
+ * processes.
  */
 export async function startE2eEnvironment(log: (line: string) => void): Promise<E2eEnvironment> {
   const workDir = await mkdtemp(join(tmpdir(), 'kafka-proxy-e2e-'));
@@ -70,7 +74,9 @@ export async function startE2eEnvironment(log: (line: string) => void): Promise<
     const broker = cluster.bootstrapServers[0];
     const proxy = await startProxyProcess(broker, workDir);
     stops.push(() => proxy.stop());
-    log(`e2e: broker ${broker}, relay 127.0.0.1:${relay.port}, proxy ${proxy.bootstrap}`);
+    const authz = await startAuthzProxy(broker, workDir);
+    stops.push(() => authz.stop());
+    log(`e2e: broker ${broker}, relay 127.0.0.1:${relay.port}, proxy ${proxy.bootstrap}, proxy+authz ${authz.proxy.bootstrap}`);
     const died = new Promise<never>((_, reject) => {
       const watch = (name: string, exited: Promise<string>) =>
         exited.then((how) => {
@@ -78,20 +84,22 @@ export async function startE2eEnvironment(log: (line: string) => void): Promise<
         });
       watch('TCP relay', relay.exited);
       watch('proxy', proxy.exited);
+      watch('authorizing proxy', authz.proxy.exited);
     });
     // guard() reports a death; this keeps one between two measurements from being an unhandled rejection.
     died.catch(() => {});
 
     return {
-      // proxy+auth (OAUTHBEARER + RBAC) joins this list, with its SASL client settings, once the proxy has it.
       configurations: [
         { name: 'direct', bootstrap: broker, clientProperties: {} },
         { name: 'relay', bootstrap: `${LOOPBACK}:${relay.port}`, clientProperties: {}, forwarderPid: relay.pid },
         { name: 'proxy', bootstrap: proxy.bootstrap, clientProperties: {}, forwarderPid: proxy.pid },
+        { name: 'proxy+authz', bootstrap: authz.proxy.bootstrap, clientProperties: authz.clientProperties, forwarderPid: authz.proxy.pid },
       ],
       broker,
       workDir,
-      proxyProblems: () => proxy.problems,
+      authzPolicy: authz.policy,
+      proxyProblems: () => [...proxy.problems.map((l) => `proxy: ${l}`), ...authz.proxy.problems.map((l) => `proxy+authz: ${l}`)],
       guard: (work) => Promise.race([work, died]),
       stop,
     };

@@ -7,7 +7,7 @@ const cpu = (ms: number | undefined) => (ms === undefined ? '-' : ms.toFixed(1))
 
 /** The e2e tables, the chart link and what the numbers do and do not say. */
 export function e2eMarkdown(results: E2eResults, chartFile: string): string {
-  const { options, summary, throughput, latency } = results;
+  const { options, summary, throughput, latency, authzPolicy: policy } = results;
   const loads = [...throughput, ...latency].map((s) => s.loadAverage);
   const throughputTable = markdownTable(
     ['record size', 'path', 'produce rec/s', 'MiB/s', 'vs direct', 'CPU ms/MiB', 'consume rec/s', 'MiB/s', 'vs direct', 'CPU ms/MiB'],
@@ -39,12 +39,17 @@ export function e2eMarkdown(results: E2eResults, chartFile: string): string {
   );
   return [
     `Paths: **direct** (client to broker), **relay** (a bare Node TCP relay in its own process, the floor for ` +
-      `any proxy), **proxy** (\`node dist/cli.js\`, authentication none). One Kafka 3.9 broker (KRaft), new ` +
+      `any proxy), **proxy** (\`node dist/cli.js\`, authentication none), **proxy+authz** (\`node dist/cli.js\` ` +
+      `with an OAUTHBEARER listener in enforce mode: the clients log in with Kafka's OIDC client-credentials ` +
+      `handler at the development token issuer, and every request is decoded and authorized against a policy of ` +
+      `${count(policy.grants)} grants in ${policy.roles} roles: the bench principal holds ${count(policy.principalGrants)} ` +
+      `of them in ${policy.principalRoles.length} roles, but only the prefix grants on its own topics and consumer ` +
+      `groups ("e2e-*") ever match; the rest name other teams' topics). One Kafka 3.9 broker (KRaft), new ` +
       `1-partition topics for every measurement; load from Kafka's ProducerPerformance (acks=1, linger.ms=5, ` +
       `batch.size=16384) and ConsumerPerformance, each measured run preceded, in the same JVM, by a warm-up run a ` +
       `quarter its size, so client start-up is not counted. Medians of ${options.rounds} round(s), paths ` +
       `alternating within each round; "vs direct" divides by direct's median from the same run. Everything ` +
-      `shares this machine's cores, so the CPU the relay or proxy uses is taken from the broker and the clients: ` +
+      `shares this machine's cores, so the CPU the relay or a proxy uses is taken from the broker and the clients: ` +
       `the ratios include that, and they move with whatever else the machine runs. "CPU ms/MiB" is the CPU time ` +
       `(user + system) the relay or proxy process used per MiB of record payload, warm-up included: a cost that ` +
       `moves much less with the machine's load.`,
@@ -73,6 +78,6 @@ export function e2eMarkdown(results: E2eResults, chartFile: string): string {
     latencyTable,
     '',
     `1-minute load average during the run: ${Math.min(...loads).toFixed(1)} to ${Math.max(...loads).toFixed(1)}. ` +
-      `Proxy warnings and errors logged: ${results.proxyProblems.length}. Run time ${Math.round(results.seconds)} s.`,
+      `Proxy warnings, errors and denials logged: ${results.proxyProblems.length}. Run time ${Math.round(results.seconds)} s.`,
   ].join('\n');
 }

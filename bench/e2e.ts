@@ -1,4 +1,5 @@
 import { loadavg } from 'node:os';
+import type { AuthzProxy } from './authz-proxy.js';
 import { type Configuration, startE2eEnvironment } from './e2e-env.js';
 import { count, sizeLabel } from './e2e-format.js';
 import { type E2eOptions, RECORD_SIZES, type RecordSize } from './e2e-options.js';
@@ -15,7 +16,9 @@ export interface E2eResults {
   summary: ConfigurationSummary[];
   throughput: ThroughputSample[];
   latency: LatencySample[];
-  /** Warnings and errors the proxy logged during the run. */
+  /** The policy proxy+authz enforced. */
+  authzPolicy: AuthzProxy['policy'];
+  /** Warnings, errors and denials the proxies logged during the run. */
   proxyProblems: string[];
   seconds: number;
 }
@@ -29,7 +32,7 @@ const WARMUP_FRACTION = 0.25;
 interface Bench {
   options: E2eOptions;
   tools: KafkaPerfTools;
-  /** Fails the measurement at once if the relay or the proxy dies under it. */
+  /** Fails the measurement at once if the relay or a proxy dies under it. */
   guard<T>(work: Promise<T>): Promise<T>;
   configurations: Configuration[];
   /** New 1-partition topics reached through `config`, so a consumer reads exactly what was produced. */
@@ -74,6 +77,7 @@ export async function runE2eBench(options: E2eOptions, log: Log): Promise<E2eRes
         summary: summarise(configurations, RECORD_SIZES, throughput, latency),
         throughput,
         latency,
+        authzPolicy: env.authzPolicy,
         proxyProblems: [...env.proxyProblems()],
         seconds: (Date.now() - started) / 1000,
       };

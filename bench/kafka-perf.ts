@@ -92,13 +92,17 @@ export class KafkaPerfTools {
    * (-1), after sending `warmupRecords` the same way to the warm-up topic.
    */
   async produce(target: PerfTarget, records: number, recordSize: number, rate: number, warmupRecords: number): Promise<ProduceResult> {
-    const props = Object.entries({ 'bootstrap.servers': target.bootstrap, ...PRODUCER_PROPERTIES, ...target.clientProperties });
+    const props = Object.entries({ 'bootstrap.servers': target.bootstrap, ...PRODUCER_PROPERTIES });
+    // The client settings go in a file: --producer-props cannot take a value with "=" in it (a
+    // JAAS line), and a secret on the command line would show in an error message.
+    const config = await this.propertiesFile(`${target.topic}-producer`, target.clientProperties);
     const args = (topic: string, count: number) => [
       '--topic', topic,
       '--num-records', String(count),
       '--record-size', String(recordSize),
       '--throughput', String(rate),
       '--producer-props', ...props.map(([k, v]) => `${k}=${v}`),
+      '--producer.config', config,
     ];
     const output = await this.warmThenMeasure('org.apache.kafka.tools.ProducerPerformance', args(target.warmupTopic, warmupRecords), args(target.topic, records));
     return parseProducerSummary(output);
@@ -106,8 +110,7 @@ export class KafkaPerfTools {
 
   /** Reads `records` records from the start of the topic in a fresh consumer group, after reading `warmupRecords` from the warm-up topic. */
   async consume(target: PerfTarget, records: number, warmupRecords: number): Promise<ConsumeResult> {
-    const config = join(this.workDir, `${target.topic}-consumer.properties`);
-    await writeFile(config, Object.entries(target.clientProperties).map(([k, v]) => `${k}=${v}\n`).join(''));
+    const config = await this.propertiesFile(`${target.topic}-consumer`, target.clientProperties);
     const args = (topic: string, count: number) => [
       '--bootstrap-server', target.bootstrap,
       '--topic', topic,
@@ -120,6 +123,13 @@ export class KafkaPerfTools {
     const result = parseConsumerSummary(output);
     if (result.records !== records) throw new Error(`consumed ${result.records} of ${records} records from ${target.topic}:\n${output}`);
     return result;
+  }
+
+  /** Writes `properties` to <name>.properties in the work dir; returns its path. */
+  private async propertiesFile(name: string, properties: Record<string, string>): Promise<string> {
+    const file = join(this.workDir, `${name}.properties`);
+    await writeFile(file, Object.entries(properties).map(([k, v]) => `${k}=${v}\n`).join(''));
+    return file;
   }
 
   /** Returns the output of the measured run only. */

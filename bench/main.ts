@@ -4,8 +4,9 @@
  *   codec   header + entity scan and header + full decode of Produce and Fetch requests, per
  *           core, with the bytes each allocates per request
  *   e2e     what the proxy costs against going straight to the broker: produce and consume
- *           throughput and produce latency through direct, a bare TCP relay and the proxy, on a
- *           real Kafka broker with Kafka's perf tools (~6 minutes; also writes e2e.svg)
+ *           throughput and produce latency through direct, a bare TCP relay, the proxy and the
+ *           proxy authenticating (OAUTHBEARER) and enforcing a 10,000-grant policy, on a real
+ *           Kafka broker with Kafka's perf tools (~6 minutes; also writes e2e.svg)
  *           [--quick] [--rounds N] [--records N]
  *   sasl    full SASL handshakes per second and per CPU second: OAUTHBEARER (RS256, ES256,
  *           warm JWKS) and AWS_MSK_IAM, through the proxy's SASL server in process
@@ -13,6 +14,9 @@
  *           per second, with the proxy as a child process in front of one broker [--connections N]
  *   authz   policy decisions per core: allows() on a 10,000-grant policy for exact, prefix and
  *           missing topic names, with and without the per-session decision cache
+ *   hotpath Produce and Fetch requests per core through the proxy's request path (frame split,
+ *           header, RequestAuthorizer.decide on a 10,000-grant policy in enforce mode, hand-off),
+ *           against the same path without authorization, with the bytes each allocates per request
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,6 +26,7 @@ import { runE2eBench } from './e2e.js';
 import { e2eChart } from './e2e-chart.js';
 import { parseE2eOptions } from './e2e-options.js';
 import { e2eMarkdown } from './e2e-report.js';
+import { runHotpathBench } from './hotpath.js';
 import { runIdleConnectionsBench } from './idle-connections.js';
 import { markdownTable, RESULTS_DIR, writeResults } from './report.js';
 import { runHandshakeBench } from './sasl-handshakes.js';
@@ -71,6 +76,20 @@ const BENCHES: Record<string, (args: string[]) => Promise<string>> = {
     );
     const setup = `${n(r.grants)} topic grants in ${r.roles} roles; the principal has ${r.principalRoles} roles (${r.principalPrefixes} prefixes). compilePolicy ${r.compileMs} ms, grantsFor ${r.grantsForMs} ms, an empty DecisionCache ${n(r.cacheBytes)} bytes.`;
     return writeResults('authz', 'npm run bench -- authz', r, `${setup}\n\n${table}`);
+  },
+  async hotpath(args) {
+    if (args.length) throw new Error(`hotpath takes no options, got ${args.join(' ')}`);
+    const r = await runHotpathBench(log);
+    const n = (x: number) => x.toLocaleString('en');
+    const table = markdownTable(
+      ['request', 'frame bytes', 'split + header /s', 'bytes allocated', 'split + header + authorize /s', 'bytes allocated', 'authorization µs per request'],
+      r.cases.map((c) => [c.name, n(c.frameBytes), n(c.baselinePerSecond), n(c.baselineBytesAllocated), n(c.authorizedPerSecond), n(c.authorizedBytesAllocated), c.authorizationMicros.toFixed(2)]),
+    );
+    const setup =
+      `One enforce-mode session on one core: ${n(r.grants)} topic grants in ${r.roles} roles, the principal holding ${n(r.principalGrants)} of them ` +
+      `in ${r.principalRoles} roles; every topic allowed, so every request is forwarded unchanged (to a no-op sink). "split + header" is a ` +
+      `listener without a policy: FrameSplitter, the header fields, the offered-version check and a Produce's acks.`;
+    return writeResults('hotpath', 'npm run bench -- hotpath', r, `${setup}\n\n${table}`);
   },
   async e2e(args) {
     const results = await runE2eBench(parseE2eOptions(args), log);

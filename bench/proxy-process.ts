@@ -2,7 +2,9 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { stringify } from 'yaml';
+import type { z } from 'zod';
 import { LOOPBACK, pickFreePortBase } from '../scripts/kafka/ports.js';
+import type { configSchema } from '../src/config/schema.js';
 import { CLI_PATH } from './build-dist.js';
 import { spawnOwned } from './child-process.js';
 
@@ -21,23 +23,38 @@ const READY_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 5_000;
 const TAIL_LINES = 30;
 const PROBLEM_LEVELS = ['warn', 'error', 'fatal'];
+/** Logged at info, but the bench's clients are granted everything they do: a denial means the policy is measured wrong. */
+const DENIAL = 'authorization denied';
+
+type ConfigInput = z.input<typeof configSchema>;
+type ListenerInput = ConfigInput['listeners'][number];
+
+export interface ProxySetup {
+  /** Names the config file, so that proxies can share a work dir. */
+  name: string;
+  /** How the listener authenticates and authorizes: none by default. */
+  listener?: Pick<ListenerInput, 'authentication' | 'mode'>;
+  /** The top-level sections that listener needs, e.g. oauthbearer and authorization. */
+  sections?: Pick<ConfigInput, 'oauthbearer' | 'authorization'>;
+}
 
 /**
- * Starts `node dist/cli.js --config <yaml>` as users run it: one listener without
- * authentication in front of `upstream`, for a single broker with node id 1. Resolves once it
- * logs "listening" for its bootstrap port and that broker's port.
+ * Starts `node dist/cli.js --config <yaml>` as users run it: one listener, without
+ * authentication unless `setup` says otherwise, in front of `upstream`, for a single broker
+ * with node id 1. Resolves once it logs "listening" for its bootstrap port and that broker's port.
  */
-export async function startProxyProcess(upstream: string, workDir: string): Promise<ProxyProcess> {
+export async function startProxyProcess(upstream: string, workDir: string, setup: ProxySetup = { name: 'proxy' }): Promise<ProxyProcess> {
   // Node N is served on base + N: the bootstrap port takes base itself, broker 1 base + 1.
   const base = await pickFreePortBase([0, 1]);
-  const configFile = join(workDir, 'proxy.yaml');
+  const configFile = join(workDir, `${setup.name}.yaml`);
   await writeFile(
     configFile,
     stringify({
       upstream: { bootstrapServers: [upstream] },
       listeners: [
-        { name: 'bench', bind: LOOPBACK, port: base, advertisedHost: LOOPBACK, brokerPorts: { base }, authentication: 'none' },
+        { name: 'bench', bind: LOOPBACK, port: base, advertisedHost: LOOPBACK, brokerPorts: { base }, authentication: 'none', ...setup.listener },
       ],
+      ...setup.sections,
       // info, the default, rather than warn: "listening" is an info line, and otherwise info
       // adds one line per closed connection, not per request.
       logging: { level: 'info' },
@@ -63,7 +80,7 @@ export async function startProxyProcess(upstream: string, workDir: string): Prom
     const entry = parseLogLine(line);
     if (entry?.msg === 'listening' && typeof entry.port === 'number') waitingFor.delete(entry.port);
     if (waitingFor.size === 0) ready();
-    if (entry === undefined || PROBLEM_LEVELS.includes(String(entry.level))) problems.push(line);
+    if (entry === undefined || PROBLEM_LEVELS.includes(String(entry.level)) || entry.msg === DENIAL) problems.push(line);
   });
   const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(`exited with ${signal ?? `code ${code}`}`)));
 

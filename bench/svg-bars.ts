@@ -10,7 +10,7 @@ export interface BarPanel {
 }
 
 const PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#af7aa1'];
-const PANEL_WIDTH = 460;
+const PANEL_WIDTH = 560;
 const PANEL_HEIGHT = 300;
 const MARGIN = { top: 36, right: 12, bottom: 40, left: 48 };
 const TICKS = 5;
