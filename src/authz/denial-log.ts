@@ -45,7 +45,8 @@ export class DenialLog {
 
   record(d: Denial, now = Date.now()): void {
     this.metrics?.denials.inc({ listener: d.listener, api: d.api, resource: d.kind, mode: d.mode });
-    const key = `${d.principal}\0${d.kind}\0${d.name}\0${d.operation}`;
+    const name = shortened(d.name);
+    const key = `${d.listener}\0${d.mode}\0${d.principal}\0${d.kind}\0${name}\0${d.operation}`;
     const seen = this.recent.get(key);
     if (seen && now < seen.until) {
       seen.suppressed++;
@@ -60,11 +61,18 @@ export class DenialLog {
       clientId: d.clientId,
       api: d.api,
       resourceType: d.kind,
-      resourceName: d.name,
+      resourceName: name,
       operation: d.operation,
       ...(suppressed ? { repeatsNotLogged: suppressed } : {}),
     };
     if (d.mode === 'audit') this.log.warn(fields, 'audit: request would be denied in enforce mode');
     else this.log.info(fields, 'authorization denied');
   }
+}
+
+/** Kafka's names stop at 249 characters; anything a client sends beyond that is cut, so neither the log nor the rate limiter holds it whole. */
+const MAX_NAME = 255;
+
+function shortened(name: string): string {
+  return name.length <= MAX_NAME ? name : `${name.slice(0, MAX_NAME)}... (${name.length} characters)`;
 }

@@ -16,14 +16,16 @@ export interface OfferedRange {
 
 /**
  * An API is offered when the authorization table has a rule for it (inter-broker, controller
- * and delegation-token APIs have none), up to the highest stable version the rule allows.
+ * and delegation-token APIs have none), within the versions the rule allows, up to the highest
+ * stable one.
  */
 function offered(apiKey: number): OfferedRange | undefined {
   const api = APIS[apiKey];
   const rule = API_RULES[apiKey];
   if (!api || !rule || !api.listeners.includes('broker')) return undefined;
   const maxVersion = Math.min(api.maxStableVersion, VERSION_CAPS.get(apiKey) ?? Infinity, rule.maxVersion ?? Infinity);
-  return maxVersion < api.minVersion ? undefined : { minVersion: api.minVersion, maxVersion };
+  const minVersion = Math.max(api.minVersion, rule.minVersion ?? 0);
+  return maxVersion < minVersion ? undefined : { minVersion, maxVersion };
 }
 
 /** Indexed by API key: the versions the proxy accepts from clients, or undefined if none. */

@@ -41,7 +41,7 @@ export interface SessionContext {
   authorization: ListenerAuthorization | undefined;
 }
 
-type PauseReason = 'upstream-busy' | 'in-flight' | 'draining' | 'waiting';
+type PauseReason = 'upstream-busy' | 'client-busy' | 'in-flight' | 'draining' | 'waiting';
 
 /**
  * One client connection and its own connection to a broker. Requests are forwarded as they
@@ -109,7 +109,10 @@ export class ClientSession {
   start(): void {
     this.client.setNoDelay(true);
     this.client.on('data', (chunk: Buffer) => this.fromClient(chunk));
-    this.client.on('drain', () => this.upstream?.resume());
+    this.client.on('drain', () => {
+      this.upstream?.resume();
+      this.resumeClient('client-busy');
+    });
     this.client.on('error', (e) => this.close(`client connection failed: ${e.message}`));
     this.client.on('close', () => this.close('client closed the connection'));
     this.client.setTimeout(this.ctx.limits.idleTimeoutMs, () => this.close('idle timeout'));
@@ -303,7 +306,7 @@ export class ClientSession {
     let done = false;
     work
       .then(() => (done = true))
-      .catch((e: unknown) => this.rejectInput(e))
+      .catch((e: unknown) => this.fail(e))
       .finally(() => {
         const held = this.held ?? [];
         this.held = undefined;
@@ -312,9 +315,19 @@ export class ClientSession {
           if (done) next();
           for (const f of held) this.onRequest(f);
         } catch (e) {
-          this.rejectInput(e);
+          this.fail(e);
         }
       });
+  }
+
+  /** Outside the socket handlers nothing may throw: a client's bad bytes, or a fault of the proxy's own, end only this connection. */
+  private fail(e: unknown): void {
+    if (e instanceof ProtocolError) {
+      this.rejectInput(e);
+      return;
+    }
+    this.log.error({ err: (e as Error).message }, 'internal error; closing the connection');
+    this.close('internal error');
   }
 
   private applySaslStep(step: SaslStep): void {
@@ -354,8 +367,13 @@ export class ClientSession {
 
   /** Sends a response the proxy produced itself, after any responses still owed before it. */
   private answer(correlationId: number, frame: Buffer): void {
-    if (this.owed.length === 0) this.toClient(frame);
-    else this.owed.push({ correlationId, rewrite: undefined, local: frame });
+    if (this.owed.length === 0) {
+      // A client that does not read its answers must stop being read, or they would pile up here.
+      if (!this.client.write(frame)) this.pauseClient('client-busy');
+      return;
+    }
+    this.owed.push({ correlationId, rewrite: undefined, local: frame });
+    if (this.owed.length >= this.ctx.limits.maxInFlightRequests) this.pauseClient('in-flight');
   }
 
   /** Decisions from now on are for this principal and roles (a re-authentication may bring new roles). */

@@ -45,7 +45,7 @@ export class RequestAuthorizer {
       case 'forward':
         return { kind: 'forward', frame, edit: outcome.edit as ResponseEdit | undefined };
       case 'rebuild':
-        return { kind: 'forward', frame: requestFrameWithHeader(header, outcome.request), edit: outcome.edit as ResponseEdit };
+        return { kind: 'forward', frame: requestFrameWithHeader(header, outcome.request), edit: outcome.edit as ResponseEdit | undefined };
       case 'answer':
         return { kind: 'answer', frame: responseFrame(apiKey, version, header.correlationId, outcome.response) };
     }

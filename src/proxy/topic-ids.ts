@@ -16,10 +16,10 @@ const MIN_REFRESH_INTERVAL_MS = 1000;
  * Topic id -> name, so requests that name topics by id (Fetch v13+, DeleteTopics v6, Metadata
  * by id) are authorized by name. Learned from responses that pass through and, on a miss, from
  * one Metadata request shared by everyone waiting for it. Ids are never reused by Kafka, so a
- * learned name never goes stale; a deleted topic's entry is dropped at the next full listing.
+ * learned name never goes stale. The map holds one entry per topic the cluster has had.
  */
 export class TopicIds {
-  private names = new Map<string, string>();
+  private readonly names = new Map<string, string>();
   private refreshing: Promise<void> | undefined;
   private lastRefreshAt = -Infinity;
 
@@ -54,10 +54,7 @@ export class TopicIds {
 
   private async refresh(): Promise<void> {
     try {
-      const listing = await this.listTopics();
-      const names = new Map<string, string>();
-      for (const t of listing) if (t.name !== null && t.topicId !== ZERO_UUID) names.set(t.topicId, t.name);
-      this.names = names;
+      for (const t of await this.listTopics()) this.learn(t.topicId, t.name);
     } catch (e) {
       this.log.warn({ err: (e as Error).message }, 'cannot list topics to learn topic ids; unknown ids are answered UNKNOWN_TOPIC_ID');
     }

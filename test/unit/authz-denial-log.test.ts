@@ -68,4 +68,19 @@ describe('denial log', () => {
     new DenialLog(log, undefined).record({ ...denial, mode: 'audit' });
     expect(lines[0]).toMatchObject({ level: 'warn', msg: 'audit: request would be denied in enforce mode' });
   });
+
+  it('cuts names no Kafka resource can have, in the line and in what it remembers', () => {
+    const { lines, log } = capture();
+    const denials = new DenialLog(log, undefined);
+    denials.record({ ...denial, name: 'x'.repeat(100_000) });
+    expect(lines[0].resourceName).toBe(`${'x'.repeat(255)}... (100000 characters)`);
+  });
+
+  it('keeps audit and enforce lines apart, so a dry run on one listener hides nothing on another', () => {
+    const { lines, log } = capture();
+    const denials = new DenialLog(log, undefined);
+    denials.record({ ...denial, listener: 'legacy', mode: 'audit' }, 0);
+    denials.record(denial, 1);
+    expect(lines.map((l) => l.listener)).toEqual(['legacy', 'secure']);
+  });
 });

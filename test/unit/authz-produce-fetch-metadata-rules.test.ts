@@ -4,6 +4,7 @@ import { fetchRule, produceRule } from '../../src/authz/api-rules/produce-fetch.
 import { ZERO_UUID } from '../../src/protocol/codec-support.js';
 import { REQUEST_CODECS, RESPONSE_CODECS } from '../../src/protocol/generated/index.js';
 import { API_KEYS } from '../../src/protocol/generated/apis.js';
+import { CLIENT_API_RANGES } from '../../src/proxy/client-apis.js';
 import { type FetchRequest, defaultFetchRequest, defaultFetchRequestFetchPartition, defaultFetchRequestFetchTopic } from '../../src/protocol/generated/messages/FetchRequest.js';
 import { type FetchResponse, defaultFetchResponse } from '../../src/protocol/generated/messages/FetchResponse.js';
 import { type MetadataRequest, defaultMetadataRequest } from '../../src/protocol/generated/messages/MetadataRequest.js';
@@ -59,7 +60,7 @@ describe('Produce rule', () => {
     if (out.action !== 'rebuild') throw new Error(`expected rebuild, got ${out.action}`);
     expect((out.request as ProduceRequest).topicData.map((t) => t.name)).toEqual(['orders']);
     const broker: ProduceResponse = { ...defaultProduceResponse(), responses: [{ name: 'orders', partitionResponses: [], _unknownTaggedFields: undefined }] };
-    out.edit(broker);
+    out.edit!(broker);
     expect(broker.responses.map((t) => [t.name, t.partitionResponses.map((p) => p.errorCode)])).toEqual([
       ['orders', []],
       ['secret', [29, 29]],
@@ -107,11 +108,17 @@ describe('Fetch rule', () => {
     encodesAtEveryVersion(API_KEYS.Fetch, 'response', { ...resp, responses: resp.responses.map((t) => ({ ...t, topicId: ZERO_UUID })) }, [4, 11, 12, 13, 15]);
   });
 
-  it('keeps an incremental fetch session id in its own answer but never opens one', () => {
-    const incremental = { ...fetchOf([{ topic: 'secret' }]), sessionId: 77, sessionEpoch: 3 };
-    const full = { ...fetchOf([{ topic: 'secret' }]), sessionId: 0, sessionEpoch: 0 };
-    expect((fetchRule.authorize(incremental, harness().ctx(12)) as { response: FetchResponse }).response.sessionId).toBe(77);
-    expect((fetchRule.authorize(full, harness().ctx(12)) as { response: FetchResponse }).response.sessionId).toBe(0);
+  it('keeps fetch sessions out: a request to open one goes as a sessionless full fetch, one naming a session gets 70', () => {
+    const opening = fetchRule.authorize({ ...fetchOf([{ topic: 'orders' }]), sessionId: 0, sessionEpoch: 0 }, harness().ctx(12));
+    if (opening.action !== 'rebuild') throw new Error(`expected rebuild, got ${opening.action}`);
+    expect(opening.request).toMatchObject({ sessionId: 0, sessionEpoch: -1 });
+    // Nothing to merge: the broker's response streams through untouched.
+    expect(opening.edit).toBeUndefined();
+    expect(fetchRule.authorize({ ...fetchOf([{ topic: 'orders' }]), sessionId: 0, sessionEpoch: -1 }, harness().ctx(12))).toEqual({ action: 'forward' });
+    const incremental = fetchRule.authorize({ ...fetchOf([]), sessionId: 77, sessionEpoch: 3 }, harness().ctx(12));
+    expect(incremental).toMatchObject({ action: 'answer', response: { errorCode: 70, responses: [] } });
+    // Before v7 there are no sessions and the fields are not on the wire.
+    expect(fetchRule.authorize({ ...fetchOf([{ topic: 'orders' }]), sessionEpoch: 0 }, harness().ctx(6))).toEqual({ action: 'forward' });
   });
 
   it('forwards the readable topics of a mixed fetch and merges the denied partitions into the answer', () => {
@@ -119,7 +126,7 @@ describe('Fetch rule', () => {
     if (out.action !== 'rebuild') throw new Error(`expected rebuild, got ${out.action}`);
     expect((out.request as FetchRequest).topics.map((t) => t.topic)).toEqual(['orders']);
     const broker = defaultFetchResponse();
-    out.edit(broker);
+    out.edit!(broker);
     expect(broker.responses.map((t) => [t.topic, t.partitions[0].errorCode])).toEqual([['secret', 29]]);
   });
 
@@ -143,18 +150,13 @@ describe('Metadata rule', () => {
     const out = metadataRule.authorize(metadataOf(null), h.ctx(12));
     if (out.action !== 'forward' || !out.edit) throw new Error('expected a forward with an edit');
     const resp = brokerMetadata(['orders', 'secret', 'eu-west']);
-    out.edit(resp);
+    out.edit!(resp);
     expect(resp.topics.map((t) => t.name)).toEqual(['orders', 'eu-west']);
     expect(h.logs).toEqual([]);
   });
 
-  it('treats an empty list as all topics in v0 only', () => {
-    const v0 = metadataRule.authorize(metadataOf([]), harness().ctx(0));
-    const v1 = metadataRule.authorize(metadataOf([]), harness().ctx(1));
-    const listing = brokerMetadata(['orders', 'secret']);
-    (v0 as { edit: (r: MetadataResponse) => void }).edit(listing);
-    expect(listing.topics.map((t) => t.name)).toEqual(['orders']);
-    expect(v1.action).toBe('forward');
+  it('is offered from v4 only, where a request can switch automatic topic creation off', () => {
+    expect(CLIENT_API_RANGES[API_KEYS.Metadata]).toMatchObject({ minVersion: 4 });
   });
 
   it('answers a named denied topic with 29 and nothing that reveals whether it exists', () => {
@@ -162,7 +164,7 @@ describe('Metadata rule', () => {
     if (out.action !== 'rebuild') throw new Error(`expected rebuild, got ${out.action}`);
     expect((out.request as MetadataRequest).topics!.map((t) => t.name)).toEqual(['orders']);
     const resp = brokerMetadata(['orders']);
-    out.edit(resp);
+    out.edit!(resp);
     expect(resp.topics.map((t) => [t.name, t.errorCode, t.partitions.length, t.topicId])).toEqual([
       ['orders', 0, 0, ZERO_UUID],
       ['secret', 29, 0, ZERO_UUID],
@@ -170,9 +172,18 @@ describe('Metadata rule', () => {
     encodesAtEveryVersion(API_KEYS.Metadata, 'request', out.request, [1, 4, 9, 12]);
   });
 
-  it('switches automatic topic creation off unless every named topic may be created', () => {
+  it('switches automatic topic creation off unless every named topic may be created, and answers 29 for a missing one', () => {
     const mixed = metadataRule.authorize(metadataOf(['orders', 'creatable-1']), harness().ctx(9));
-    expect(mixed).toMatchObject({ action: 'rebuild', request: { allowAutoTopicCreation: false } });
+    if (mixed.action !== 'rebuild') throw new Error(`expected rebuild, got ${mixed.action}`);
+    expect(mixed.request).toMatchObject({ allowAutoTopicCreation: false });
+    const resp = brokerMetadata(['orders', 'creatable-1']);
+    for (const t of resp.topics) t.errorCode = 3;
+    mixed.edit!(resp);
+    // Without Create, a topic that does not exist is an authorization failure, as a broker with an authorizer says.
+    expect(resp.topics.map((t) => [t.name, t.errorCode])).toEqual([
+      ['orders', 29],
+      ['creatable-1', 3],
+    ]);
     const creatable = metadataRule.authorize(metadataOf(['creatable-1']), harness().ctx(9));
     expect(creatable.action).toBe('forward');
   });
@@ -182,8 +193,8 @@ describe('Metadata rule', () => {
     if (out.action !== 'rebuild') throw new Error(`expected rebuild, got ${out.action}`);
     expect((out.request as MetadataRequest).topics).toEqual([]);
     const resp = brokerMetadata([]);
-    out.edit(resp);
-    expect(resp.topics).toEqual([expect.objectContaining({ name: null, errorCode: 29 })]);
+    out.edit!(resp);
+    expect(resp.topics).toEqual([expect.objectContaining({ name: null, topicId: 'ID_SECRET', errorCode: 29, partitions: [] })]);
 
     const allowed = metadataRule.authorize({ ...metadataOf(['orders']), includeTopicAuthorizedOperations: true }, harness().ctx(12));
     const withOps = brokerMetadata(['orders']);

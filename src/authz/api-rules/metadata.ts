@@ -1,25 +1,27 @@
+import { ZERO_UUID } from '../../protocol/codec-support.js';
 import type { MetadataRequest, MetadataRequestTopic } from '../../protocol/generated/messages/MetadataRequest.js';
 import { type MetadataResponse, type MetadataResponseTopic, defaultMetadataResponseTopic } from '../../protocol/generated/messages/MetadataResponse.js';
 import { NOT_REQUESTED, authorizedOperations } from '../authorized-operations.js';
 import type { SessionAccess } from '../session-access.js';
-import { TOPIC_AUTHORIZATION_FAILED } from './errors.js';
+import { TOPIC_AUTHORIZATION_FAILED, UNKNOWN_TOPIC_OR_PARTITION } from './errors.js';
 import type { ApiRule, RuleContext } from './rule.js';
 
+/**
+ * Below v4 a Metadata request cannot say "do not create these topics": the broker would create
+ * any topic it names (auto.create.topics.enable), whatever the policy says about Create. Every
+ * client in use sends v4 or later.
+ */
+const METADATA_MIN_VERSION = 4;
 /** Topics may be named by id from this version on. */
 const METADATA_TOPIC_IDS_FROM = 10;
-
-/** Whether the request lists every topic: null from v1, an empty list in v0. */
-function listsAllTopics(req: MetadataRequest, version: number): boolean {
-  return req.topics === null || (version === 0 && req.topics.length === 0);
-}
 
 function topicNameOf(t: MetadataRequestTopic, ctx: RuleContext): string | undefined {
   return t.name ?? (ctx.version >= METADATA_TOPIC_IDS_FROM ? ctx.topicName(t.topicId) : undefined);
 }
 
-function deniedTopic(t: MetadataRequestTopic, name: string): MetadataResponseTopic {
-  // No partitions and no id: a denial must not reveal whether the topic exists.
-  return { ...defaultMetadataResponseTopic(), errorCode: TOPIC_AUTHORIZATION_FAILED, name: t.name === null ? null : name };
+/** No partitions: a denial must not reveal whether the topic exists. A topic asked for by id keeps its id and gets no name, as a broker answers. */
+function deniedTopic(t: MetadataRequestTopic): MetadataResponseTopic {
+  return { ...defaultMetadataResponseTopic(), errorCode: TOPIC_AUTHORIZATION_FAILED, name: t.name, topicId: t.name === null ? t.topicId : ZERO_UUID };
 }
 
 /** Sets the authorized-operations fields from the policy, where the client asked for them. */
@@ -35,12 +37,15 @@ function reportAuthorizedOperations(resp: MetadataResponse, access: SessionAcces
 /**
  * Metadata: Topic Describe. A listing of all topics silently leaves out the ones the principal
  * may not describe; topics asked for by name come back with 29 and nothing else. Automatic
- * topic creation is switched off for the request unless every topic it names may be created.
+ * topic creation needs Create on the topic or the cluster: without it the request goes to the
+ * broker with creation off, and a topic that does not exist comes back with 29, as a broker
+ * with an authorizer answers.
  */
 export const metadataRule: ApiRule<MetadataRequest, MetadataResponse> = {
+  minVersion: METADATA_MIN_VERSION,
   authorize(req, ctx) {
-    const { access, version } = ctx;
-    if (listsAllTopics(req, version)) {
+    const { access } = ctx;
+    if (req.topics === null) {
       return {
         action: 'forward',
         edit: (resp) => {
@@ -51,27 +56,30 @@ export const metadataRule: ApiRule<MetadataRequest, MetadataResponse> = {
     }
     const allowed: MetadataRequestTopic[] = [];
     const denied: MetadataResponseTopic[] = [];
-    let everyTopicCreatable = true;
-    for (const t of req.topics!) {
+    const notCreatable = new Set<string>();
+    const clusterCreate = access.permits('cluster', '', 'create');
+    for (const t of req.topics) {
       const name = topicNameOf(t, ctx);
       // An id the proxy cannot name goes to the broker, whose answer is checked below.
       if (name !== undefined && !access.check('topic', name, 'describe')) {
-        denied.push(deniedTopic(t, name));
+        denied.push(deniedTopic(t));
         continue;
       }
       allowed.push(t);
-      if (name === undefined || !access.permits('topic', name, 'create')) everyTopicCreatable = false;
+      if (name !== undefined && !clusterCreate && !access.permits('topic', name, 'create')) notCreatable.add(name);
     }
+    const stopCreation = req.allowAutoTopicCreation && notCreatable.size > 0;
     const edit = (resp: MetadataResponse) => {
       // Whatever the broker returned, the client only sees topics it may describe.
-      resp.topics = resp.topics.map((t) => (t.name === null || access.permits('topic', t.name, 'describe') ? t : deniedTopic({ name: t.name, topicId: t.topicId }, t.name)));
+      resp.topics = resp.topics.map((t) => {
+        if (t.name !== null && !access.permits('topic', t.name, 'describe')) return deniedTopic({ name: null, topicId: t.topicId });
+        if (stopCreation && t.name !== null && t.errorCode === UNKNOWN_TOPIC_OR_PARTITION && notCreatable.has(t.name)) return deniedTopic(t);
+        return t;
+      });
       resp.topics.push(...denied);
       reportAuthorizedOperations(resp, access);
     };
-    const stopCreation = req.allowAutoTopicCreation && version >= 4 && !everyTopicCreatable && !access.permits('cluster', '', 'create');
     if (denied.length === 0 && !stopCreation) return { action: 'forward', edit };
-    // In v0 an empty list means every topic: keep the request as it came and let the edit hide them.
-    if (allowed.length === 0 && version === 0) return { action: 'forward', edit: (resp) => ((resp.topics = []), edit(resp)) };
     return { action: 'rebuild', request: { ...req, topics: allowed, allowAutoTopicCreation: req.allowAutoTopicCreation && !stopCreation }, edit };
   },
 };

@@ -12,7 +12,7 @@ import {
   defaultProduceResponsePartitionProduceResponse,
   defaultProduceResponseTopicProduceResponse,
 } from '../../protocol/generated/messages/ProduceResponse.js';
-import { CLUSTER_AUTHORIZATION_FAILED, TOPIC_AUTHORIZATION_FAILED, TRANSACTIONAL_ID_AUTHORIZATION_FAILED, UNKNOWN_TOPIC_ID } from './errors.js';
+import { CLUSTER_AUTHORIZATION_FAILED, FETCH_SESSION_ID_NOT_FOUND, TOPIC_AUTHORIZATION_FAILED, TRANSACTIONAL_ID_AUTHORIZATION_FAILED, UNKNOWN_TOPIC_ID } from './errors.js';
 import { type ApiRule, FORWARD, type Outcome, partition } from './rule.js';
 
 /** Fetch names topics by id from this version on (KIP-516). */
@@ -22,7 +22,7 @@ function produceErrors(topics: readonly ProduceRequestTopicProduceData[], errorC
   return topics.map((t) => ({
     ...defaultProduceResponseTopicProduceResponse(),
     name: t.name,
-    partitionResponses: t.partitionData.map((p) => ({ ...defaultProduceResponsePartitionProduceResponse(), index: p.index, errorCode })),
+    partitionResponses: t.partitionData.map((p) => ({ ...defaultProduceResponsePartitionProduceResponse(), index: p.index, errorCode, baseOffset: -1n })),
   }));
 }
 
@@ -58,10 +58,21 @@ function fetchReplicaId(req: FetchRequest, version: number): number {
   return version >= 15 ? req.replicaState.replicaId : req.replicaId;
 }
 
+/** Fetch sessions (KIP-227) exist from this version on. */
+const FETCH_SESSIONS_FROM = 7;
+/** A fetch with this epoch asks for a full fetch without a session. */
+const FINAL_EPOCH = -1;
+
 /**
  * Fetch: Topic Read per topic (29 per partition). From v13 topics come by id: a name the proxy
  * cannot learn answers UNKNOWN_TOPIC_ID (100), so the client refreshes its metadata. A fetch
  * as a follower replica is broker traffic (ClusterAction) and always refused.
+ *
+ * Fetch sessions are kept out: an incremental fetch names only what changed, so the broker
+ * would go on serving partitions the proxy no longer checks (after a policy reload, or for
+ * another principal guessing a session id). Requests to open a session are sent as full
+ * fetches without one (epoch -1), which clients answer by fetching in full every time, and
+ * a request naming a session gets FETCH_SESSION_ID_NOT_FOUND, after which clients start over.
  */
 export const fetchRule: ApiRule<FetchRequest, FetchResponse> = {
   topicIds: (req, version) => (version >= FETCH_TOPIC_IDS_FROM ? req.topics.map((t) => t.topicId) : []),
@@ -70,6 +81,11 @@ export const fetchRule: ApiRule<FetchRequest, FetchResponse> = {
       ctx.access.refuse('cluster', 'kafka-cluster', 'cluster-action');
       return { action: 'answer', response: { ...defaultFetchResponse(), errorCode: CLUSTER_AUTHORIZATION_FAILED } };
     }
+    const sessions = ctx.version >= FETCH_SESSIONS_FROM;
+    if (sessions && (req.sessionId !== 0 || req.sessionEpoch > 0)) {
+      return { action: 'answer', response: { ...defaultFetchResponse(), errorCode: FETCH_SESSION_ID_NOT_FOUND } };
+    }
+    const opensSession = sessions && req.sessionEpoch !== FINAL_EPOCH;
     const byId = ctx.version >= FETCH_TOPIC_IDS_FROM;
     const unknown = new Set<FetchRequestFetchTopic>();
     const [allowed, denied] = partition(req.topics, (t) => {
@@ -80,11 +96,10 @@ export const fetchRule: ApiRule<FetchRequest, FetchResponse> = {
       }
       return ctx.access.check('topic', name, 'read');
     });
-    if (denied.length === 0) return FORWARD;
+    const sessionless = opensSession ? { ...req, sessionEpoch: FINAL_EPOCH } : req;
+    if (denied.length === 0) return opensSession ? { action: 'rebuild', request: sessionless } : FORWARD;
     const errors = fetchErrors(denied, (t) => (unknown.has(t) ? UNKNOWN_TOPIC_ID : TOPIC_AUTHORIZATION_FAILED));
-    // An answer from the proxy keeps an incremental fetch session going; it never starts one.
-    const sessionId = req.sessionEpoch > 0 ? req.sessionId : 0;
-    if (allowed.length === 0) return { action: 'answer', response: { ...defaultFetchResponse(), sessionId, responses: errors } };
-    return { action: 'rebuild', request: { ...req, topics: allowed }, edit: (resp) => void resp.responses.push(...errors) };
+    if (allowed.length === 0) return { action: 'answer', response: { ...defaultFetchResponse(), responses: errors } };
+    return { action: 'rebuild', request: { ...sessionless, topics: allowed }, edit: (resp) => void resp.responses.push(...errors) };
   },
 };

@@ -4,13 +4,13 @@ import type { SessionAccess } from '../session-access.js';
  * What the proxy does with a request after authorization:
  * - forward: everything named is allowed; the original bytes go to the broker untouched
  *   (`edit`, if set, changes the broker's response: filtered listings, authorized-operations bits);
- * - rebuild: some entities are denied; `request` (without them) goes to the broker and `edit`
- *   merges their errors into its response;
+ * - rebuild: `request` goes to the broker instead (without denied entities, or changed as the
+ *   proxy needs) and `edit`, if set, merges the denied entities' errors into its response;
  * - answer: everything is denied; the proxy answers with `response` itself, as a broker would.
  */
 export type Outcome<Resp = unknown> =
   | { action: 'forward'; edit?: (response: Resp) => void }
-  | { action: 'rebuild'; request: object; edit: (response: Resp) => void }
+  | { action: 'rebuild'; request: object; edit?: (response: Resp) => void }
   | { action: 'answer'; response: Resp };
 
 export const FORWARD = { action: 'forward' } as const;
@@ -27,6 +27,8 @@ export interface RuleContext {
  * and how a denial is answered. `Req` and `Resp` are the generated message types.
  */
 export interface ApiRule<Req = any, Resp = any> {
+  /** Lowest version offered to clients, when higher than the spec's (versions the proxy cannot enforce). */
+  minVersion?: number;
   /** Highest version offered to clients, when lower than the spec's (versions only brokers send). */
   maxVersion?: number;
   /** Topic ids the request names: the proxy learns their names before `authorize` runs. */
