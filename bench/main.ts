@@ -74,7 +74,7 @@ const BENCHES: Record<string, (args: string[]) => Promise<string>> = {
       ['topic read decision', 'allows /s', 'bytes allocated', 'DecisionCache.allows /s', 'bytes allocated'],
       r.rows.map((x) => [x.name, n(x.uncachedPerSecond), n(x.uncachedBytesAllocated), n(x.cachedPerSecond), n(x.cachedBytesAllocated)]),
     );
-    const setup = `${n(r.grants)} topic grants in ${r.roles} roles; the principal has ${r.principalRoles} roles (${r.principalPrefixes} prefixes). compilePolicy ${r.compileMs} ms, grantsFor ${r.grantsForMs} ms, an empty DecisionCache ${n(r.cacheBytes)} bytes.`;
+    const setup = `${n(r.grants)} topic grants in ${r.roles} roles; the principal has ${r.principalRoles} roles (${r.principalPrefixes} prefixes). compilePolicy ${r.compileMs} ms, grantsFor (first connection of a principal) ${r.grantsForMs} ms, a DecisionCache after its first decision ${n(r.cacheBytes)} bytes.`;
     return writeResults('authz', 'npm run bench -- authz', r, `${setup}\n\n${table}`);
   },
   async hotpath(args) {
