@@ -1,7 +1,7 @@
-import { defaultFetchRequest, defaultFetchRequestFetchTopic, defaultFetchRequestFetchPartition } from '../src/protocol/generated/messages/FetchRequest.js';
 import { defaultProduceRequest } from '../src/protocol/generated/messages/ProduceRequest.js';
 import { API_KEYS } from '../src/protocol/generated/apis.js';
 import { requestFrame } from '../src/protocol/request-frame.js';
+import { multiTopicFetchFrame } from './hotpath-requests.js';
 
 const frame = (apiKey: number, version: number, message: object): Buffer => requestFrame(apiKey, version, 42, 'bench-client', message);
 
@@ -23,20 +23,5 @@ export function produceFrame(version: number, partitions: number, recordBytesTot
 
 /** A Fetch request for `partitions` partitions of one topic (by name below v13, by id from v13). */
 export function fetchFrame(version: number, partitions: number): Buffer {
-  const m = defaultFetchRequest();
-  m.maxWaitMs = 500;
-  m.minBytes = 1;
-  m.maxBytes = 52_428_800;
-  const topic = defaultFetchRequestFetchTopic();
-  topic.topic = 'orders.events';
-  topic.topicId = 'x8AIdAnFRymFd7bE3mQ6Ow';
-  topic.partitions = Array.from({ length: partitions }, (_, partition) => {
-    const p = defaultFetchRequestFetchPartition();
-    p.partition = partition;
-    p.fetchOffset = 123_456n;
-    p.partitionMaxBytes = 1_048_576;
-    return p;
-  });
-  m.topics = [topic];
-  return frame(API_KEYS.Fetch, version, m);
+  return multiTopicFetchFrame(version, [{ name: 'orders.events', id: 'x8AIdAnFRymFd7bE3mQ6Ow' }], partitions);
 }

@@ -99,15 +99,16 @@ function produceTo(topics: string[], acks = -1, values = ['v']) {
   };
 }
 
-function fetchById(topicIds: string[]) {
+/** A Fetch of partition 0 of each topic, from offset 0, without a fetch session; topics by name or, from v13, by id. */
+function fetchOf(topics: { topic?: string; topicId?: string }[]) {
   return {
     ...defaultFetchRequest(),
     maxWaitMs: 10,
     minBytes: 0,
     maxBytes: 1 << 20,
-    topics: topicIds.map((topicId) => ({
+    topics: topics.map((t) => ({
       ...defaultFetchRequestFetchTopic(),
-      topicId,
+      ...t,
       partitions: [{ ...defaultFetchRequestFetchPartition(), partition: 0, fetchOffset: 0n, partitionMaxBytes: 1 << 20 }],
     })),
   };
@@ -229,7 +230,7 @@ describe('authorization on an OAUTHBEARER listener (enforce)', () => {
     const conn = await authenticatedConnection(tp.brokerPorts.get(node)!, await issuer.mint({ subject: 'svc-r5', roles: ['reader'] }));
     try {
       const unknownId = Buffer.from(randomUUID().replaceAll('-', ''), 'hex').toString('base64url');
-      const res = await conn.request<FetchResponse>(API_KEYS.Fetch, 13, fetchById([idA, idB, unknownId]));
+      const res = await conn.request<FetchResponse>(API_KEYS.Fetch, 13, fetchOf([idA, idB, unknownId].map((topicId) => ({ topicId }))));
       const codes = new Map(res.body.responses.map((t) => [t.topicId, t.partitions[0].errorCode]));
       expect(codes.get(idA)).toBe(0);
       expect(codes.get(idB)).toBe(29);
@@ -304,7 +305,7 @@ describe('authorization on an OAUTHBEARER listener (enforce)', () => {
     await admin.connect();
     const allowedTopic = `authz-admin-${run}`;
     try {
-      await expect(admin.createTopics({ topics: [{ topic: allowedTopic }], waitForLeaders: false })).resolves.toBe(true);
+      await expect(admin.createTopics({ topics: [{ topic: allowedTopic, replicationFactor: 3 }], waitForLeaders: false })).resolves.toBe(true);
       await expect(admin.createTopics({ topics: [{ topic: `authz-other-${run}` }], waitForLeaders: false })).rejects.toMatchObject({
         errors: [expect.objectContaining({ type: 'TOPIC_AUTHORIZATION_FAILED' })],
       });
@@ -322,7 +323,7 @@ describe('authorization on an OAUTHBEARER listener (enforce)', () => {
   it('applies a reloaded policy to a live connection without reconnecting', async () => {
     const node = await leaderOf(topicA);
     const conn = await authenticatedConnection(tp.brokerPorts.get(node)!, await issuer.mint({ subject: 'svc-r7', roles: ['reader'] }));
-    const fetchA = async () => (await conn.request<FetchResponse>(API_KEYS.Fetch, 12, fetchByName([topicA]))).body.responses[0].partitions[0].errorCode;
+    const fetchA = async () => (await conn.request<FetchResponse>(API_KEYS.Fetch, 12, fetchOf([{ topic: topicA }]))).body.responses[0].partitions[0].errorCode;
     try {
       expect(await fetchA()).toBe(0);
       const reloads = tp.logs.filter((l) => l.msg === 'policy reloaded').length;
@@ -338,20 +339,6 @@ describe('authorization on an OAUTHBEARER listener (enforce)', () => {
   });
 });
 
-function fetchByName(topics: string[]) {
-  return {
-    ...defaultFetchRequest(),
-    maxWaitMs: 10,
-    minBytes: 0,
-    maxBytes: 1 << 20,
-    topics: topics.map((topic) => ({
-      ...defaultFetchRequestFetchTopic(),
-      topic,
-      partitions: [{ ...defaultFetchRequestFetchPartition(), partition: 0, fetchOffset: 0n, partitionMaxBytes: 1 << 20 }],
-    })),
-  };
-}
-
 describe('authorization in audit mode', () => {
   let issuer: DevIssuer;
   let tp: TestProxy;
@@ -359,7 +346,7 @@ describe('authorization in audit mode', () => {
   beforeAll(async () => {
     issuer = await startTestIssuer();
     tp = await startTestProxy(oauthListener(issuer, { policy: POLICY, mode: 'audit' }));
-    await createTopic({ topic: `authz-audit-${run}` });
+    await createTopic({ topic: `authz-audit-${run}`, replicationFactor: 3 });
   });
 
   afterAll(async () => {
