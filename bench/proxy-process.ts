@@ -61,7 +61,9 @@ export async function startProxyProcess(upstream: string, workDir: string, setup
     }),
   );
 
-  const child = spawnOwned(process.execPath, [CLI_PATH, '--config', configFile]);
+  // BENCH_PROXY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the proxy under the bench's load (Node refuses --cpu-prof in NODE_OPTIONS).
+  const nodeArgs = process.env.BENCH_PROXY_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
+  const child = spawnOwned(process.execPath, [...nodeArgs, CLI_PATH, '--config', configFile]);
   const tail: string[] = [];
   const problems: string[] = [];
   const waitingFor = new Set([base, base + 1]);
