@@ -52,6 +52,11 @@ export class SessionAccess {
     this.denials.record({ ...this.requester, mode: 'enforce', api: this.api, kind, name, operation: op });
   }
 
+  /** The policy's answer, without logging and without audit mode's leniency: for deciding early that nothing is denied. */
+  allows(kind: ResourceKind, name: string, op: Operation): boolean {
+    return this.cache.allows(kind, name, op);
+  }
+
   /** Decides without logging: for listings that silently leave out what the principal may not see, as Kafka does. */
   permits(kind: ResourceKind, name: string, op: Operation): boolean {
     return this.mode === 'audit' || this.cache.allows(kind, name, op);

@@ -1,9 +1,10 @@
 import { NO_AUTHORIZATION } from '../authz/api-rules/no-authorization.js';
+import type { ApiRule } from '../authz/api-rules/rule.js';
 import { API_RULES } from '../authz/api-rules/table.js';
 import type { SessionAccess } from '../authz/session-access.js';
 import { APIS } from '../protocol/generated/apis.js';
-import { REQUEST_CODECS } from '../protocol/generated/index.js';
-import { readRequestHeader } from '../protocol/headers.js';
+import { REQUEST_CODECS, REQUEST_SCANNERS } from '../protocol/generated/index.js';
+import { readRequestHeader, skipRequestHeader } from '../protocol/headers.js';
 import { Reader } from '../protocol/reader.js';
 import { requestFrameWithHeader } from '../protocol/request-frame.js';
 import { responseFrame } from './local-response.js';
@@ -34,6 +35,7 @@ export class RequestAuthorizer {
   decide(frame: Buffer, apiKey: number, version: number, retried = false): RequestDecision {
     const rule = API_RULES[apiKey];
     if (rule === NO_AUTHORIZATION) return { kind: 'forward', frame, edit: undefined };
+    if (rule.scanChecks && this.scanAllows(frame, apiKey, version, rule.scanChecks)) return { kind: 'forward', frame, edit: undefined };
     const r = new Reader(frame, 4);
     const header = readRequestHeader(r);
     const request = REQUEST_CODECS[apiKey].read(r, version);
@@ -49,5 +51,17 @@ export class RequestAuthorizer {
       case 'answer':
         return { kind: 'answer', frame: responseFrame(apiKey, version, header.correlationId, outcome.response) };
     }
+  }
+
+  /** Whether the scanner finds only entities the policy allows; false sends the request the long way, where denials are answered and logged. */
+  private scanAllows(frame: Buffer, apiKey: number, version: number, checks: NonNullable<ApiRule['scanChecks']>): boolean {
+    const r = new Reader(frame, 4);
+    skipRequestHeader(r);
+    let allowed = true;
+    REQUEST_SCANNERS[apiKey]!(r, version, (_type, value, path) => {
+      const check = checks[path];
+      if (allowed && (check === undefined || !this.access.allows(check[0], value, check[1]))) allowed = false;
+    });
+    return allowed;
   }
 }

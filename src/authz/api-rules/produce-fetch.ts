@@ -28,6 +28,7 @@ function produceErrors(topics: readonly ProduceRequestTopicProduceData[], errorC
 
 /** Produce: Topic Write per topic (29 per partition); transactional data also needs TransactionalId Write (53 on every partition). */
 export const produceRule: ApiRule<ProduceRequest, ProduceResponse> = {
+  scanChecks: { transactionalId: ['transactionalId', 'write'], 'topicData[].name': ['topic', 'write'] },
   authorize(req, { access }) {
     if (req.transactionalId !== null && !access.check('transactionalId', req.transactionalId, 'write')) {
       return { action: 'answer', response: { ...defaultProduceResponse(), responses: produceErrors(req.topicData, TRANSACTIONAL_ID_AUTHORIZATION_FAILED) } };

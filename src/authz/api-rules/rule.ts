@@ -1,3 +1,4 @@
+import type { Operation, ResourceKind } from '../operations.js';
 import type { SessionAccess } from '../session-access.js';
 
 /**
@@ -31,6 +32,13 @@ export interface ApiRule<Req = any, Resp = any> {
   minVersion?: number;
   /** Highest version offered to clients, when lower than the spec's (versions only brokers send). */
   maxVersion?: number;
+  /**
+   * Where every entity a request names needs one known operation, by entity-field path (as the
+   * generated scanners report them): the proxy then decides from the allocation-free scanner and
+   * decodes the request only when something is denied. Only for APIs whose rule has no other
+   * condition than these checks.
+   */
+  scanChecks?: Readonly<Record<string, readonly [ResourceKind, Operation]>>;
   /** Topic ids the request names: the proxy learns their names before `authorize` runs. */
   topicIds?(request: Req, version: number): readonly string[];
   authorize(request: Req, ctx: RuleContext): Outcome<Resp>;
