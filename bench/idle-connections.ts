@@ -14,11 +14,14 @@ import type { SaslAuthenticateResponse } from '../src/protocol/generated/message
 import { KafkaConnection } from '../src/proxy/kafka-connection.js';
 import { CLI_PATH, ensureBuilt } from './build-dist.js';
 import { spawnOwned } from './child-process.js';
+import { mskIamPayload } from './sasl-handshakes.js';
 
 export interface IdleConnectionsResult {
   connections: number;
   /** New authenticated connections per second while opening them (OAUTHBEARER RS256, 100 in flight). */
   connectionsPerSecond: number;
+  /** The same storm with AWS_MSK_IAM (SigV4 payloads signed before the storm), after the OAUTHBEARER clients have gone. */
+  awsConnectionsPerSecond: number;
   proxyRssBeforeMiB: number;
   proxyRssAfterMiB: number;
   bytesPerConnection: number;
@@ -33,13 +36,30 @@ function rssBytes(pid: number): number {
   return Number(line.split(/\s+/)[1]) * 1024;
 }
 
+const AWS_KEY = 'AKIAIDLEBENCH0001';
+const AWS_SECRET = 'idle-bench-secret-0001/abcdefgh';
+
 /** One authenticated connection: the full SASL handshake, then nothing (an idle client). */
-async function openAuthenticated(port: number, token: string): Promise<KafkaConnection> {
+async function openAuthenticated(port: number, token: string, mechanism = 'OAUTHBEARER', authBytes: Buffer = Buffer.from(`n,,\x01auth=Bearer ${token}\x01\x01`)): Promise<KafkaConnection> {
   const conn = await KafkaConnection.connect(LOOPBACK, port);
-  await conn.request(API_KEYS.SaslHandshake, 1, { mechanism: 'OAUTHBEARER' });
-  const auth = await conn.request<SaslAuthenticateResponse>(API_KEYS.SaslAuthenticate, 2, { authBytes: Buffer.from(`n,,\x01auth=Bearer ${token}\x01\x01`) });
+  await conn.request(API_KEYS.SaslHandshake, 1, { mechanism });
+  const auth = await conn.request<SaslAuthenticateResponse>(API_KEYS.SaslAuthenticate, 2, { authBytes });
   if (auth.body.errorCode !== 0) throw new Error(`authentication failed: ${auth.body.errorMessage}`);
   return conn;
+}
+
+/** Opens `count` connections with `open`, 100 at a time; returns them and the rate. */
+async function storm(count: number, open: (i: number) => Promise<KafkaConnection>, progress: (line: string) => void, label: string) {
+  const opened: KafkaConnection[] = [];
+  const started = process.hrtime.bigint();
+  while (opened.length < count) {
+    const batch = Math.min(BATCH, count - opened.length);
+    const first = opened.length;
+    opened.push(...(await Promise.all(Array.from({ length: batch }, (_, i) => open(first + i)))));
+    if (opened.length % 1000 < BATCH) progress(`idle: ${label}: ${opened.length} open`);
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return { opened, perSecond: Math.round(count / seconds) };
 }
 
 /** A first request, so the proxy opens this connection's broker connection (the warm-up clients). */
@@ -68,11 +88,13 @@ export async function runIdleConnectionsBench(progress: (line: string) => void, 
       configFile,
       stringify({
         upstream: { bootstrapServers: cluster.bootstrapServers },
-        listeners: [{ name: 'bench', bind: LOOPBACK, port: base, advertisedHost: LOOPBACK, brokerPorts: { base }, authentication: ['OAUTHBEARER'] }],
+        listeners: [{ name: 'bench', bind: LOOPBACK, port: base, advertisedHost: LOOPBACK, brokerPorts: { base }, authentication: ['OAUTHBEARER', 'AWS_MSK_IAM'] }],
         oauthbearer: { jwksUrl: issuer.jwksUrl, issuer: issuer.issuer, audience: ['kafka'] },
+        awsMskIam: { region: 'us-east-1', credentialsFile: 'msk-credentials.yaml' },
         logging: { level: 'warn' },
       }),
     );
+    await writeFile(join(workDir, 'msk-credentials.yaml'), stringify({ accessKeys: { [AWS_KEY]: { secretAccessKey: AWS_SECRET, principal: 'svc-idle-aws' } } }));
     const child = spawnOwned(process.execPath, [CLI_PATH, '--config', configFile]);
     stopProxy = () => child.kill('SIGKILL');
     createInterface({ input: child.stderr }).on('line', (l) => progress(`proxy: ${l}`));
@@ -81,19 +103,23 @@ export async function runIdleConnectionsBench(progress: (line: string) => void, 
     for (let i = 0; i < 50; i++) clients.push(await openWithBroker(base + 1, token));
     await new Promise((r) => setTimeout(r, 1000));
     const before = rssBytes(child.pid!);
-    progress(`idle: opening ${connections} authenticated connections ...`);
-    const started = process.hrtime.bigint();
-    while (clients.length < connections + 50) {
-      const batch = Math.min(BATCH, connections + 50 - clients.length);
-      clients.push(...(await Promise.all(Array.from({ length: batch }, () => openAuthenticated(base + 1, token)))));
-      if (clients.length % 1000 < BATCH) progress(`idle: ${clients.length - 50} open`);
-    }
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    progress(`idle: opening ${connections} authenticated connections (OAUTHBEARER) ...`);
+    const oauth = await storm(connections, () => openAuthenticated(base + 1, token), progress, 'OAUTHBEARER');
+    clients.push(...oauth.opened);
     await new Promise((r) => setTimeout(r, 3000));
     const after = rssBytes(child.pid!);
+    for (const c of clients.splice(0)) c.close();
+    progress(`idle: signing ${connections} AWS_MSK_IAM payloads, then the same storm ...`);
+    const now = Date.now();
+    const payloads = Array.from({ length: connections }, (_, i) =>
+      mskIamPayload({ host: LOOPBACK, accessKeyId: AWS_KEY, secretAccessKey: AWS_SECRET, signedAt: now - (i % 600) * 1000 }),
+    );
+    const aws = await storm(connections, (i) => openAuthenticated(base + 1, '', 'AWS_MSK_IAM', payloads[i]), progress, 'AWS_MSK_IAM');
+    clients.push(...aws.opened);
     return {
       connections,
-      connectionsPerSecond: Math.round(connections / seconds),
+      connectionsPerSecond: oauth.perSecond,
+      awsConnectionsPerSecond: aws.perSecond,
       proxyRssBeforeMiB: Math.round(before / 2 ** 20),
       proxyRssAfterMiB: Math.round(after / 2 ** 20),
       bytesPerConnection: Math.round((after - before) / connections),

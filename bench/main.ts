@@ -10,8 +10,9 @@
  *           [--quick] [--rounds N] [--records N]
  *   sasl    full SASL handshakes per second and per CPU second: OAUTHBEARER (RS256, ES256,
  *           warm JWKS) and AWS_MSK_IAM, through the proxy's SASL server in process
- *   idle    proxy memory per idle authenticated connection, and new authenticated connections
- *           per second, with the proxy as a child process in front of one broker [--connections N]
+ *   idle    the connection storm: new authenticated connections per second (OAUTHBEARER, then
+ *           AWS_MSK_IAM) and proxy memory per idle authenticated connection, with the proxy as a
+ *           child process in front of one broker [--connections N, default 10,000]
  *   authz   policy decisions per core: allows() on a 10,000-grant policy for exact, prefix and
  *           missing topic names, with and without the per-session decision cache
  *   hotpath Produce and Fetch requests per core through the proxy's request path (frame split,
@@ -61,8 +62,8 @@ const BENCHES: Record<string, (args: string[]) => Promise<string>> = {
     const r = await runIdleConnectionsBench(log, connections);
     const n = (x: number) => x.toLocaleString('en');
     const table = markdownTable(
-      ['idle authenticated connections', 'proxy RSS before (MiB)', 'after (MiB)', 'bytes per connection', 'new authenticated connections /s'],
-      [[n(r.connections), r.proxyRssBeforeMiB, r.proxyRssAfterMiB, n(r.bytesPerConnection), n(r.connectionsPerSecond)]],
+      ['idle authenticated connections', 'proxy RSS before (MiB)', 'after (MiB)', 'bytes per connection', 'new connections /s, OAUTHBEARER', 'new connections /s, AWS_MSK_IAM'],
+      [[n(r.connections), r.proxyRssBeforeMiB, r.proxyRssAfterMiB, n(r.bytesPerConnection), n(r.connectionsPerSecond), n(r.awsConnectionsPerSecond)]],
     );
     return writeResults('idle', ['npm run bench -- idle', ...args].join(' '), r, table);
   },

@@ -65,20 +65,34 @@ const AWS_SECRET = 'benchmark-secret-0001/abcdefghijk';
 function awsMskIam(): [SaslMechanism, Buffer[]] {
   const credential = { accessKeyId: AWS_KEY, secretAccessKey: AWS_SECRET, principal: 'User:bench', roles: [] };
   const mechanism = new AwsMskIamMechanism({ lookup: (id) => (id === AWS_KEY ? credential : undefined) }, { region: 'us-east-1', allowedHosts: ['proxy.bench'] });
-  const messages: Buffer[] = [];
-  for (let i = 0; i < TOKENS; i++) {
-    const date = new Date(Date.now() - i * 1000).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
-    const query = {
-      action: 'kafka-cluster:Connect',
-      algorithm: 'AWS4-HMAC-SHA256',
-      credential: `${AWS_KEY}/${date.slice(0, 8)}/us-east-1/kafka-cluster/aws4_request`,
-      date,
-      expires: '900',
-      signedHeaders: 'host',
-    };
-    const payload = {
+  const messages = Array.from({ length: TOKENS }, (_, i) => mskIamPayload({ host: 'proxy.bench', accessKeyId: AWS_KEY, secretAccessKey: AWS_SECRET, signedAt: Date.now() - i * 1000 }));
+  return [mechanism, messages];
+}
+
+export interface MskIamSigning {
+  /** The broker host the client connects to (the proxy's advertised host). */
+  host: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  signedAt: number;
+  region?: string;
+}
+
+/** The AWS_MSK_IAM client message (JSON) that aws-msk-iam-auth sends, signed with SigV4 for `host`. */
+export function mskIamPayload({ host, accessKeyId, secretAccessKey, signedAt, region = 'us-east-1' }: MskIamSigning): Buffer {
+  const date = new Date(signedAt).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const query = {
+    action: 'kafka-cluster:Connect',
+    algorithm: 'AWS4-HMAC-SHA256',
+    credential: `${accessKeyId}/${date.slice(0, 8)}/${region}/kafka-cluster/aws4_request`,
+    date,
+    expires: '900',
+    signedHeaders: 'host',
+  };
+  return Buffer.from(
+    JSON.stringify({
       version: '2020_10_22',
-      host: 'proxy.bench',
+      host,
       'user-agent': 'bench',
       action: query.action,
       'x-amz-algorithm': query.algorithm,
@@ -86,11 +100,9 @@ function awsMskIam(): [SaslMechanism, Buffer[]] {
       'x-amz-date': date,
       'x-amz-signedheaders': 'host',
       'x-amz-expires': '900',
-      'x-amz-signature': presignedSignature(AWS_SECRET, 'us-east-1', 'proxy.bench', query),
-    };
-    messages.push(Buffer.from(JSON.stringify(payload)));
-  }
-  return [mechanism, messages];
+      'x-amz-signature': presignedSignature(secretAccessKey, region, host, query),
+    }),
+  );
 }
 
 async function measure(name: string, mechanism: SaslMechanism, messages: Buffer[]): Promise<HandshakeCase> {

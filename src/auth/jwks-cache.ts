@@ -62,6 +62,8 @@ export class JwksCache {
   private failures = 0;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** Bumped whenever a key set is loaded: results verified against older keys are then out of date. */
+  generation = 0;
   private readonly onFileChange: StatsListener = (current, previous) => {
     if (current.mtimeMs !== previous.mtimeMs || current.size !== previous.size) void this.refresh('file changed');
   };
@@ -108,6 +110,11 @@ export class JwksCache {
     }
   };
 
+  /** Whether the keys are loaded and not older than maxStaleSeconds (otherwise tokens are refused). */
+  get fresh(): boolean {
+    return this.usableKeys() !== undefined;
+  }
+
   private usableKeys(): KeySet | undefined {
     const keys = this.keys;
     return keys && this.options.now() - keys.fetchedAtMs <= this.options.maxStaleSeconds * 1000 ? keys : undefined;
@@ -140,6 +147,7 @@ export class JwksCache {
       const text = await fetchJwksText(this.url, this.options.fetchTimeoutMs, this.options.maxBytes);
       const { jwks, dropped } = parseJwks(text);
       this.keys = { select: createLocalJWKSet(jwks), kids: kidsOf(jwks), fetchedAtMs: this.options.now() };
+      this.generation++;
       this.failures = 0;
       this.lastError = undefined;
       this.log.debug({ jwks: this.source, reason, kids: [...this.keys.kids], dropped }, 'JWKS refreshed');

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
+import { LRUCache } from 'lru-cache';
 import type { ProxyConfig } from '../config/schema.js';
 import type { Logger } from '../observe/logger.js';
 import { claimAt, quoteClaim } from './claims.js';
@@ -39,6 +41,12 @@ const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 export class OAuthTokenValidator {
   private readonly keys: JwksCache;
   private readonly now: () => number;
+  /**
+   * Tokens verified lately, by SHA-256 (the token itself is not kept), with the key set they were
+   * verified against: a new JWKS (rotation, a removed key) sends every token through the full
+   * check again, and an entry is used only until its token expires.
+   */
+  private readonly verified = new LRUCache<string, { token: ValidatedToken; generation: number }>({ max: 10_000 });
 
   constructor(
     private readonly settings: OAuthBearerSettings,
@@ -59,6 +67,18 @@ export class OAuthTokenValidator {
   }
 
   async validate(token: string): Promise<ValidatedToken> {
+    // A client authenticates each of its connections with the same token: verify it once.
+    const key = createHash('sha256').update(token).digest('base64');
+    const known = this.verified.get(key);
+    if (known && known.generation === this.keys.generation && this.keys.fresh && this.now() < known.token.expiresAtMs + this.settings.clockSkewSeconds * 1000) {
+      return known.token;
+    }
+    const validated = await this.verify(token);
+    this.verified.set(key, { token: validated, generation: this.keys.generation });
+    return validated;
+  }
+
+  private async verify(token: string): Promise<ValidatedToken> {
     if (!COMPACT_JWS.test(token)) throw new TokenRejectedError('malformed token');
     let alg: unknown;
     try {

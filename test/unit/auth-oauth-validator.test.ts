@@ -208,6 +208,30 @@ describe('OAuthTokenValidator', () => {
     }
   });
 
+  it('verifies a token again, not from memory, once its key set was replaced or it expired', async () => {
+    let now = Date.now();
+    const rotated = await createTestKey('ES256', 'rotated-key');
+    const jwks = await JwksServer.start([key.publicJwk]);
+    try {
+      const v = await validator({}, { now: () => now }, jwks.url);
+      const before = await signToken(key, claims({ expiresIn: 300 }));
+      expect((await v.validate(before)).principal).toBe('alice');
+      expect((await v.validate(before)).principal).toBe('alice');
+      jwks.keys = [rotated.publicJwk];
+      now += 30_000;
+      // A token under the new key makes the proxy load the new set, which no longer has the old key.
+      await v.validate(await signToken(rotated, claims()));
+      expect(await reason(v, before)).toMatch(/no key with kid/);
+
+      const shortLived = await signToken(rotated, claims({ expiresIn: 60 }));
+      expect((await v.validate(shortLived)).principal).toBe('alice');
+      now += 120_000;
+      expect(await reason(v, shortLived)).toMatch(/^token expired at /);
+    } finally {
+      await jwks.close();
+    }
+  });
+
   it('fails closed with a clear reason once the JWKS is stale beyond maxStaleSeconds', async () => {
     let now = Date.now();
     const jwks = await JwksServer.start([key.publicJwk]);
