@@ -13,7 +13,7 @@ import { CLIENT_API_RANGES, isOfferedVersion } from './client-apis.js';
 import { apiVersionsAnswer, unsupportedApiVersionsAnswer } from './local-answers.js';
 import { ANONYMOUS, type ListenerAuthorization } from './listener-authorization.js';
 import { produceAcks } from './produce-acks.js';
-import type { RequestAuthorizer, ResponseEdit } from './request-authorizer.js';
+import type { RequestAuthorizer, RequestDecision, ResponseEdit } from './request-authorizer.js';
 import { ResponseQueue } from './response-queue.js';
 import { ResponseStream } from './response-stream.js';
 import type { ResponseRewriter } from './response-rewriter.js';
@@ -273,7 +273,7 @@ export class ClientSession {
   }
 
   /** Runs the authorizer; a failure of its own (not of the client's bytes) closes just this connection. */
-  private decide(authorizer: RequestAuthorizer, frame: Buffer, apiKey: number, version: number, retried: boolean) {
+  private decide(authorizer: RequestAuthorizer, frame: Buffer, apiKey: number, version: number, retried: boolean): RequestDecision | undefined {
     try {
       return authorizer.decide(frame, apiKey, version, retried);
     } catch (e) {
