@@ -13,7 +13,7 @@ import {
   defaultProduceResponseTopicProduceResponse,
 } from '../../protocol/generated/messages/ProduceResponse.js';
 import { CLUSTER_AUTHORIZATION_FAILED, FETCH_SESSION_ID_NOT_FOUND, TOPIC_AUTHORIZATION_FAILED, TRANSACTIONAL_ID_AUTHORIZATION_FAILED, UNKNOWN_TOPIC_ID } from './errors.js';
-import { type ApiRule, FORWARD, type Outcome, partition } from './rule.js';
+import { type ApiRule, FORWARD, type Outcome, denyEach, partition } from './rule.js';
 
 /** Fetch names topics by id from this version on (KIP-516). */
 const FETCH_TOPIC_IDS_FROM = 13;
@@ -34,10 +34,13 @@ export const produceRule: ApiRule<ProduceRequest, ProduceResponse> = {
       return { action: 'answer', response: { ...defaultProduceResponse(), responses: produceErrors(req.topicData, TRANSACTIONAL_ID_AUTHORIZATION_FAILED) } };
     }
     const [allowed, denied] = partition(req.topicData, (t) => access.check('topic', t.name, 'write'));
-    if (denied.length === 0) return FORWARD;
-    const errors = produceErrors(denied, TOPIC_AUTHORIZATION_FAILED);
-    if (allowed.length === 0) return { action: 'answer', response: { ...defaultProduceResponse(), responses: errors } };
-    return { action: 'rebuild', request: { ...req, topicData: allowed }, edit: (resp) => void resp.responses.push(...errors) };
+    return denyEach(
+      allowed,
+      produceErrors(denied, TOPIC_AUTHORIZATION_FAILED),
+      (responses) => ({ ...defaultProduceResponse(), responses }),
+      (topicData) => ({ ...req, topicData }),
+      (resp) => resp.responses,
+    );
   },
 };
 
