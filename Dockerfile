@@ -11,5 +11,5 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 USER node
-ENTRYPOINT ["node", "dist/cli.js"]
+ENTRYPOINT ["node", "--initial-old-space-size=64", "dist/cli.js"]
 CMD ["--config", "/etc/kafka-auth-proxy/proxy.yaml"]

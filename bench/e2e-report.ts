@@ -48,7 +48,8 @@ export function e2eMarkdown(results: E2eResults, chartFile: string): string {
       `1-partition topics for every measurement; load from Kafka's ProducerPerformance (acks=1, linger.ms=5, ` +
       `batch.size=16384) and ConsumerPerformance, each measured run preceded, in the same JVM, by a warm-up run a ` +
       `quarter its size, so client start-up is not counted. Medians of ${options.rounds} round(s), paths ` +
-      `alternating within each round; "vs direct" divides by direct's median from the same run. Everything ` +
+      `alternating within each round; "vs direct" compares each round with direct's figure from the same round ` +
+      `and reports the median of those per-round ratios (or differences, for latency). Everything ` +
       `shares this machine's cores, so the CPU the relay or a proxy uses is taken from the broker and the clients: ` +
       `the ratios include that, and they move with whatever else the machine runs. "CPU ms/MiB" is the CPU time ` +
       `(user + system) the relay or proxy process used per MiB of record payload, warm-up included: a cost that ` +

@@ -23,7 +23,7 @@ export interface LatencySample extends Sample {
   produce: ProduceResult;
 }
 
-/** Medians over rounds for one configuration and record size; ratios are to direct's medians. */
+/** Medians over rounds for one configuration and record size; ratios and added latency are paired with direct's round by round. */
 export interface ConfigurationSummary {
   configuration: string;
   recordSize: RecordSize;
@@ -53,7 +53,13 @@ export function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-/** One row per record size and configuration, in the order given; the first configuration is the baseline. */
+/**
+ * One row per record size and configuration, in the order given; the first configuration is the
+ * baseline. Ratios and added latency are paired: each round's figure is compared with the
+ * baseline's from the same round (measured minutes apart at most, under the same load), and the
+ * median of those per-round comparisons is reported, so drifts in the machine's load between
+ * rounds cancel out instead of adding to the noise.
+ */
 export function summarise(
   configurations: string[],
   sizes: readonly RecordSize[],
@@ -66,11 +72,16 @@ export function summarise(
     const of = <T extends Sample>(samples: T[], configuration: string) =>
       samples.filter((s) => s.recordSize === recordSize && s.configuration === configuration);
     const medianOf = <T extends Sample>(samples: T[], configuration: string, pick: (s: T) => number) => median(of(samples, configuration).map(pick));
-    const base = {
-      produce: medianOf(throughput, baseline, (s) => s.produce.recordsPerSecond),
-      consume: medianOf(throughput, baseline, (s) => s.consume.recordsPerSecond),
-      p99: medianOf(latency, baseline, (s) => s.produce.p99Ms),
+    /** Median over rounds of compare(this path's figure, the baseline's figure in the same round). */
+    const paired = <T extends Sample>(samples: T[], configuration: string, pick: (s: T) => number, compare: (value: number, base: number) => number) => {
+      const base = new Map(of(samples, baseline).map((s) => [s.round, pick(s)]));
+      return median(
+        of(samples, configuration)
+          .filter((s) => base.has(s.round))
+          .map((s) => compare(pick(s), base.get(s.round)!)),
+      );
     };
+    const ratio = (value: number, base: number) => value / base;
     for (const configuration of configurations) {
       const t = (pick: (s: ThroughputSample) => number) => medianOf(throughput, configuration, pick);
       const cpu = (pick: (s: ThroughputSample) => number | undefined) => {
@@ -82,18 +93,16 @@ export function summarise(
         return Math.max(...values) / Math.min(...values);
       };
       const l = (pick: (s: LatencySample) => number) => medianOf(latency, configuration, pick);
-      const produceRecordsPerSecond = t((s) => s.produce.recordsPerSecond);
-      const consumeRecordsPerSecond = t((s) => s.consume.recordsPerSecond);
-      const p99Ms = l((s) => s.produce.p99Ms);
+      const p99 = (s: LatencySample) => s.produce.p99Ms;
       rows.push({
         configuration,
         recordSize,
-        produceRecordsPerSecond,
+        produceRecordsPerSecond: t((s) => s.produce.recordsPerSecond),
         produceMibPerSecond: t((s) => s.produce.mibPerSecond),
-        produceRatio: produceRecordsPerSecond / base.produce,
-        consumeRecordsPerSecond,
+        produceRatio: paired(throughput, configuration, (s) => s.produce.recordsPerSecond, ratio),
+        consumeRecordsPerSecond: t((s) => s.consume.recordsPerSecond),
         consumeMibPerSecond: t((s) => s.consume.mibPerSecond),
-        consumeRatio: consumeRecordsPerSecond / base.consume,
+        consumeRatio: paired(throughput, configuration, (s) => s.consume.recordsPerSecond, ratio),
         produceSpread: spread((s) => s.produce.recordsPerSecond),
         consumeSpread: spread((s) => s.consume.recordsPerSecond),
         produceCpuMsPerMiB: cpu((s) => s.produceCpuMsPerMiB),
@@ -101,9 +110,9 @@ export function summarise(
         latencyRate: l((s) => s.rate),
         avgLatencyMs: l((s) => s.produce.avgLatencyMs),
         p50Ms: l((s) => s.produce.p50Ms),
-        p99Ms,
+        p99Ms: l(p99),
         p999Ms: l((s) => s.produce.p999Ms),
-        addedP99Ms: p99Ms - base.p99,
+        addedP99Ms: paired(latency, configuration, p99, (value, base) => value - base),
       });
     }
   }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import { API_KEYS } from '../src/protocol/generated/apis.js';
 import { defaultMetadataRequest } from '../src/protocol/generated/messages/MetadataRequest.js';
 import type { SaslAuthenticateResponse } from '../src/protocol/generated/messages/SaslAuthenticateResponse.js';
 import { KafkaConnection } from '../src/proxy/kafka-connection.js';
-import { CLI_PATH, ensureBuilt } from './build-dist.js';
+import { CLI_PATH, PROXY_NODE_FLAGS, ensureBuilt } from './build-dist.js';
 import { spawnOwned } from './child-process.js';
 import { mskIamPayload } from './sasl-handshakes.js';
 
@@ -30,6 +30,20 @@ export interface IdleConnectionsResult {
 /** The proxy holds one socket per idle client (its broker connection opens with the first request), the bench one more: under 20,000 open files each. */
 const DEFAULT_CONNECTIONS = 10_000;
 const BATCH = 100;
+
+/** Sockets and files the process holds open. */
+function openFiles(pid: number): number {
+  return readdirSync(`/proc/${pid}/fd`).length;
+}
+
+/** Waits until the proxy has let go of the connections the bench closed, so the next storm does not share the CPU with their teardown. */
+async function waitForClosed(pid: number, openFilesBefore: number): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (openFiles(pid) > openFilesBefore) {
+    if (Date.now() > deadline) throw new Error(`the proxy still holds ${openFiles(pid) - openFilesBefore} closed connections after 60 s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 function rssBytes(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!;
@@ -95,7 +109,7 @@ export async function runIdleConnectionsBench(progress: (line: string) => void, 
       }),
     );
     await writeFile(join(workDir, 'msk-credentials.yaml'), stringify({ accessKeys: { [AWS_KEY]: { secretAccessKey: AWS_SECRET, principal: 'svc-idle-aws' } } }));
-    const child = spawnOwned(process.execPath, [CLI_PATH, '--config', configFile]);
+    const child = spawnOwned(process.execPath, [...PROXY_NODE_FLAGS, CLI_PATH, '--config', configFile]);
     stopProxy = () => child.kill('SIGKILL');
     createInterface({ input: child.stderr }).on('line', (l) => progress(`proxy: ${l}`));
     await waitForPort(base + 1);
@@ -103,12 +117,14 @@ export async function runIdleConnectionsBench(progress: (line: string) => void, 
     for (let i = 0; i < 50; i++) clients.push(await openWithBroker(base + 1, token));
     await new Promise((r) => setTimeout(r, 1000));
     const before = rssBytes(child.pid!);
+    const openFilesBefore = openFiles(child.pid!);
     progress(`idle: opening ${connections} authenticated connections (OAUTHBEARER) ...`);
     const oauth = await storm(connections, () => openAuthenticated(base + 1, token), progress, 'OAUTHBEARER');
     clients.push(...oauth.opened);
     await new Promise((r) => setTimeout(r, 3000));
     const after = rssBytes(child.pid!);
     for (const c of clients.splice(0)) c.close();
+    await waitForClosed(child.pid!, openFilesBefore);
     progress(`idle: signing ${connections} AWS_MSK_IAM payloads, then the same storm ...`);
     const now = Date.now();
     const payloads = Array.from({ length: connections }, (_, i) =>

@@ -5,7 +5,7 @@ import { stringify } from 'yaml';
 import type { z } from 'zod';
 import { LOOPBACK, pickFreePortBase } from '../scripts/kafka/ports.js';
 import type { configSchema } from '../src/config/schema.js';
-import { CLI_PATH } from './build-dist.js';
+import { CLI_PATH, PROXY_NODE_FLAGS } from './build-dist.js';
 import { spawnOwned } from './child-process.js';
 
 export interface ProxyProcess {
@@ -63,7 +63,7 @@ export async function startProxyProcess(upstream: string, workDir: string, setup
 
   // BENCH_PROXY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the proxy under the bench's load (Node refuses --cpu-prof in NODE_OPTIONS).
   const nodeArgs = process.env.BENCH_PROXY_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
-  const child = spawnOwned(process.execPath, [...nodeArgs, CLI_PATH, '--config', configFile]);
+  const child = spawnOwned(process.execPath, [...PROXY_NODE_FLAGS, ...nodeArgs, CLI_PATH, '--config', configFile]);
   const tail: string[] = [];
   const problems: string[] = [];
   const waitingFor = new Set([base, base + 1]);

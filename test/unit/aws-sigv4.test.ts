@@ -31,6 +31,14 @@ describe('SigV4 presigned kafka-cluster:Connect (PROTOCOL-NOTES §4 vectors)', (
       '593c87bc88d62c06204641bf0b78cd0ee371348bbebcc5c59fa0ab71cb3bc761',
     );
   });
+
+  it('signing keys are remembered per secret and region: a rotated secret signs differently at once', () => {
+    const vectorA = '5e09b5ab91a0727b2b7adcff3e3d5909bbd8ebfc06feaf7e9bfcff514a674c61';
+    expect(presignedSignature(SECRET, 'us-east-1', PROXY_HOST, query)).toBe(vectorA);
+    expect(presignedSignature(`${SECRET}-rotated`, 'us-east-1', PROXY_HOST, query)).not.toBe(vectorA);
+    expect(presignedSignature(SECRET, 'us-west-2', PROXY_HOST, query)).not.toBe(vectorA);
+    expect(presignedSignature(SECRET, 'us-east-1', PROXY_HOST, query)).toBe(vectorA);
+  });
 });
 
 describe('canonical query string', () => {

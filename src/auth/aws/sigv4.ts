@@ -1,4 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 
 /**
  * SigV4 for a presigned `GET /` to the `kafka-cluster` service, the only request MSK IAM
@@ -25,6 +26,23 @@ export interface PresignedQuery {
 const EMPTY_BODY_SHA256 = sha256Hex('');
 
 /**
+ * Signing keys by day, region and secret. Deriving one takes four HMACs, more than half of a
+ * handshake's crypto, and a client signs every connection with the same key all day.
+ */
+const signingKeys = new LRUCache<string, Buffer>({ max: 1024 });
+
+function signingKey(secretAccessKey: string, day: string, region: string): Buffer {
+  const cacheKey = `${day}/${region}/${secretAccessKey}`;
+  let key = signingKeys.get(cacheKey);
+  if (key === undefined) {
+    key = hmac(`AWS4${secretAccessKey}`, day);
+    for (const part of [region, KAFKA_CLUSTER_SERVICE, 'aws4_request']) key = hmac(key, part);
+    signingKeys.set(cacheKey, key);
+  }
+  return key;
+}
+
+/**
  * The hex signature of a presigned request for `host`. The credential scope is taken from the
  * date and region given, so the caller must have checked that x-amz-credential names the same.
  */
@@ -32,9 +50,7 @@ export function presignedSignature(secretAccessKey: string, region: string, host
   const day = query.date.slice(0, 8);
   const canonicalRequest = ['GET', '/', canonicalQueryString(query), `host:${host}`, '', 'host', EMPTY_BODY_SHA256].join('\n');
   const stringToSign = [SIGV4_ALGORITHM, query.date, `${day}/${region}/${KAFKA_CLUSTER_SERVICE}/aws4_request`, sha256Hex(canonicalRequest)].join('\n');
-  let key = hmac(`AWS4${secretAccessKey}`, day);
-  for (const part of [region, KAFKA_CLUSTER_SERVICE, 'aws4_request']) key = hmac(key, part);
-  return hmac(key, stringToSign).toString('hex');
+  return hmac(signingKey(secretAccessKey, day, region), stringToSign).toString('hex');
 }
 
 /** The signed query parameters by their URL names; version, host, user-agent and the signature are never signed. */
