@@ -29,7 +29,8 @@ export interface IdleConnectionsResult {
 
 /** The proxy holds one socket per idle client (its broker connection opens with the first request), the bench one more: under 20,000 open files each. */
 const DEFAULT_CONNECTIONS = 10_000;
-const BATCH = 100;
+/** Handshakes in progress at once during a storm. */
+const IN_FLIGHT = 100;
 
 /** Sockets and files the process holds open. */
 function openFiles(pid: number): number {
@@ -62,16 +63,21 @@ async function openAuthenticated(port: number, token: string, mechanism = 'OAUTH
   return conn;
 }
 
-/** Opens `count` connections with `open`, 100 at a time; returns them and the rate. */
+/**
+ * Opens `count` connections with `open`, keeping IN_FLIGHT handshakes going at once (a new one
+ * starts as soon as one completes); returns them and the rate.
+ */
 async function storm(count: number, open: (i: number) => Promise<KafkaConnection>, progress: (line: string) => void, label: string) {
   const opened: KafkaConnection[] = [];
   const started = process.hrtime.bigint();
-  while (opened.length < count) {
-    const batch = Math.min(BATCH, count - opened.length);
-    const first = opened.length;
-    opened.push(...(await Promise.all(Array.from({ length: batch }, (_, i) => open(first + i)))));
-    if (opened.length % 1000 < BATCH) progress(`idle: ${label}: ${opened.length} open`);
-  }
+  let next = 0;
+  const opener = async () => {
+    while (next < count) {
+      opened.push(await open(next++));
+      if (opened.length % 1000 === 0) progress(`idle: ${label}: ${opened.length} open`);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, count) }, opener));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   return { opened, perSecond: Math.round(count / seconds) };
 }
