@@ -12,6 +12,8 @@ export interface AuthzProxy {
   policy: Omit<BenchPolicy, 'yaml'>;
   /** Java client settings: OAUTHBEARER with tokens from the issuer's token endpoint. */
   clientProperties: Record<string, string>;
+  /** A token for the bench principal, for clients of the bench's own (the latency probe). */
+  token(): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -55,6 +57,7 @@ export async function startAuthzProxy(upstream: string, workDir: string): Promis
         'sasl.oauthbearer.token.endpoint.url': issuer.tokenUrl,
         'sasl.jaas.config': `org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required clientId="${PRINCIPAL}" clientSecret="${secret}";`,
       },
+      token: () => issuer.mint({ subject: PRINCIPAL, roles: policy.principalRoles }),
       async stop() {
         await proxy.stop();
         await issuer.stop();

@@ -4,9 +4,9 @@ import { RECORD_SIZES } from './e2e-options.js';
 import type { ConfigurationSummary } from './e2e-summary.js';
 import { barChart } from './svg-bars.js';
 
-type Metric = 'produceRatio' | 'consumeRatio' | 'p99Ms' | 'produceCpuMsPerMiB' | 'consumeCpuMsPerMiB';
+type Metric = 'produceRatio' | 'consumeRatio' | 'p99Ms' | 'probeP99Us' | 'produceCpuMsPerMiB' | 'consumeCpuMsPerMiB';
 
-/** Throughput of every configuration relative to direct, produce p99 at the fixed rate, and forwarder CPU per MiB. */
+/** Throughput of every configuration relative to direct, produce p99 at the fixed rate (the tool's and the probe's), and forwarder CPU per MiB. */
 export function e2eChart(results: E2eResults): string {
   const groups = (metric: Metric, prefix: string) =>
     RECORD_SIZES.map((size) => ({
@@ -21,6 +21,7 @@ export function e2eChart(results: E2eResults): string {
       reference: 1,
     },
     { title: 'Produce p99 latency at half rate (ms)', groups: groups('p99Ms', ''), format: (v) => String(Math.round(v)) },
+    { title: 'One request\'s p99 round trip under that load (µs)', groups: groups('probeP99Us', 'load '), format: (v) => String(Math.round(v)) },
     {
       title: 'Relay or proxy CPU ms per MiB',
       groups: [...groups('produceCpuMsPerMiB', 'produce '), ...groups('consumeCpuMsPerMiB', 'consume ')],

@@ -18,6 +18,8 @@ export interface Configuration {
   clientProperties: Record<string, string>;
   /** The process that forwards this path's bytes, whose CPU time is measured; none for direct. */
   forwarderPid?: number;
+  /** An OAUTHBEARER token, where the path authenticates. */
+  token?: () => Promise<string>;
 }
 
 export interface E2eEnvironment {
@@ -94,7 +96,7 @@ export async function startE2eEnvironment(log: (line: string) => void): Promise<
         { name: 'direct', bootstrap: broker, clientProperties: {} },
         { name: 'relay', bootstrap: `${LOOPBACK}:${relay.port}`, clientProperties: {}, forwarderPid: relay.pid },
         { name: 'proxy', bootstrap: proxy.bootstrap, clientProperties: {}, forwarderPid: proxy.pid },
-        { name: 'proxy+authz', bootstrap: authz.proxy.bootstrap, clientProperties: authz.clientProperties, forwarderPid: authz.proxy.pid },
+        { name: 'proxy+authz', bootstrap: authz.proxy.bootstrap, clientProperties: authz.clientProperties, forwarderPid: authz.proxy.pid, token: authz.token },
       ],
       broker,
       workDir,

@@ -1,8 +1,9 @@
-import type { E2eResults } from './e2e.js';
+import { type E2eResults, PROBE_PER_SECOND } from './e2e.js';
 import { count, ratio, sizeLabel } from './e2e-format.js';
 import { markdownTable } from './report.js';
 
-const signed = (ms: number) => (ms > 0 ? `+${ms}` : String(ms));
+const signed = (n: number) => (n > 0 ? `+${count(n)}` : count(n));
+const PROBE_RATE_TEXT = `${PROBE_PER_SECOND} times a second, from the start of the measured run to shortly before its end`;
 const cpu = (ms: number | undefined) => (ms === undefined ? '-' : ms.toFixed(1));
 
 /** The e2e tables, the chart link and what the numbers do and do not say. */
@@ -37,9 +38,21 @@ export function e2eMarkdown(results: E2eResults, chartFile: string): string {
       signed(r.addedP99Ms),
     ]),
   );
+  const probeTable = markdownTable(
+    ['record size (load)', 'path', 'p50 µs', 'p99 µs', 'p99.9 µs', 'p50 vs direct (µs)', 'p99 vs direct (µs)'],
+    summary.map((r) => [
+      sizeLabel(r.recordSize),
+      r.configuration,
+      count(r.probeP50Us),
+      count(r.probeP99Us),
+      count(r.probeP999Us),
+      signed(r.addedProbeP50Us),
+      signed(r.addedProbeP99Us),
+    ]),
+  );
   return [
     `Paths: **direct** (client to broker), **relay** (a bare Node TCP relay in its own process, the floor for ` +
-      `any proxy), **proxy** (\`node dist/cli.js\`, authentication none), **proxy+authz** (\`node dist/cli.js\` ` +
+      `any proxy), **proxy** (\`node --initial-old-space-size=64 dist/cli.js\`, authentication none), **proxy+authz** (the same ` +
       `with an OAUTHBEARER listener in enforce mode: the clients log in with Kafka's OIDC client-credentials ` +
       `handler at the development token issuer, and every request is decoded and authorized against a policy of ` +
       `${count(policy.grants)} grants in ${policy.roles} roles: the bench principal holds ${count(policy.principalGrants)} ` +
@@ -77,6 +90,15 @@ export function e2eMarkdown(results: E2eResults, chartFile: string): string {
       `from each send() call and reports whole milliseconds.`,
     '',
     latencyTable,
+    '',
+    `### One request's round trip, in microseconds, under that load`,
+    '',
+    `During each of those runs a probe in the bench's process sends one Produce request at a time (acks=1, one ` +
+      `1 KiB record, its own topic and connection, authenticated on proxy+authz) ${PROBE_RATE_TEXT}, and times each ` +
+      `round trip with the monotonic clock: the latency a path adds, at a resolution ProducerPerformance's whole ` +
+      `milliseconds cannot show. Medians over rounds; "vs direct" is paired by round.`,
+    '',
+    probeTable,
     '',
     `1-minute load average during the run: ${Math.min(...loads).toFixed(1)} to ${Math.max(...loads).toFixed(1)}. ` +
       `Proxy warnings, errors and denials logged: ${results.proxyProblems.length}. Run time ${Math.round(results.seconds)} s.`,

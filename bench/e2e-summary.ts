@@ -1,5 +1,6 @@
 import type { RecordSize } from './e2e-options.js';
 import type { ConsumeResult, ProduceResult } from './kafka-perf.js';
+import type { ProbeResult } from './latency-probe.js';
 
 interface Sample {
   round: number;
@@ -21,6 +22,8 @@ export interface LatencySample extends Sample {
   /** Records/s asked of ProducerPerformance. */
   rate: number;
   produce: ProduceResult;
+  /** One Produce request at a time on its own connection, beside the load, in microseconds. */
+  probe: ProbeResult;
 }
 
 /** Medians over rounds for one configuration and record size; ratios and added latency are paired with direct's round by round. */
@@ -44,6 +47,12 @@ export interface ConfigurationSummary {
   p99Ms: number;
   p999Ms: number;
   addedP99Ms: number;
+  probeP50Us: number;
+  probeP99Us: number;
+  probeP999Us: number;
+  /** Probe p50 and p99 minus direct's, paired by round. */
+  addedProbeP50Us: number;
+  addedProbeP99Us: number;
 }
 
 export function median(values: number[]): number {
@@ -82,6 +91,7 @@ export function summarise(
       );
     };
     const ratio = (value: number, base: number) => value / base;
+    const difference = (value: number, base: number) => value - base;
     for (const configuration of configurations) {
       const t = (pick: (s: ThroughputSample) => number) => medianOf(throughput, configuration, pick);
       const cpu = (pick: (s: ThroughputSample) => number | undefined) => {
@@ -112,7 +122,12 @@ export function summarise(
         p50Ms: l((s) => s.produce.p50Ms),
         p99Ms: l(p99),
         p999Ms: l((s) => s.produce.p999Ms),
-        addedP99Ms: paired(latency, configuration, p99, (value, base) => value - base),
+        addedP99Ms: paired(latency, configuration, p99, difference),
+        probeP50Us: l((s) => s.probe.p50Us),
+        probeP99Us: l((s) => s.probe.p99Us),
+        probeP999Us: l((s) => s.probe.p999Us),
+        addedProbeP50Us: paired(latency, configuration, (s) => s.probe.p50Us, difference),
+        addedProbeP99Us: paired(latency, configuration, (s) => s.probe.p99Us, difference),
       });
     }
   }

@@ -5,6 +5,7 @@ import { count, sizeLabel } from './e2e-format.js';
 import { type E2eOptions, RECORD_SIZES, type RecordSize } from './e2e-options.js';
 import { type ConfigurationSummary, type LatencySample, type ThroughputSample, median, summarise } from './e2e-summary.js';
 import { KafkaPerfTools, type PerfTarget } from './kafka-perf.js';
+import { probeProduceLatency } from './latency-probe.js';
 import { processCpuMs } from './process-cpu.js';
 import { TopicMaker } from './topics.js';
 
@@ -37,6 +38,8 @@ interface Bench {
   configurations: Configuration[];
   /** New 1-partition topics reached through `config`, so a consumer reads exactly what was produced. */
   target(config: Configuration, purpose: string): Promise<PerfTarget>;
+  /** A new 1-partition topic of the latency probe's own. */
+  probeTopic(target: PerfTarget): Promise<string>;
   log: Log;
 }
 
@@ -63,6 +66,11 @@ export async function runE2eBench(options: E2eOptions, log: Log): Promise<E2eRes
           const warmupTopic = `${topic}-warmup`;
           await topics.create(topic, warmupTopic);
           return { bootstrap: config.bootstrap, clientProperties: config.clientProperties, topic, warmupTopic };
+        },
+        async probeTopic(target) {
+          const topic = `${target.topic}-probe`;
+          await topics.create(topic);
+          return topic;
         },
       };
       if (options.warmUpBroker) await warmUp(bench);
@@ -148,17 +156,35 @@ function halfSaturatingRates(throughput: ThroughputSample[], baseline: string): 
   return { 100: rate(100), 1024: rate(1024) };
 }
 
+/** The probe sends this many requests a second beside ProducerPerformance's load. */
+export const PROBE_PER_SECOND = 400;
+/** ProducerPerformance's JVM start, before its warm-up run. */
+const JVM_START_SECONDS = 1.5;
+
 async function measureLatency(bench: Bench, rates: Record<RecordSize, number>): Promise<LatencySample[]> {
   const samples: LatencySample[] = [];
+  const { latencySeconds } = bench.options;
   for (const { round, recordSize, config, step } of schedule(bench, 'latency')) {
     const rate = rates[recordSize];
-    const records = Math.max(1, Math.round(rate * bench.options.latencySeconds));
+    const records = Math.max(1, Math.round(rate * latencySeconds));
     const warmup = Math.ceil(records * WARMUP_FRACTION);
     const target = await bench.target(config, `rate-${recordSize}`);
-    bench.log(`${step} producing ${count(records)} records at ${count(rate)} rec/s (after ${count(warmup)} to warm up)`);
-    const produce = await bench.guard(bench.tools.produce(target, records, recordSize, rate, warmup));
-    bench.log(`${step} p50 ${produce.p50Ms} ms, p99 ${produce.p99Ms} ms, p99.9 ${produce.p999Ms} ms (sent ${count(produce.recordsPerSecond)} rec/s)`);
-    samples.push({ round, configuration: config.name, recordSize, loadAverage: loadavg()[0], rate, produce });
+    const [host, port] = config.bootstrap.split(':');
+    const probe = { host, port: Number(port), token: config.token, topic: await bench.probeTopic(target) };
+    bench.log(`${step} producing ${count(records)} records at ${count(rate)} rec/s (after ${count(warmup)} to warm up), probing meanwhile`);
+    // The probe runs inside the measured run: after the JVM's start and its warm-up run, ending before the measured run does.
+    const probeDelay = JVM_START_SECONDS + latencySeconds * WARMUP_FRACTION;
+    const [produce, probed] = await bench.guard(
+      Promise.all([
+        bench.tools.produce(target, records, recordSize, rate, warmup),
+        probeProduceLatency(probe, probeDelay, Math.max(1, latencySeconds - JVM_START_SECONDS), PROBE_PER_SECOND),
+      ]),
+    );
+    bench.log(
+      `${step} p50 ${produce.p50Ms} ms, p99 ${produce.p99Ms} ms, p99.9 ${produce.p999Ms} ms (sent ${count(produce.recordsPerSecond)} rec/s); ` +
+        `probe p50 ${count(probed.p50Us)} µs, p99 ${count(probed.p99Us)} µs`,
+    );
+    samples.push({ round, configuration: config.name, recordSize, loadAverage: loadavg()[0], rate, produce, probe: probed });
   }
   return samples;
 }

@@ -16,7 +16,7 @@ function throughput(configuration: string, round: number, produce: number): Thro
   };
 }
 
-function latency(configuration: string, round: number, p99Ms: number): LatencySample {
+function latency(configuration: string, round: number, p99Ms: number, probeP99Us = 500): LatencySample {
   return {
     round,
     configuration,
@@ -24,6 +24,7 @@ function latency(configuration: string, round: number, p99Ms: number): LatencySa
     loadAverage: 1,
     rate: 1000,
     produce: { records: 1, recordsPerSecond: 1000, mibPerSecond: 0.1, avgLatencyMs: 1, maxLatencyMs: p99Ms, p50Ms: 1, p95Ms: 1, p99Ms, p999Ms: p99Ms },
+    probe: { samples: 1000, p50Us: 300, p99Us: probeP99Us, p999Us: probeP99Us },
   };
 }
 
@@ -38,12 +39,22 @@ describe('e2e summary', () => {
       throughput('proxy', 2, 150_000),
       throughput('proxy', 3, 190_000),
     ];
-    const latencies = [latency('direct', 1, 10), latency('direct', 2, 30), latency('direct', 3, 12), latency('proxy', 1, 11), latency('proxy', 2, 12), latency('proxy', 3, 14)];
+    const latencies = [
+      latency('direct', 1, 10, 400),
+      latency('direct', 2, 30, 9000),
+      latency('direct', 3, 12, 500),
+      latency('proxy', 1, 11, 450),
+      latency('proxy', 2, 12, 1000),
+      latency('proxy', 3, 14, 620),
+    ];
     const proxy = summarise(['direct', 'proxy'], [100], samples, latencies).find((r) => r.configuration === 'proxy')!;
     // Per round 0.9, 0.5, 0.95: the median is 0.9, where the ratio of medians would say 0.75.
     expect(proxy.produceRatio).toBeCloseTo(0.9);
     expect(proxy.produceRecordsPerSecond).toBe(150_000);
     // Per round +1, -18, +2 ms.
     expect(proxy.addedP99Ms).toBe(1);
+    // Probe per round +50, -8000, +120 µs.
+    expect(proxy.addedProbeP99Us).toBe(50);
+    expect(proxy.probeP99Us).toBe(620);
   });
 });
