@@ -37,7 +37,7 @@ async function run(file: string): Promise<void> {
   const log = createLogger(config.logging.level);
   if (!process.execArgv.some((flag) => flag.startsWith('--initial-old-space-size'))) {
     // README, "Run": without it V8 runs a full garbage collection every 10-20 MB streamed.
-    log.info('started without node --initial-old-space-size=64: fetch traffic will cost about twice the CPU');
+    log.info('started without node --initial-old-space-size=64: streaming fetch responses may cost up to twice the CPU (see the README, "Run")');
   }
   let proxy: KafkaAuthProxy;
   try {
