@@ -78,9 +78,9 @@ async function measureFirstUse(name: string, validator: () => Promise<OAuthToken
   for (let round = 0; round < FIRST_USE_ROUNDS; round++) {
     const v = await validator();
     const mechanism = new OAuthBearerMechanism(v, undefined);
+    const { hello, authenticates } = frames(mechanism, messages);
     const start = process.hrtime.bigint();
     const cpuBefore = process.cpuUsage();
-    const { hello, authenticates } = frames(mechanism, messages);
     let next = 0;
     const worker = async () => {
       while (next < authenticates.length) await handshake(name, mechanism, hello, authenticates[next++]);
@@ -92,11 +92,15 @@ async function measureFirstUse(name: string, validator: () => Promise<OAuthToken
     count += messages.length;
     v.stop();
   }
+  return handshakeCase(name, count, seconds, cpuMicros, messages.length);
+}
+
+function handshakeCase(mechanism: string, count: number, seconds: number, cpuMicros: number, credentials: number): HandshakeCase {
   return {
-    mechanism: name,
+    mechanism,
     handshakesPerSecond: Math.round(count / seconds),
     handshakesPerCpuSecond: Math.round(count / (cpuMicros / 1e6)),
-    credentials: messages.length,
+    credentials,
     seconds: Math.round(seconds * 10) / 10,
   };
 }
@@ -177,11 +181,5 @@ async function measure(name: string, mechanism: SaslMechanism, messages: Buffer[
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   const cpu = process.cpuUsage(cpuBefore);
-  return {
-    mechanism: name,
-    handshakesPerSecond: Math.round(count / seconds),
-    handshakesPerCpuSecond: Math.round(count / ((cpu.user + cpu.system) / 1e6)),
-    credentials: messages.length,
-    seconds: Math.round(seconds * 10) / 10,
-  };
+  return handshakeCase(name, count, seconds, cpu.user + cpu.system, messages.length);
 }
