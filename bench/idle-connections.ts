@@ -10,10 +10,10 @@ import { startDevIssuer } from '../src/dev-issuer/issuer.js';
 import { createLogger } from '../src/observe/logger.js';
 import { API_KEYS } from '../src/protocol/generated/apis.js';
 import { defaultMetadataRequest } from '../src/protocol/generated/messages/MetadataRequest.js';
-import type { SaslAuthenticateResponse } from '../src/protocol/generated/messages/SaslAuthenticateResponse.js';
 import { KafkaConnection } from '../src/proxy/kafka-connection.js';
 import { CLI_PATH, PROXY_NODE_FLAGS, ensureBuilt } from './build-dist.js';
 import { spawnOwned } from './child-process.js';
+import { authenticate, oauthBearerMessage } from './sasl-client.js';
 import { mskIamPayload } from './sasl-handshakes.js';
 
 export interface IdleConnectionsResult {
@@ -55,11 +55,9 @@ const AWS_KEY = 'AKIAIDLEBENCH0001';
 const AWS_SECRET = 'idle-bench-secret-0001/abcdefgh';
 
 /** One authenticated connection: the full SASL handshake, then nothing (an idle client). */
-async function openAuthenticated(port: number, token: string, mechanism = 'OAUTHBEARER', authBytes: Buffer = Buffer.from(`n,,\x01auth=Bearer ${token}\x01\x01`)): Promise<KafkaConnection> {
+async function openAuthenticated(port: number, token: string, mechanism = 'OAUTHBEARER', authBytes: Buffer = oauthBearerMessage(token)): Promise<KafkaConnection> {
   const conn = await KafkaConnection.connect(LOOPBACK, port);
-  await conn.request(API_KEYS.SaslHandshake, 1, { mechanism });
-  const auth = await conn.request<SaslAuthenticateResponse>(API_KEYS.SaslAuthenticate, 2, { authBytes });
-  if (auth.body.errorCode !== 0) throw new Error(`authentication failed: ${auth.body.errorMessage}`);
+  await authenticate(conn, mechanism, authBytes);
   return conn;
 }
 

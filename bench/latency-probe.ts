@@ -2,13 +2,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { API_KEYS } from '../src/protocol/generated/apis.js';
 import { REQUEST_CODECS, RESPONSE_CODECS } from '../src/protocol/generated/index.js';
 import type { ProduceResponse } from '../src/protocol/generated/messages/ProduceResponse.js';
-import type { SaslAuthenticateResponse } from '../src/protocol/generated/messages/SaslAuthenticateResponse.js';
 import { Writer } from '../src/protocol/writer.js';
 import { readResponseHeader } from '../src/protocol/headers.js';
 import { Reader } from '../src/protocol/reader.js';
 import { KafkaConnection } from '../src/proxy/kafka-connection.js';
 import { recordBatch } from '../test/support/record-batch.js';
 import { median } from './e2e-summary.js';
+import { authenticate, oauthBearerMessage } from './sasl-client.js';
 
 export interface ProbeTarget {
   host: string;
@@ -38,7 +38,7 @@ export async function probeProduceLatency(target: ProbeTarget, delaySeconds: num
   await sleep(delaySeconds * 1000);
   const conn = await KafkaConnection.connect(target.host, target.port);
   try {
-    if (target.token) await authenticate(conn, await target.token());
+    if (target.token) await authenticate(conn, 'OAUTHBEARER', oauthBearerMessage(await target.token()));
     const body = new Writer();
     const request = {
       transactionalId: null,
@@ -65,12 +65,6 @@ export async function probeProduceLatency(target: ProbeTarget, delaySeconds: num
   } finally {
     conn.close();
   }
-}
-
-async function authenticate(conn: KafkaConnection, token: string): Promise<void> {
-  await conn.request(API_KEYS.SaslHandshake, 1, { mechanism: 'OAUTHBEARER' });
-  const auth = await conn.request<SaslAuthenticateResponse>(API_KEYS.SaslAuthenticate, 2, { authBytes: Buffer.from(`n,,\x01auth=Bearer ${token}\x01\x01`) });
-  if (auth.body.errorCode !== 0) throw new Error(`latency probe: authentication failed: ${auth.body.errorMessage}`);
 }
 
 function checkProduced(frame: Buffer, topic: string): void {

@@ -8,6 +8,7 @@ import { AwsMskIamMechanism } from '../src/sasl/aws-msk-iam.js';
 import type { SaslMechanism } from '../src/sasl/mechanism.js';
 import { OAuthBearerMechanism } from '../src/sasl/oauthbearer.js';
 import { SaslServer } from '../src/sasl/sasl-server.js';
+import { oauthBearerMessage } from './sasl-client.js';
 
 export interface HandshakeCase {
   mechanism: string;
@@ -52,7 +53,7 @@ export async function runHandshakeBench(progress: (line: string) => void): Promi
     const messages: Buffer[] = [];
     for (let i = 0; i < TOKENS; i++) {
       const token = await issuer.mint({ subject: `svc-${i % 50}`, roles: ['orders-writer'] });
-      messages.push(Buffer.from(`n,,\x01auth=Bearer ${token}\x01\x01`));
+      messages.push(oauthBearerMessage(token));
     }
     progress(`sasl: OAUTHBEARER ${alg}, each token's first handshake (signature checked) ...`);
     results.push(await measureFirstUse(`OAUTHBEARER ${alg}, new token`, validator, messages));
