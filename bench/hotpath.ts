@@ -2,6 +2,7 @@ import { compilePolicy } from '../src/authz/compiled-policy.js';
 import { DenialLog } from '../src/authz/denial-log.js';
 import { parsePolicy } from '../src/authz/policy-file.js';
 import { SessionAccess } from '../src/authz/session-access.js';
+import { DEFAULT_MAX_ENTITIES_PER_REQUEST } from '../src/config/schema.js';
 import { createLogger } from '../src/observe/logger.js';
 import { FrameSplitter } from '../src/protocol/frame-splitter.js';
 import { API_KEYS } from '../src/protocol/generated/apis.js';
@@ -78,7 +79,7 @@ function sessionAuthorizer(yaml: string, roles: string[], topics: BenchTopic[]):
   const access = new SessionAccess('enforce', requester, policy, new DenialLog(silent, undefined));
   const topicIds = new TopicIds(async () => topics.map((t) => ({ topicId: t.id, name: t.name })), silent);
   for (const t of topics) topicIds.learn(t.id, t.name);
-  return new RequestAuthorizer(access, topicIds);
+  return new RequestAuthorizer(access, topicIds, DEFAULT_MAX_ENTITIES_PER_REQUEST);
 }
 
 /**

@@ -106,7 +106,18 @@ export async function runIdleConnectionsBench(progress: (line: string) => void, 
       configFile,
       stringify({
         upstream: { bootstrapServers: cluster.bootstrapServers },
-        listeners: [{ name: 'bench', bind: LOOPBACK, port: base, advertisedHost: LOOPBACK, brokerPorts: { base }, authentication: ['OAUTHBEARER', 'AWS_MSK_IAM'] }],
+        listeners: [
+          {
+            name: 'bench',
+            bind: LOOPBACK,
+            port: base,
+            advertisedHost: LOOPBACK,
+            brokerPorts: { base },
+            authentication: ['OAUTHBEARER', 'AWS_MSK_IAM'],
+            // Every bench client comes from one address, as fast as the proxy takes them: the storm is what is measured.
+            limits: { maxConnections: 2 * connections, maxConnectionsPerIp: 2 * connections, maxNewConnectionsPerSecondPerIp: 1_000_000 },
+          },
+        ],
         oauthbearer: { jwksUrl: issuer.jwksUrl, issuer: issuer.issuer, audience: ['kafka'] },
         awsMskIam: { region: 'us-east-1', credentialsFile: 'msk-credentials.yaml' },
         logging: { level: 'warn' },

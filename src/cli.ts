@@ -61,7 +61,7 @@ async function run(file: string): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGHUP', () => {
-    log.info('SIGHUP: reloading credential and policy files');
+    log.info('SIGHUP: reloading the credentials file, the JWKS and the policy file');
     proxy.reload().catch((e: Error) => log.error({ err: e.message }, 'reload failed'));
   });
 }

@@ -1,13 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import type { DemoStack } from './stack.js';
 
+/** One logged request's denials: its first few resources. */
 interface DenialLine {
   msg?: string;
   principal?: string;
   api?: string;
-  resourceType?: string;
-  resourceName?: string;
-  operation?: string;
+  resources?: { resourceType: string; resourceName: string; operation: string }[];
 }
 
 /** "Where to look next": the files the demo wrote, and the denials the proxy logged. */
@@ -20,7 +19,7 @@ export async function printReport(stack: DemoStack, say: (line: string) => void)
   const denials = await loggedDenials(stack.proxyLogPath);
   say(`  denials in the proxy log (${denials.length}):`);
   for (const d of denials) {
-    say(`    principal=${d.principal} api=${d.api} ${d.resourceType}=${d.resourceName} operation=${d.operation}`);
+    for (const r of d.resources ?? []) say(`    principal=${d.principal} api=${d.api} ${r.resourceType}=${r.resourceName} operation=${r.operation}`);
   }
   say('  README.md: the "Configuration", "Policy" and "Migration" sections');
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { type StatsListener, unwatchFile, watchFile } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createLocalJWKSet, errors, type JWSHeaderParameters, type FlattenedJWSInput, type JSONWebKeySet } from 'jose';
@@ -42,8 +43,18 @@ export class KeyUnavailableError extends Error {
 
 interface KeySet {
   select: ReturnType<typeof createLocalJWKSet>;
-  kids: Set<string>;
+  /** kid -> what the key under it is: tells a removed or replaced key from one that stayed. */
+  fingerprints: Map<string, string>;
   fetchedAtMs: number;
+  generation: number;
+}
+
+/** The JWKS key that verified a token, as it was at that moment. */
+export interface SigningKeyRef {
+  kid: string;
+  fingerprint: string;
+  /** The generation of the key set it came from. */
+  generation: number;
 }
 
 /**
@@ -91,16 +102,21 @@ export class JwksCache {
     if (this.url.startsWith('file:')) unwatchFile(fileURLToPath(this.url), this.onFileChange);
   }
 
-  /** jose's key lookup for jwtVerify: the key named by the token's kid, fitting its alg. */
-  readonly getKey = async (header: JWSHeaderParameters, token: FlattenedJWSInput) => {
+  /**
+   * The key named by the token's kid, fitting its alg, for jose's jwtVerify; and which key it
+   * was, taken from the same key set, so a session can later tell whether it is still there.
+   */
+  async keyFor(header: JWSHeaderParameters, token: FlattenedJWSInput) {
     const { kid } = header;
     if (typeof kid !== 'string' || kid === '') throw new KeyUnavailableError('token has no "kid" header');
-    if (!this.usableKeys()?.kids.has(kid)) await this.refreshForUnknownKid();
+    if (!this.usableKeys()?.fingerprints.has(kid)) await this.refreshForUnknownKid();
     const keys = this.usableKeys();
     if (!keys) throw new KeyUnavailableError(this.unavailableReason());
-    if (!keys.kids.has(kid)) throw new KeyUnavailableError(`no key with kid ${quoteClaim(kid)} in the JWKS`);
+    const fingerprint = keys.fingerprints.get(kid);
+    if (fingerprint === undefined) throw new KeyUnavailableError(`no key with kid ${quoteClaim(kid)} in the JWKS`);
     try {
-      return await keys.select(header, token);
+      const signingKey: SigningKeyRef = { kid, fingerprint, generation: keys.generation };
+      return { key: await keys.select(header, token), signingKey };
     } catch (e) {
       if (e instanceof errors.JWKSNoMatchingKey) {
         throw new KeyUnavailableError(`key ${quoteClaim(kid)} in the JWKS cannot verify ${header.alg}`);
@@ -108,7 +124,20 @@ export class JwksCache {
       if (e instanceof errors.JWKSMultipleMatchingKeys) throw new KeyUnavailableError(`several keys in the JWKS have kid ${quoteClaim(kid)}`);
       throw e;
     }
-  };
+  }
+
+  /**
+   * What the last loaded JWKS holds under `kid`, undefined if nothing. A JWKS that cannot be
+   * refreshed keeps its keys here: an outage of the issuer does not end live sessions.
+   */
+  fingerprintOf(kid: string): string | undefined {
+    return this.keys?.fingerprints.get(kid);
+  }
+
+  /** Fetches the JWKS now (SIGHUP), so a key removed from it stops being trusted at once. */
+  reload(reason: string): Promise<void> {
+    return this.refresh(reason);
+  }
 
   /** Whether the keys are loaded and not older than maxStaleSeconds (otherwise tokens are refused). */
   get fresh(): boolean {
@@ -146,11 +175,12 @@ export class JwksCache {
     try {
       const text = await fetchJwksText(this.url, this.options.fetchTimeoutMs, this.options.maxBytes);
       const { jwks, dropped } = parseJwks(text);
-      this.keys = { select: createLocalJWKSet(jwks), kids: kidsOf(jwks), fetchedAtMs: this.options.now() };
+      const fingerprints = fingerprintsOf(jwks);
       this.generation++;
+      this.keys = { select: createLocalJWKSet(jwks), fingerprints, fetchedAtMs: this.options.now(), generation: this.generation };
       this.failures = 0;
       this.lastError = undefined;
-      this.log.debug({ jwks: this.source, reason, kids: [...this.keys.kids], dropped }, 'JWKS refreshed');
+      this.log.debug({ jwks: this.source, reason, kids: [...fingerprints.keys()], dropped }, 'JWKS refreshed');
       this.schedule(this.options.refreshIntervalMs);
     } catch (e) {
       this.failures += 1;
@@ -170,6 +200,20 @@ export class JwksCache {
   }
 }
 
-function kidsOf(jwks: JSONWebKeySet): Set<string> {
-  return new Set(jwks.keys.map((key) => key.kid as string));
+/**
+ * Per kid, a digest of every member of the keys under it (a JWKS may list several), sorted so
+ * the issuer's JSON order does not matter. Any change to a key counts as another key.
+ */
+function fingerprintsOf(jwks: JSONWebKeySet): Map<string, string> {
+  const byKid = new Map<string, string[]>();
+  for (const key of jwks.keys) {
+    const members = Object.entries(key).sort(([a], [b]) => (a < b ? -1 : 1));
+    const kid = key.kid as string;
+    const keys = byKid.get(kid) ?? [];
+    keys.push(JSON.stringify(members));
+    byKid.set(kid, keys);
+  }
+  const fingerprints = new Map<string, string>();
+  for (const [kid, keys] of byKid) fingerprints.set(kid, createHash('sha256').update(JSON.stringify(keys.sort())).digest('base64'));
+  return fingerprints;
 }

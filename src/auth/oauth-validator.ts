@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
-import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
+import { decodeProtectedHeader, errors, type FlattenedJWSInput, type JWSHeaderParameters, jwtVerify, type JWTPayload } from 'jose';
 import { LRUCache } from 'lru-cache';
 import type { ProxyConfig } from '../config/schema.js';
 import type { Logger } from '../observe/logger.js';
 import { claimAt, quoteClaim } from './claims.js';
-import { JwksCache, type JwksCacheOptions, KeyUnavailableError } from './jwks-cache.js';
+import type { CredentialCheck } from './credential-check.js';
+import { JwksCache, type JwksCacheOptions, KeyUnavailableError, type SigningKeyRef } from './jwks-cache.js';
+import { SigningKeyCheck } from './signing-key-check.js';
 
 /** The `oauthbearer` settings that decide whether a token is valid. */
 export type OAuthBearerSettings = Pick<
@@ -17,6 +19,8 @@ export interface ValidatedToken {
   roles: string[];
   expiresAtMs: number;
   issuedAtMs: number;
+  /** The JWKS key that verified the token: a session ends when it leaves the JWKS. */
+  signingKey: SigningKeyRef;
 }
 
 /**
@@ -42,11 +46,11 @@ export class OAuthTokenValidator {
   private readonly keys: JwksCache;
   private readonly now: () => number;
   /**
-   * Tokens verified lately, by SHA-256 (the token itself is not kept), with the key set they were
-   * verified against: a new JWKS (rotation, a removed key) sends every token through the full
-   * check again, and an entry is used only until its token expires.
+   * Tokens verified lately, by SHA-256 (the token itself is not kept). An entry is used only
+   * while the key that verified it is in the JWKS unchanged (a removed or replaced key sends
+   * the token through the full check again) and until the token expires.
    */
-  private readonly verified = new LRUCache<string, { token: ValidatedToken; generation: number }>({ max: 10_000 });
+  private readonly verified = new LRUCache<string, ValidatedToken>({ max: 10_000 });
 
   constructor(
     private readonly settings: OAuthBearerSettings,
@@ -70,12 +74,27 @@ export class OAuthTokenValidator {
     // A client authenticates each of its connections with the same token: verify it once.
     const key = createHash('sha256').update(token).digest('base64');
     const known = this.verified.get(key);
-    if (known && known.generation === this.keys.generation && this.keys.fresh && this.now() < known.token.expiresAtMs + this.settings.clockSkewSeconds * 1000) {
-      return known.token;
+    if (
+      known &&
+      this.keys.fingerprintOf(known.signingKey.kid) === known.signingKey.fingerprint &&
+      this.keys.fresh &&
+      this.now() < known.expiresAtMs + this.settings.clockSkewSeconds * 1000
+    ) {
+      return known;
     }
     const validated = await this.verify(token);
-    this.verified.set(key, { token: validated, generation: this.keys.generation });
+    this.verified.set(key, validated);
     return validated;
+  }
+
+  /** How a session authenticated with `token` re-checks it after a JWKS refresh. */
+  checkFor(token: ValidatedToken): CredentialCheck {
+    return new SigningKeyCheck(this.keys, token.signingKey, token.roles);
+  }
+
+  /** Fetches the JWKS again now (SIGHUP). */
+  reloadKeys(reason: string): Promise<void> {
+    return this.keys.reload(reason);
   }
 
   private async verify(token: string): Promise<ValidatedToken> {
@@ -92,8 +111,14 @@ export class OAuthTokenValidator {
       throw new TokenRejectedError(`algorithm ${name} is not allowed`);
     }
     let payload: JWTPayload;
+    let signingKey: SigningKeyRef | undefined;
+    const keyFor = async (header: JWSHeaderParameters, input: FlattenedJWSInput) => {
+      const found = await this.keys.keyFor(header, input);
+      signingKey = found.signingKey;
+      return found.key;
+    };
     try {
-      ({ payload } = await jwtVerify(token, this.keys.getKey, {
+      ({ payload } = await jwtVerify(token, keyFor, {
         algorithms: ALGORITHMS,
         issuer: this.settings.issuer,
         audience: this.settings.audience,
@@ -109,6 +134,8 @@ export class OAuthTokenValidator {
       roles: this.rolesOf(payload),
       expiresAtMs: (payload.exp as number) * 1000,
       issuedAtMs: (payload.iat as number) * 1000,
+      // Set: jwtVerify succeeded, so it took its key from keyFor.
+      signingKey: signingKey!,
     };
   }
 

@@ -99,7 +99,8 @@ export class CompiledPolicy {
    * unknown role names are ignored. Connections of one principal share one compiled set.
    */
   grantsFor(principal: string, credentialRoles: readonly string[]): PrincipalGrants {
-    const key = `${principal}\0${credentialRoles.join('\0')}`;
+    // JSON: no principal or role name can pass for a separator, whatever characters it holds.
+    const key = JSON.stringify([principal, ...credentialRoles]);
     let grants = this.compiled.get(key);
     if (!grants) {
       grants = this.compileGrants(principal, credentialRoles);

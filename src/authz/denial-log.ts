@@ -1,38 +1,44 @@
+import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from '../observe/logger.js';
 import type { ProxyMetrics } from '../observe/metrics.js';
-import type { Operation, ResourceKind } from './operations.js';
+import type { RequestDenials } from './request-denials.js';
 
 export type EnforcementMode = 'enforce' | 'audit';
 
-export interface Denial {
+/** Who sent a refused request: the fields every line carries (never a credential). */
+export interface Requester {
   listener: string;
-  mode: EnforcementMode;
   principal: string;
   clientAddress: string;
   clientId: string | null;
-  api: string;
-  kind: ResourceKind;
-  name: string;
-  /** cluster-action: what brokers need of each other, never granted to clients. */
-  operation: Operation | 'cluster-action';
 }
 
 export interface DenialLogOptions {
-  /** A (principal, resource, operation) is logged at most once per window. */
+  /** The same summary (principal, API, denials) is logged at most once per window; repeats are counted on the next line. */
   windowMs?: number;
-  /** How many distinct (principal, resource, operation) keys are remembered; older ones may log again. */
+  /** How many distinct summaries are remembered; older ones may log again. */
   maxKeys?: number;
+  /** Lines the whole proxy writes per second at most; the rest are counted (kafka_proxy_denial_log_lines_suppressed_total). */
+  maxLinesPerSecond?: number;
 }
 
+/** Enough to see every distinct refusal in a burst, too few for a client to flood the log (a line is ~0.5 KB: at most ~50 KB/s). */
+export const DEFAULT_MAX_LINES_PER_SECOND = 100;
+
 /**
- * Logs each denial once as a structured line and counts every one. A client retrying a denied
- * request would otherwise write a line per retry: repeats within the window are only counted,
- * and the next line for the same key says how many were left out.
+ * Logs each refused request as one structured line and counts every denied entity. Two bounds
+ * keep clients from filling the log: a client retrying a denied request writes one line per
+ * window (the next says how many repeats were left out), and the whole proxy writes at most
+ * `maxLinesPerSecond` lines (the next line says how many were left out, and a counter has them).
  */
 export class DenialLog {
   private readonly recent: LRUCache<string, { until: number; suppressed: number }>;
   private readonly windowMs: number;
+  private readonly maxLinesPerSecond: number;
+  private second = 0;
+  private linesThisSecond = 0;
+  private overBudget = 0;
 
   constructor(
     private readonly log: Logger,
@@ -41,38 +47,66 @@ export class DenialLog {
   ) {
     this.recent = new LRUCache({ max: options.maxKeys ?? 10_000 });
     this.windowMs = options.windowMs ?? 60_000;
+    this.maxLinesPerSecond = options.maxLinesPerSecond ?? DEFAULT_MAX_LINES_PER_SECOND;
   }
 
-  record(d: Denial, now = Date.now()): void {
-    this.metrics?.denials.inc({ listener: d.listener, api: d.api, resource: d.kind, mode: d.mode });
-    const name = shortened(d.name);
-    const key = `${d.listener}\0${d.mode}\0${d.principal}\0${d.kind}\0${name}\0${d.operation}`;
+  /** One request's denials: counted per entity, logged as one line. */
+  record(who: Requester, api: string, denials: RequestDenials, now = Date.now()): void {
+    const perOperation = [...denials.perOperation.values()];
+    for (const { kind, count } of perOperation) this.metrics?.denials.inc({ listener: who.listener, api, resource: kind, mode: denials.mode }, count);
+    const operations = Object.fromEntries(perOperation.map((e) => [`${e.kind}:${e.operation}`, e.count]));
+    // A digest: the key stays small whatever names the request carried, and no summary can pass for another.
+    const key = createHash('sha256')
+      .update(JSON.stringify([who.listener, denials.mode, who.principal, api, denials.count, operations, denials.shown]))
+      .digest('base64');
     const seen = this.recent.get(key);
     if (seen && now < seen.until) {
       seen.suppressed++;
       return;
     }
-    const suppressed = seen?.suppressed ?? 0;
+    const budget = this.takeLine(who.listener, now);
+    if (budget === undefined) return;
     this.recent.set(key, { until: now + this.windowMs, suppressed: 0 });
     const fields = {
-      listener: d.listener,
-      principal: d.principal,
-      clientAddress: d.clientAddress,
-      clientId: d.clientId,
-      api: d.api,
-      resourceType: d.kind,
-      resourceName: name,
-      operation: d.operation,
-      ...(suppressed ? { repeatsNotLogged: suppressed } : {}),
+      ...requesterFields(who),
+      api,
+      mode: denials.mode,
+      denials: denials.count,
+      operations,
+      resources: denials.shown,
+      ...(seen?.suppressed ? { repeatsNotLogged: seen.suppressed } : {}),
+      ...budget,
     };
-    if (d.mode === 'audit') this.log.warn(fields, 'audit: request would be denied in enforce mode');
+    if (denials.mode === 'audit') this.log.warn(fields, 'audit: request would be denied in enforce mode');
     else this.log.info(fields, 'authorization denied');
+  }
+
+  /** A request refused whole, before any decision, for naming more entities than the proxy accepts. */
+  tooManyEntities(who: Requester, api: string, entities: number, limit: number, answer: 'error response' | 'connection closed', now = Date.now()): void {
+    const budget = this.takeLine(who.listener, now);
+    if (budget === undefined) return;
+    this.log.warn({ ...requesterFields(who), api, entities, limit, answer, ...budget }, 'request names more entities than the proxy accepts; refused');
+  }
+
+  /** Fields for a line the proxy-wide budget allows (saying how many it left out before), or undefined when it is spent. */
+  private takeLine(listener: string, now: number): { linesSuppressed?: number } | undefined {
+    const second = Math.floor(now / 1000);
+    if (second !== this.second) {
+      this.second = second;
+      this.linesThisSecond = 0;
+    }
+    if (this.linesThisSecond >= this.maxLinesPerSecond) {
+      this.overBudget++;
+      this.metrics?.denialLinesSuppressed.inc({ listener });
+      return undefined;
+    }
+    this.linesThisSecond++;
+    const suppressed = this.overBudget;
+    this.overBudget = 0;
+    return suppressed ? { linesSuppressed: suppressed } : {};
   }
 }
 
-/** Kafka's names stop at 249 characters; anything a client sends beyond that is cut, so neither the log nor the rate limiter holds it whole. */
-const MAX_NAME = 255;
-
-function shortened(name: string): string {
-  return name.length <= MAX_NAME ? name : `${name.slice(0, MAX_NAME)}... (${name.length} characters)`;
+function requesterFields(who: Requester) {
+  return { listener: who.listener, principal: who.principal, clientAddress: who.clientAddress, clientId: who.clientId };
 }

@@ -1,15 +1,12 @@
 import type { CompiledPolicy, PrincipalGrants } from './compiled-policy.js';
 import { DecisionCache } from './decision-cache.js';
-import type { DenialLog, EnforcementMode } from './denial-log.js';
+import type { DenialLog, EnforcementMode, Requester as LoggedRequester } from './denial-log.js';
 import type { Operation, ResourceKind } from './operations.js';
+import { type DeniedOperation, RequestDenials } from './request-denials.js';
 
-/** Who is asking, for the denial log. */
-export interface Requester {
-  listener: string;
-  principal: string;
+/** Who is asking: the denial log's fields, and the roles the grants come from. */
+export interface Requester extends LoggedRequester {
   roles: readonly string[];
-  clientAddress: string;
-  clientId: string | null;
 }
 
 /**
@@ -20,7 +17,11 @@ export interface Requester {
 export class SessionAccess {
   private readonly cache: DecisionCache;
   /** The API of the request being decided, for the denial log. */
-  api = '';
+  private api = '';
+  /** Between beginRequest and endRequest: denials are gathered into one line. */
+  private inRequest = false;
+  /** The current request's denials; made on its first denial, so allowed requests allocate nothing. */
+  private pending: RequestDenials | undefined;
 
   constructor(
     readonly mode: EnforcementMode,
@@ -40,16 +41,41 @@ export class SessionAccess {
     return this.cache.grants;
   }
 
+  /** Starts deciding one request of `api`: its denials are logged together by endRequest. */
+  beginRequest(api: string): void {
+    this.api = api;
+    this.inRequest = true;
+  }
+
+  /** Logs the request's denials, if any, as one line. */
+  endRequest(): void {
+    this.inRequest = false;
+    const denials = this.pending;
+    this.pending = undefined;
+    if (denials) this.denials.record(this.requester, this.api, denials);
+  }
+
   /** Whether the request may go ahead for this entity; a denial is logged and counted. */
   check(kind: ResourceKind, name: string, op: Operation): boolean {
     if (this.cache.allows(kind, name, op)) return true;
-    this.denials.record({ ...this.requester, mode: this.mode, api: this.api, kind, name, operation: op });
+    this.deny(kind, name, op, this.mode);
     return this.mode === 'audit';
   }
 
   /** Requests that are never a client's to make (broker-to-broker traffic): refused in every mode, and logged. */
-  refuse(kind: ResourceKind, name: string, op: Operation | 'cluster-action'): void {
-    this.denials.record({ ...this.requester, mode: 'enforce', api: this.api, kind, name, operation: op });
+  refuse(kind: ResourceKind, name: string, op: DeniedOperation): void {
+    this.deny(kind, name, op, 'enforce');
+  }
+
+  /** A request refused whole for naming more than `limit` entities: logged, as no decision about them is made. */
+  tooManyEntities(api: string, entities: number, limit: number, answer: 'error response' | 'connection closed'): void {
+    this.denials.tooManyEntities(this.requester, api, entities, limit, answer);
+  }
+
+  /** Outside a request (a rule called on its own), each denial is its own line. */
+  private deny(kind: ResourceKind, name: string, op: DeniedOperation, mode: EnforcementMode): void {
+    (this.pending ??= new RequestDenials(this.mode)).add(kind, name, op, mode);
+    if (!this.inRequest) this.endRequest();
   }
 
   /** The policy's answer, without logging and without audit mode's leniency: for deciding early that nothing is denied. */

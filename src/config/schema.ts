@@ -15,6 +15,32 @@ const brokerPorts = z.union([
   }),
 ]);
 
+/**
+ * Per listener (its bootstrap port and broker ports together). The defaults leave room for real
+ * clients (one connection per broker each, reconnect bursts after a rolling restart) and stop one
+ * host or a flood of half-open SASL exchanges from taking the listener.
+ */
+const listenerLimits = z
+  .strictObject({
+    /** Open connections (Kafka: max.connections); Amazon MSK allows 3,000 per broker, so ~3 brokers' worth. */
+    maxConnections: z.number().int().min(1).default(10_000),
+    /** Connections still authenticating; only SASL listeners have any (`authentication: none` connections count as authenticated). */
+    maxUnauthenticatedConnections: z.number().int().min(1).default(1000),
+    /** Open connections from one client IP (Kafka: max.connections.per.ip): a tenant's host or NAT gets a tenth of the listener. */
+    maxConnectionsPerIp: z.number().int().min(1).default(1000),
+    /** New connections accepted per second from one client IP, with a burst of as many (Amazon MSK: 20 per second per broker). */
+    maxNewConnectionsPerSecondPerIp: z.number().int().min(1).default(100),
+    /** A SASL connection not authenticated within this long is closed (real clients need milliseconds; a slow token fetch, a few seconds). */
+    authenticationTimeoutMs: z.number().int().min(100).default(10_000),
+    /** Wait before answering a failed authentication and closing (Kafka: connection.failed.authentication.delay.ms). */
+    failedAuthenticationDelayMs: z.number().int().min(0).default(100),
+  })
+  .prefault({})
+  .refine((l) => l.failedAuthenticationDelayMs < l.authenticationTimeoutMs, {
+    path: ['failedAuthenticationDelayMs'],
+    message: 'must be below authenticationTimeoutMs, or a failed client is cut off before its answer',
+  });
+
 const listener = z.strictObject({
   name: z.string().min(1),
   bind: z.string().min(1).default('0.0.0.0'),
@@ -23,7 +49,11 @@ const listener = z.strictObject({
   brokerPorts,
   authentication: z.union([z.literal('none'), z.array(mechanism).min(1)]),
   mode: z.enum(['enforce', 'audit', 'allow-all']).default('enforce'),
+  limits: listenerLimits,
 });
+
+/** limits.maxEntitiesPerRequest when the config does not set it. */
+export const DEFAULT_MAX_ENTITIES_PER_REQUEST = 100_000;
 
 const limits = z
   .strictObject({
@@ -31,8 +61,27 @@ const limits = z
     maxRequestBytes: z.number().int().min(1024).default(100 * 1024 * 1024),
     /** Largest frame before authentication completes (Kafka's sasl.server.max.receive.size). */
     maxUnauthenticatedRequestBytes: z.number().int().min(1024).default(524288),
+    /**
+     * Bytes all unauthenticated connections of the proxy may hold in incomplete frames together;
+     * a connection that would pass it is closed. 128 frames of the largest pre-auth size; a real
+     * client's SASL frame is a few KiB and rarely spans reads.
+     */
+    maxUnauthenticatedBytes: z.number().int().min(1024 * 1024).default(64 * 1024 * 1024),
     /** Requests a client may have outstanding before the proxy stops reading from it. */
     maxInFlightRequests: z.number().int().min(1).default(1000),
+    /**
+     * Topics (names or ids), groups and transactional ids one request may name, counted before it
+     * is decoded, on every listener that authorizes. Above it the request gets INVALID_REQUEST (42)
+     * where its response has a top-level error, else the connection is closed. The default is
+     * above what real clients send (a Metadata or OffsetFetch naming every topic of a large
+     * cluster) and keeps one request's decoded entities and merged errors to tens of MB.
+     */
+    maxEntitiesPerRequest: z.number().int().min(1000).default(DEFAULT_MAX_ENTITIES_PER_REQUEST),
+    /**
+     * Bytes of broker responses the whole proxy may hold at once to rewrite them (addresses,
+     * filtered listings, merged denials); a connection whose response would pass it is closed.
+     */
+    maxHeldResponseBytes: z.number().int().min(1024 * 1024).default(256 * 1024 * 1024),
     /** A connection with no traffic either way for this long is closed (Kafka: connections.max.idle.ms). */
     idleTimeoutMs: z.number().int().min(1000).default(600_000),
     /** How long SIGTERM waits for in-flight requests before closing connections. */
@@ -104,3 +153,4 @@ export const configSchema = z
 export type ProxyConfig = z.infer<typeof configSchema>;
 export type ListenerConfig = ProxyConfig['listeners'][number];
 export type LimitsConfig = ProxyConfig['limits'];
+export type ListenerLimitsConfig = ListenerConfig['limits'];

@@ -1,4 +1,4 @@
-import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
  * The proxy's Prometheus metrics. Labels carry listener, API and resource kind only: never
@@ -15,10 +15,45 @@ export class ProxyMetrics {
     registers: [this.registry],
   });
 
+  readonly denialLinesSuppressed = new Counter({
+    name: 'kafka_proxy_denial_log_lines_suppressed_total',
+    help: 'Denial log lines left out because the proxy-wide line budget per second was spent (the denials themselves are still counted), by listener',
+    labelNames: ['listener'] as const,
+    registers: [this.registry],
+  });
+
+  readonly sessionsRevoked = new Counter({
+    name: 'kafka_proxy_sessions_revoked_total',
+    help: 'Authenticated sessions ended because a reload took their credential away (key removed, secret or principal changed, signing key gone), by listener and reason',
+    labelNames: ['listener', 'reason'] as const,
+    registers: [this.registry],
+  });
+
   readonly droppedProduce = new Counter({
     name: 'kafka_proxy_dropped_produce_requests_total',
     help: 'acks=0 Produce requests dropped because every topic in them was denied (such requests get no response to carry an error)',
     labelNames: ['listener'] as const,
+    registers: [this.registry],
+  });
+
+  readonly connectionsRefused = new Counter({
+    name: 'kafka_proxy_connections_refused_total',
+    help: 'Connections closed by a connection limit, by listener and limit (max-connections, max-unauthenticated, per-ip, per-ip-rate: at accept, before any read; preauth-bytes: the proxy-wide budget of pre-authentication bytes)',
+    labelNames: ['listener', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly authenticationTimeouts = new Counter({
+    name: 'kafka_proxy_authentication_timeouts_total',
+    help: 'Connections closed because they did not authenticate within the listener\'s authenticationTimeoutMs, by listener',
+    labelNames: ['listener'] as const,
+    registers: [this.registry],
+  });
+
+  readonly openConnections = new Gauge({
+    name: 'kafka_proxy_open_connections',
+    help: 'Open client connections, by listener and state (unauthenticated, authenticated; `authentication: none` connections are authenticated)',
+    labelNames: ['listener', 'state'] as const,
     registers: [this.registry],
   });
 

@@ -7,7 +7,9 @@ export type ProtocolErrorCode =
   | 'trailing-bytes'
   | 'frame-too-large'
   | 'unsupported-version'
-  | 'value-out-of-range';
+  | 'value-out-of-range'
+  /** More entities in one request than limits.maxEntitiesPerRequest allows. */
+  | 'too-many-entities';
 
 /**
  * The only error the codecs throw for bad input. Callers (the proxy session) catch this type

@@ -1,6 +1,8 @@
 import { ProtocolError } from './errors.js';
 
 const SIZE_PREFIX = 4;
+/** What may still arrive after a stop, beyond one frame: a socket read already under way. */
+const STOPPED_SLACK = 1024 * 1024;
 
 /**
  * Cuts a TCP byte stream into Kafka frames (int32 size + message). Each frame is handed out
@@ -8,12 +10,17 @@ const SIZE_PREFIX = 4;
  * that chunk (no copy); one spread over chunks is joined once, when its last byte arrives, so
  * memory never exceeds what the peer actually sent. The size prefix is checked against
  * `maxFrameSize` before anything is buffered for it.
+ *
+ * A reader that must finish with one frame before it takes the next (a broker mutes a
+ * connection while a request is in progress) calls stop(): the splitter then keeps what follows
+ * as bytes, uncut, until resume().
  */
 export class FrameSplitter {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   /** Size of the frame being assembled, once its prefix is known; -1 before. */
   private expected = -1;
+  private stopped = false;
 
   constructor(public maxFrameSize: number) {}
 
@@ -23,6 +30,15 @@ export class FrameSplitter {
   }
 
   push(chunk: Buffer, onFrame: (frame: Buffer) => void): void {
+    if (this.stopped) {
+      this.pending.push(chunk);
+      this.pendingBytes += chunk.length;
+      // The reader pauses its socket when it stops us; more than a frame's worth means it did not.
+      if (this.pendingBytes > this.maxFrameSize + SIZE_PREFIX + STOPPED_SLACK) {
+        throw new ProtocolError('frame-too-large', `${this.pendingBytes} bytes sent while the previous request was in progress`);
+      }
+      return;
+    }
     if (this.pendingBytes === 0) {
       this.scan(chunk, onFrame);
       return;
@@ -41,10 +57,27 @@ export class FrameSplitter {
     this.scan(joined, onFrame);
   }
 
+  /** Frames after the current one stay uncut until resume(). */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  /** Cuts and hands out what arrived while stopped, until done or stopped again. */
+  resume(onFrame: (frame: Buffer) => void): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    if (this.pendingBytes === 0) return;
+    const held = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.expected = -1;
+    this.scan(held, onFrame);
+  }
+
   private scan(buf: Buffer, onFrame: (frame: Buffer) => void): void {
     let offset = 0;
     let size = -1;
-    while (buf.length - offset >= SIZE_PREFIX) {
+    while (!this.stopped && buf.length - offset >= SIZE_PREFIX) {
       size = this.checkSize(buf.readInt32BE(offset));
       const end = offset + SIZE_PREFIX + size;
       if (end > buf.length) break;

@@ -7,6 +7,7 @@ import { API_KEYS, APIS } from '../protocol/generated/apis.js';
 import { readRequestHeader } from '../protocol/headers.js';
 import { Reader } from '../protocol/reader.js';
 import type { CompiledPolicy } from '../authz/compiled-policy.js';
+import type { RevocationReason } from '../auth/credential-check.js';
 import type { SaslServer, SaslStep } from '../sasl/sasl-server.js';
 import type { BrokerAddress, ClusterView } from './cluster-view.js';
 import { CLIENT_API_RANGES, isOfferedVersion } from './client-apis.js';
@@ -14,22 +15,24 @@ import { apiVersionsAnswer, unsupportedApiVersionsAnswer } from './local-answers
 import { ANONYMOUS, type ListenerAuthorization } from './listener-authorization.js';
 import { produceAcks } from './produce-acks.js';
 import type { RequestAuthorizer, RequestDecision, ResponseEdit } from './request-authorizer.js';
-import { ResponseQueue } from './response-queue.js';
-import { ResponseStream } from './response-stream.js';
+import type { ResponseSplice } from './response-pipeline.js';
+import type { HeldBytesBudget } from './held-bytes-budget.js';
+import type { PreAuthBytesShare } from './preauth-bytes.js';
+import { PASS_THROUGH, ResponsePipeline, ResponsePipelineError, type ResponseHandling } from './response-pipeline.js';
 import type { ResponseRewriter } from './response-rewriter.js';
 
 /** api key, version and correlation id sit at fixed offsets after the size prefix. */
 const MIN_REQUEST_FRAME = 4 + 8;
 /** How long a closing connection may take to flush its last answer. */
 const FLUSH_TIMEOUT_MS = 5000;
-/** Frames a client may send while the proxy answers a SASL step (the exchange is sequential). */
-const MAX_FRAMES_HELD_DURING_SASL = 16;
 
 export interface SessionContext {
   log: Logger;
   limits: LimitsConfig;
   cluster: ClusterView;
   rewriter: ResponseRewriter;
+  /** Bytes of broker responses the whole proxy may hold to rewrite them. */
+  heldResponses: HeldBytesBudget;
   /**
    * Where this connection's requests may go, tried in order until one accepts (the bootstrap
    * port fails over across the configured servers); empty when the broker is unknown.
@@ -39,6 +42,12 @@ export interface SessionContext {
   sasl: SaslServer | undefined;
   /** Present on listeners that enforce or audit a policy. */
   authorization: ListenerAuthorization | undefined;
+  /** Counts a session ended because a reload took its credential away. */
+  sessionRevoked(reason: RevocationReason): void;
+  /** On authenticating listeners: what an incomplete frame holds counts here until the client authenticates. */
+  preAuthBytes: PreAuthBytesShare | undefined;
+  /** How long a failed authentication waits for its answer (Kafka's connection.failed.authentication.delay.ms). */
+  failedAuthenticationDelayMs: number;
 }
 
 type PauseReason = 'upstream-busy' | 'client-busy' | 'in-flight' | 'draining' | 'waiting';
@@ -53,16 +62,19 @@ type PauseReason = 'upstream-busy' | 'client-busy' | 'in-flight' | 'draining' | 
 export class ClientSession {
   private upstream: Socket | undefined;
   private readonly requests: FrameSplitter;
-  private readonly responses: ResponseStream;
-  private readonly owed = new ResponseQueue();
+  /** Every response owed to the client, the broker's and the proxy's own, released in request order. */
+  private readonly owed: ResponsePipeline;
   private clientId: string | null = null;
   private closed = false;
   private readonly clientPaused = new Set<PauseReason>();
   private log: Logger;
   private readonly closeListeners: (() => void)[] = [];
+  private readonly authenticatedListeners: (() => void)[] = [];
   private readonly sasl: SaslServer | undefined;
-  /** Frames that arrived while the session waited (a SASL step, topic ids), handled in order after it. */
-  private held: Buffer[] | undefined;
+  /** Set while the session waits (a SASL step, a broker connection, topic ids): later frames wait uncut. */
+  private waiting = false;
+  /** Set once the connection is to close after its owed answers: why. */
+  private closing: string | undefined;
   /** Decides each request once the principal is known, where the listener has a policy. */
   private authorizer: RequestAuthorizer | undefined;
   private readonly clientAddress: string;
@@ -76,15 +88,11 @@ export class ClientSession {
     this.sasl = ctx.sasl;
     if (!this.sasl && ctx.authorization) this.authorizer = ctx.authorization.authorizerFor(ANONYMOUS, [], this.clientAddress, null);
     this.requests = new FrameSplitter(this.sasl ? ctx.limits.maxUnauthenticatedRequestBytes : ctx.limits.maxRequestBytes);
-    this.responses = new ResponseStream({
-      wantsWhole: (id) => {
-        const head = this.owed.peek();
-        return head !== undefined && head.rewrite !== undefined && head.correlationId === id;
-      },
-      passThrough: (bytes) => this.toClient(bytes),
-      whole: (frame) => this.rewriteResponse(frame),
-      responseEnd: (id) => this.responseDone(id),
-    });
+    this.owed = new ResponsePipeline(
+      (bytes) => this.toClient(bytes),
+      (frame, how) => this.ctx.rewriter.rewrite(frame, how.apiKey, how.version, how.edit),
+      ctx.heldResponses,
+    );
   }
 
   /** Bytes this connection holds in memory: unsent either way plus an incomplete request. */
@@ -104,6 +112,11 @@ export class ClientSession {
 
   onClose(listener: () => void): void {
     this.closeListeners.push(listener);
+  }
+
+  /** Runs once, when the client first authenticates (not on re-authentication). */
+  onAuthenticated(listener: () => void): void {
+    this.authenticatedListeners.push(listener);
   }
 
   start(): void {
@@ -170,8 +183,14 @@ export class ClientSession {
 
   /** Stops taking requests and closes once every outstanding response has been delivered. */
   drain(): void {
+    this.closeAfterOwed('proxy shutting down');
+  }
+
+  /** Takes no further requests and closes once the client has every answer it is owed. */
+  private closeAfterOwed(reason: string): void {
+    this.closing = reason;
     this.pauseClient('draining');
-    if (this.owed.length === 0) this.close('proxy shutting down', true);
+    if (this.owed.length === 0) this.close(reason, true);
   }
 
   /** Closes both connections; `flush` lets the client receive what was already written. */
@@ -189,6 +208,7 @@ export class ClientSession {
       this.client.destroy();
     }
     this.upstream?.destroy();
+    this.owed.dispose();
     for (const l of this.closeListeners) l();
   }
 
@@ -197,22 +217,24 @@ export class ClientSession {
     this.upstream?.cork();
     try {
       this.requests.push(chunk, (frame) => this.onRequest(frame));
+      this.holdPreAuthBytes();
     } catch (e) {
-      this.rejectInput(e);
+      this.fail(e);
     } finally {
       this.upstream?.uncork();
     }
   }
 
+  /** Before authentication, an incomplete frame counts against the proxy-wide budget; past it the connection goes. */
+  private holdPreAuthBytes(): void {
+    const share = this.ctx.preAuthBytes;
+    if (!share || this.closed || this.sasl?.authenticated) return;
+    if (!share.set(this.requests.bufferedBytes)) this.close('pre-authentication byte budget of the proxy spent');
+  }
+
   /** `retried`: the second pass of a request that waited for topic ids. */
   private onRequest(frame: Buffer, retried = false): void {
-    if (this.closed) return;
-    if (this.held) {
-      const limit = this.sasl?.authenticated === false ? MAX_FRAMES_HELD_DURING_SASL : this.ctx.limits.maxInFlightRequests;
-      if (this.held.length >= limit) throw new ProtocolError('invalid-length', 'too many requests pipelined while the proxy was waiting');
-      this.held.push(frame);
-      return;
-    }
+    if (this.closed || this.closing !== undefined) return;
     const sasl = this.sasl;
     if (sasl && !sasl.authenticated) {
       this.handleSasl(sasl, frame);
@@ -230,12 +252,22 @@ export class ClientSession {
         this.handleSasl(sasl, frame);
         return;
       }
-      if (sasl.expired(Date.now())) {
+      const now = Date.now();
+      if (sasl.expired(now)) {
         // A broker closes, without an answer, on the first request after the session ended.
         this.log.info({ principal: sasl.identity?.principal }, 'session expired without re-authentication');
         this.close('session expired');
         return;
       }
+      const change = sasl.recheckCredential(now);
+      if (change?.kind === 'revoked') {
+        // Ended as an expired session is: no answer. The reason is a class, never the credential.
+        this.log.info({ principal: sasl.identity?.principal, reason: change.reason }, 'session revoked by a credential reload');
+        this.ctx.sessionRevoked(change.reason);
+        this.close('session revoked');
+        return;
+      }
+      if (change) this.authorize(sasl.identity!.principal, change.roles);
     }
     if (!this.upstream) {
       // An authenticated connection reaches for its broker with its first request: one that stays idle holds no broker connection.
@@ -248,6 +280,7 @@ export class ClientSession {
     }
     const expectsResponse = apiKey !== API_KEYS.Produce || produceAcks(frame, version) !== 0;
     let edit: ResponseEdit | undefined;
+    let splice: ResponseSplice | undefined;
     if (this.authorizer) {
       const decision = this.decide(this.authorizer, frame, apiKey, version, retried);
       if (decision === undefined) return;
@@ -262,14 +295,20 @@ export class ClientSession {
         case 'forward':
           frame = decision.frame;
           edit = decision.edit;
+          splice = decision.splice;
       }
     }
     if (expectsResponse) {
-      const rewrite = edit || this.ctx.rewriter.needsRewrite(apiKey, version) ? { apiKey, version, edit } : undefined;
-      this.owed.push({ correlationId, rewrite, local: undefined });
+      this.owed.expect(correlationId, this.handling(apiKey, version, edit, splice));
       if (this.owed.length >= this.ctx.limits.maxInFlightRequests) this.pauseClient('in-flight');
     }
     if (!this.upstream!.write(frame)) this.pauseClient('upstream-busy');
+  }
+
+  private handling(apiKey: number, version: number, edit: ResponseEdit | undefined, splice: ResponseSplice | undefined): ResponseHandling {
+    if (splice) return { kind: 'splice', splice };
+    if (edit || this.ctx.rewriter.needsRewrite(apiKey, version)) return { kind: 'rewrite', apiKey, version, edit };
+    return PASS_THROUGH;
   }
 
   /** Runs the authorizer; a failure of its own (not of the client's bytes) closes just this connection. */
@@ -301,36 +340,52 @@ export class ClientSession {
 
   /** Takes no new requests until `work` settles, then runs `next` and the requests that arrived meanwhile, in order. */
   private hold(work: Promise<unknown>, next: () => void): void {
-    this.held = [];
+    // As a broker mutes a connection while it works on a request: what follows stays bytes, uncut.
+    this.waiting = true;
+    this.requests.stop();
     this.pauseClient('waiting');
     let done = false;
     work
       .then(() => (done = true))
       .catch((e: unknown) => this.fail(e))
       .finally(() => {
-        const held = this.held ?? [];
-        this.held = undefined;
-        this.resumeClient('waiting');
+        if (this.closed) return;
+        this.waiting = false;
+        this.upstream?.cork();
         try {
           if (done) next();
-          for (const f of held) this.onRequest(f);
+          // `next` may have started another wait; the frames behind it wait for that one too.
+          if (!this.waiting) {
+            this.resumeClient('waiting');
+            this.requests.resume((frame) => this.onRequest(frame));
+          }
         } catch (e) {
           this.fail(e);
+        } finally {
+          this.upstream?.uncork();
         }
       });
   }
 
-  /** Outside the socket handlers nothing may throw: a client's bad bytes, or a fault of the proxy's own, end only this connection. */
+  /**
+   * Nothing may escape a socket, timer or promise handler: a client's bad bytes, or a fault of the
+   * proxy's own (a bug, an exhausted stack), end only this connection.
+   */
   private fail(e: unknown): void {
     if (e instanceof ProtocolError) {
-      this.rejectInput(e);
+      this.log.warn({ err: e.message, code: e.code }, 'malformed request; closing the connection');
+      this.close('malformed request');
       return;
     }
-    this.log.error({ err: (e as Error).message }, 'internal error; closing the connection');
+    this.internalError(e);
+  }
+
+  private internalError(e: unknown): void {
+    this.log.error({ err: e instanceof Error ? e.message : String(e) }, 'internal error; closing the connection');
     this.close('internal error');
   }
 
-  private applySaslStep(step: SaslStep): void {
+  private applySaslStep(step: SaslStep): void | Promise<void> {
     if (this.closed) return;
     switch (step.kind) {
       case 'api-versions': {
@@ -348,9 +403,14 @@ export class ClientSession {
         return;
       case 'fail':
         this.log.info({ mechanism: step.mechanism, principal: step.principal, reason: step.reason }, 'authentication failed');
-        if (step.reply) this.answer(frameCorrelationId(step.reply), step.reply);
-        this.close(`authentication failed: ${step.reason}`, true);
-        return;
+        // The answer waits, as a broker's does, so a client retrying in a loop cannot spin; the
+        // session takes nothing else meanwhile (this step holds it).
+        return this.delay(this.ctx.failedAuthenticationDelayMs).then(() => {
+          if (this.closed) return;
+          if (step.reply) this.answer(frameCorrelationId(step.reply), step.reply);
+          // Requests pipelined before the failed re-authentication still get their answers first.
+          this.closeAfterOwed(`authentication failed: ${step.reason}`);
+        });
       case 'authenticated': {
         const { identity, reauthentication } = step;
         this.log = this.log.child(reauthentication ? {} : { principal: identity.principal });
@@ -360,19 +420,28 @@ export class ClientSession {
         if (reauthentication) this.answer(frameCorrelationId(step.reply), step.reply);
         else this.toClient(step.reply);
         this.authorize(identity.principal, identity.roles);
+        if (!reauthentication) for (const l of this.authenticatedListeners) l();
         return;
       }
     }
   }
 
-  /** Sends a response the proxy produced itself, after any responses still owed before it. */
+  /** Settles after `ms`, or at once if the session closes first, so no timer outlives it. */
+  private delay(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.onClose(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /** Sends a response the proxy produced itself, in its turn after any responses still owed before it. */
   private answer(correlationId: number, frame: Buffer): void {
-    if (this.owed.length === 0) {
-      // A client that does not read its answers must stop being read, or they would pile up here.
-      if (!this.client.write(frame)) this.pauseClient('client-busy');
-      return;
-    }
-    this.owed.push({ correlationId, rewrite: undefined, local: frame });
+    this.owed.answer(correlationId, frame);
+    // A client that does not read its answers must stop being read, or they would pile up here.
+    if (this.client.writableNeedDrain) this.pauseClient('client-busy');
     if (this.owed.length >= this.ctx.limits.maxInFlightRequests) this.pauseClient('in-flight');
   }
 
@@ -415,39 +484,25 @@ export class ClientSession {
     this.close('unsupported request');
   }
 
-  private rejectInput(e: unknown): void {
-    if (!(e instanceof ProtocolError)) throw e;
-    this.log.warn({ err: e.message, code: e.code }, 'malformed request; closing the connection');
-    this.close('malformed request');
-  }
-
   private fromUpstream(chunk: Buffer): void {
     if (this.closed) return;
+    const owedBefore = this.owed.length;
     this.client.cork();
     try {
-      this.responses.push(chunk);
+      this.owed.push(chunk);
     } catch (e) {
-      if (!(e instanceof ProtocolError)) throw e;
-      this.log.error({ err: e.message }, 'malformed response from the broker; closing the connection');
-      this.close('malformed broker response');
+      // Never pass on a response that cannot be matched to its request or may still hold what must be rewritten.
+      if (e instanceof ProtocolError || e instanceof ResponsePipelineError) {
+        this.log.error({ err: e.message }, 'cannot pass on a broker response; closing the connection');
+        this.close('broker response refused');
+      } else {
+        this.internalError(e);
+      }
+      return;
     } finally {
       this.client.uncork();
     }
-  }
-
-  private rewriteResponse(frame: Buffer): void {
-    const { rewrite } = this.owed.peek()!;
-    let chunks: Buffer[];
-    try {
-      chunks = this.ctx.rewriter.rewrite(frame, rewrite!.apiKey, rewrite!.version, rewrite!.edit);
-    } catch (e) {
-      if (!(e instanceof ProtocolError)) throw e;
-      // Never pass on a response that may still hold real broker addresses.
-      this.log.error({ err: e.message, api: APIS[rewrite!.apiKey].name, version: rewrite!.version }, 'cannot rewrite a broker response; closing the connection');
-      this.close('unrewritable broker response');
-      return;
-    }
-    for (const c of chunks) this.toClient(c);
+    if (this.owed.length < owedBefore) this.responsesDelivered();
   }
 
   private toClient(bytes: Buffer): void {
@@ -455,19 +510,9 @@ export class ClientSession {
     if (!this.client.write(bytes)) this.upstream?.pause();
   }
 
-  private responseDone(correlationId: number): void {
-    const head = this.owed.shift();
-    if (!head || head.local || head.correlationId !== correlationId) {
-      this.log.error({ correlationId, expected: head?.correlationId }, 'broker answered out of order; closing the connection');
-      this.close('broker response out of order');
-      return;
-    }
-    for (let next = this.owed.peek(); next?.local; next = this.owed.peek()) {
-      this.toClient(next.local);
-      this.owed.shift();
-    }
+  private responsesDelivered(): void {
     if (this.owed.length < this.ctx.limits.maxInFlightRequests) this.resumeClient('in-flight');
-    if (this.clientPaused.has('draining') && this.owed.length === 0) this.close('proxy shutting down', true);
+    if (this.closing !== undefined && this.owed.length === 0) this.close(this.closing, true);
   }
 
   private pauseClient(reason: PauseReason): void {

@@ -18,6 +18,7 @@ export class ListenerAuthorization {
     private readonly denials: DenialLog,
     private readonly topicIds: TopicIds,
     readonly metrics: ProxyMetrics,
+    private readonly maxEntitiesPerRequest: number,
   ) {}
 
   get policy(): CompiledPolicy {
@@ -31,6 +32,6 @@ export class ListenerAuthorization {
 
   authorizerFor(principal: string, roles: readonly string[], clientAddress: string, clientId: string | null): RequestAuthorizer {
     const access = new SessionAccess(this.mode, { listener: this.listener, principal, roles, clientAddress, clientId }, this.policy, this.denials);
-    return new RequestAuthorizer(access, this.topicIds);
+    return new RequestAuthorizer(access, this.topicIds, this.maxEntitiesPerRequest);
   }
 }

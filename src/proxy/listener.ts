@@ -1,12 +1,18 @@
 import { type Server, type Socket, createServer } from 'node:net';
 import type { Logger } from 'pino';
 import type { LimitsConfig, ListenerConfig } from '../config/schema.js';
+import type { RevocationReason } from '../auth/credential-check.js';
+import type { ProxyMetrics } from '../observe/metrics.js';
 import type { SaslMechanism } from '../sasl/mechanism.js';
 import { SaslServer } from '../sasl/sasl-server.js';
 import { ListenerAddressing } from './addressing.js';
 import { ClientSession } from './client-session.js';
+import { type Admission, ConnectionLimits, type ConnectionState } from './connection-limits.js';
+import { ConnectionRefusals } from './connection-refusals.js';
+import { HeldBytesBudget } from './held-bytes-budget.js';
 import type { BrokerAddress, ClusterView } from './cluster-view.js';
 import type { ListenerAuthorization } from './listener-authorization.js';
+import { PreAuthBytesBudget, type PreAuthBytesShare } from './preauth-bytes.js';
 import { ResponseRewriter } from './response-rewriter.js';
 import type { TopicIds } from './topic-ids.js';
 
@@ -23,6 +29,9 @@ export class ProxyListener {
   private readonly log: Logger;
   private stopping = false;
   private readonly stopPolicyUpdates: (() => void) | undefined;
+  private readonly countRevoked = (reason: RevocationReason) => this.metrics.sessionsRevoked.inc({ listener: this.config.name, reason });
+  private readonly connections: ConnectionLimits;
+  private readonly refusals: ConnectionRefusals;
 
   constructor(
     readonly config: ListenerConfig,
@@ -30,14 +39,21 @@ export class ProxyListener {
     private readonly bootstrap: BrokerAddress[],
     private readonly limits: LimitsConfig,
     log: Logger,
+    private readonly metrics: ProxyMetrics,
     /** The SASL mechanisms clients must authenticate with; empty for `authentication: none`. */
     private readonly mechanisms: readonly SaslMechanism[] = [],
     private readonly maxSessionMs = 0,
     /** Set when the listener enforces or audits a policy. */
     private readonly authorization?: ListenerAuthorization,
     topicIds?: TopicIds,
+    /** Shared by every listener of the proxy. */
+    private readonly heldResponses = new HeldBytesBudget(limits.maxHeldResponseBytes),
+    /** Shared by every listener of the proxy. */
+    private readonly preAuthBytes = new PreAuthBytesBudget(limits.maxUnauthenticatedBytes),
   ) {
     this.log = log.child({ listener: config.name });
+    this.connections = new ConnectionLimits(config.limits);
+    this.refusals = new ConnectionRefusals(config.name, metrics, this.log);
     this.addressing = new ListenerAddressing(config);
     this.rewriter = new ResponseRewriter(this.addressing, cluster, this.log, topicIds);
     this.stopPolicyUpdates = authorization?.onPolicyChange((policy) => {
@@ -83,22 +99,70 @@ export class ProxyListener {
   }
 
   private accept(socket: Socket, serves: string, upstreams: () => BrokerAddress[]): void {
-    if (this.stopping) {
+    const ip = socket.remoteAddress;
+    // No address: the client is already gone.
+    if (this.stopping || ip === undefined) {
       socket.destroy();
       return;
     }
+    const authenticates = this.mechanisms.length > 0;
+    const admission = this.connections.admit(ip, authenticates ? 'unauthenticated' : 'authenticated');
+    if (typeof admission === 'string') {
+      // Before any read: a refused client costs an accept and a close, nothing more.
+      socket.destroy();
+      this.refusals.record(admission, ip);
+      return;
+    }
+    const preAuthBytes = authenticates ? this.preAuthBytes.share(() => this.refusals.record('preauth-bytes', ip)) : undefined;
     const session = new ClientSession(socket, {
       log: this.log.child({ serves }),
       limits: this.limits,
       cluster: this.cluster,
       rewriter: this.rewriter,
+      heldResponses: this.heldResponses,
       upstreams,
-      sasl: this.mechanisms.length ? new SaslServer(this.mechanisms, this.maxSessionMs) : undefined,
+      sasl: authenticates ? new SaslServer(this.mechanisms, this.maxSessionMs) : undefined,
       authorization: this.authorization,
+      sessionRevoked: this.countRevoked,
+      preAuthBytes,
+      failedAuthenticationDelayMs: this.config.limits.failedAuthenticationDelayMs,
     });
     this.sessions.add(session);
     session.onClose(() => this.sessions.delete(session));
-    session.start();
+    this.track(session, admission, preAuthBytes);
+    try {
+      session.start();
+    } catch (e) {
+      // A fault of the proxy's own ends this one connection, never the process.
+      this.log.error({ err: e instanceof Error ? e.message : String(e) }, 'cannot start a session; closing the connection');
+      session.close('internal error');
+    }
+  }
+
+  /** Keeps the counts and the open-connections gauge in step with the session, and holds it to the authentication deadline. */
+  private track(session: ClientSession, admission: Admission, preAuthBytes: PreAuthBytesShare | undefined): void {
+    const gauge = (state: ConnectionState) => this.metrics.openConnections.labels(this.config.name, state);
+    gauge(admission.state).inc();
+    const deadline =
+      admission.state === 'unauthenticated'
+        ? setTimeout(() => {
+            this.metrics.authenticationTimeouts.inc({ listener: this.config.name });
+            session.close(`not authenticated within authenticationTimeoutMs (${this.config.limits.authenticationTimeoutMs} ms)`);
+          }, this.config.limits.authenticationTimeoutMs)
+        : undefined;
+    session.onAuthenticated(() => {
+      clearTimeout(deadline);
+      preAuthBytes?.release();
+      gauge('unauthenticated').dec();
+      gauge('authenticated').inc();
+      admission.authenticated();
+    });
+    session.onClose(() => {
+      clearTimeout(deadline);
+      preAuthBytes?.release();
+      gauge(admission.state).dec();
+      admission.closed();
+    });
   }
 
   get connectionCount(): number {

@@ -7,7 +7,9 @@ import { Authentication } from '../sasl/authentication.js';
 import { discoverCluster, listTopicIds, parseHostPort, refreshPeriodically } from './cluster-discovery.js';
 import { ClusterView } from './cluster-view.js';
 import { ListenerAuthorization } from './listener-authorization.js';
+import { HeldBytesBudget } from './held-bytes-budget.js';
 import { ProxyListener } from './listener.js';
+import { PreAuthBytesBudget } from './preauth-bytes.js';
 import { TopicIds } from './topic-ids.js';
 
 /** The policy and what every authorizing listener shares. */
@@ -53,6 +55,8 @@ export class KafkaAuthProxy {
     }
     log.info({ brokers: cluster.nodeIds() }, 'cluster discovered');
     const bootstrap = bootstrapServers.map(parseHostPort);
+    const heldResponses = new HeldBytesBudget(config.limits.maxHeldResponseBytes);
+    const preAuthBytes = new PreAuthBytesBudget(config.limits.maxUnauthenticatedBytes);
     const listeners = config.listeners.map(
       (l) =>
         new ProxyListener(
@@ -61,10 +65,13 @@ export class KafkaAuthProxy {
           bootstrap,
           config.limits,
           log,
+          metrics,
           authentication.mechanismsFor(l),
           authentication.maxSessionMs,
-          listenerAuthorization(l, authorization, metrics, log),
+          listenerAuthorization(l, authorization, metrics, log, config.limits.maxEntitiesPerRequest),
           authorization?.topicIds,
+          heldResponses,
+          preAuthBytes,
         ),
     );
     const proxy = new KafkaAuthProxy(cluster, listeners, metrics, config, log, authentication, authorization);
@@ -78,7 +85,7 @@ export class KafkaAuthProxy {
     return proxy;
   }
 
-  /** SIGHUP: re-read credential and policy files without dropping connections. */
+  /** SIGHUP: re-read the credentials file, the JWKS and the policy; only sessions whose credential is gone end. */
   async reload(): Promise<void> {
     await Promise.all([this.authentication.reload(), this.authorization?.policies.reload('SIGHUP')]);
   }
@@ -94,7 +101,13 @@ export class KafkaAuthProxy {
 }
 
 /** How one listener authorizes: undefined lets every request through (no policy, or mode allow-all), with a warning where that matters. */
-function listenerAuthorization(l: ListenerConfig, authorization: Authorization | undefined, metrics: ProxyMetrics, log: Logger): ListenerAuthorization | undefined {
+function listenerAuthorization(
+  l: ListenerConfig,
+  authorization: Authorization | undefined,
+  metrics: ProxyMetrics,
+  log: Logger,
+  maxEntitiesPerRequest: number,
+): ListenerAuthorization | undefined {
   if (!authorization) {
     if (l.authentication !== 'none') {
       log.warn({ listener: l.name }, 'no authorization configured: every authenticated principal may use every topic, group and transactional id');
@@ -106,5 +119,5 @@ function listenerAuthorization(l: ListenerConfig, authorization: Authorization |
     return undefined;
   }
   if (l.mode === 'audit') log.warn({ listener: l.name }, 'listener mode audit: requests the policy denies are logged and let through');
-  return new ListenerAuthorization(l.name, l.mode, authorization.policies, authorization.denials, authorization.topicIds, metrics);
+  return new ListenerAuthorization(l.name, l.mode, authorization.policies, authorization.denials, authorization.topicIds, metrics, maxEntitiesPerRequest);
 }

@@ -2,24 +2,36 @@ import { NO_AUTHORIZATION } from '../authz/api-rules/no-authorization.js';
 import type { ApiRule } from '../authz/api-rules/rule.js';
 import { API_RULES } from '../authz/api-rules/table.js';
 import type { SessionAccess } from '../authz/session-access.js';
-import { APIS } from '../protocol/generated/apis.js';
+import { API_KEYS, APIS } from '../protocol/generated/apis.js';
+import type { FetchResponseFetchableTopicResponse } from '../protocol/generated/messages/FetchResponse.js';
 import { REQUEST_CODECS, REQUEST_SCANNERS } from '../protocol/generated/index.js';
 import { readRequestHeader, skipRequestHeader } from '../protocol/headers.js';
+import { ZERO_UUID } from '../protocol/codec-support.js';
+import { ProtocolError } from '../protocol/errors.js';
 import { Reader } from '../protocol/reader.js';
 import { requestFrameWithHeader } from '../protocol/request-frame.js';
 import { responseFrame } from './local-response.js';
+import { tooManyEntitiesAnswer } from './too-many-entities.js';
+import { fetchDenialsSplice } from './fetch-denials-splice.js';
+import type { ResponseSplice } from './response-pipeline.js';
 import type { TopicIds } from './topic-ids.js';
 
 /** Changes a decoded broker response before it goes to the client. */
 export type ResponseEdit = (response: never) => void;
 
 export type RequestDecision =
-  /** Send `frame` (the original, or rebuilt without denied entities) and apply `edit` to the answer. */
-  | { kind: 'forward'; frame: Buffer; edit: ResponseEdit | undefined }
+  /** Send `frame` (the original, or rebuilt without denied entities) and apply `edit` or `splice` to the answer. */
+  | { kind: 'forward'; frame: Buffer; edit: ResponseEdit | undefined; splice?: ResponseSplice }
   /** Everything was denied: `frame` is the proxy's own answer. */
   | { kind: 'answer'; frame: Buffer }
-  /** The request names topic ids the proxy must learn first: decide again once `ready` settles. */
+  /** The request names topic ids the proxy must learn, or asks about every topic: decide again once `ready` settles. */
   | { kind: 'wait'; ready: Promise<void> };
+
+/** How a rule's `leading` entries reach the response of each API that has them. */
+function leadingEntriesSplice(apiKey: number, version: number, entries: readonly unknown[]): ResponseSplice {
+  if (apiKey !== API_KEYS.Fetch) throw new Error(`${APIS[apiKey].name} has no streamed response edit`);
+  return fetchDenialsSplice(version, entries as FetchResponseFetchableTopicResponse[]);
+}
 
 /**
  * Decides one request of an authorized session: decodes it with the generated codecs, runs the
@@ -29,39 +41,78 @@ export class RequestAuthorizer {
   constructor(
     readonly access: SessionAccess,
     private readonly topicIds: TopicIds,
+    /** limits.maxEntitiesPerRequest: counted by the scanner, before anything is decoded or decided. */
+    private readonly maxEntitiesPerRequest: number,
   ) {}
 
   /** `retried` is set on the second attempt after a wait: unknown ids are then answered, not waited for again. */
   decide(frame: Buffer, apiKey: number, version: number, retried = false): RequestDecision {
     const rule = API_RULES[apiKey];
     if (rule === NO_AUTHORIZATION) return { kind: 'forward', frame, edit: undefined };
-    if (rule.scanChecks && this.scanAllows(frame, apiKey, version, rule.scanChecks)) return { kind: 'forward', frame, edit: undefined };
+    const scan = this.scan(frame, apiKey, version, rule.scanChecks);
+    if (scan.entities > this.maxEntitiesPerRequest) return this.refuseTooMany(frame, apiKey, version, scan.entities);
+    if (scan.allowed) return { kind: 'forward', frame, edit: undefined };
     const r = new Reader(frame, 4);
     const header = readRequestHeader(r);
     const request = REQUEST_CODECS[apiKey].read(r, version);
     const ids = rule.topicIds?.(request, version);
     if (!retried && ids && ids.length > 0 && !this.topicIds.knowsAll(ids)) return { kind: 'wait', ready: this.topicIds.resolve(ids) };
-    this.access.api = APIS[apiKey].name;
-    const outcome = rule.authorize(request, { version, access: this.access, topicName: (id) => this.topicIds.name(id) });
+    if (!retried && rule.listsTopics?.(request) && !this.topicIds.listedRecently()) return { kind: 'wait', ready: this.topicIds.relist() };
+    this.access.beginRequest(APIS[apiKey].name);
+    let outcome;
+    try {
+      outcome = rule.authorize(request, {
+        version,
+        access: this.access,
+        topicName: (id) => this.topicIds.name(id),
+        clusterTopics: () => this.topicIds.topicNames(),
+      });
+    } finally {
+      this.access.endRequest();
+    }
     switch (outcome.action) {
       case 'forward':
         return { kind: 'forward', frame, edit: outcome.edit as ResponseEdit | undefined };
       case 'rebuild':
-        return { kind: 'forward', frame: requestFrameWithHeader(header, outcome.request), edit: outcome.edit as ResponseEdit | undefined };
+        return {
+          kind: 'forward',
+          frame: requestFrameWithHeader(header, outcome.request),
+          edit: outcome.edit as ResponseEdit | undefined,
+          splice: outcome.leading && leadingEntriesSplice(apiKey, version, outcome.leading),
+        };
       case 'answer':
         return { kind: 'answer', frame: responseFrame(apiKey, version, header.correlationId, outcome.response) };
     }
   }
 
-  /** Whether the scanner finds only entities the policy allows; false sends the request the long way, where denials are answered and logged. */
-  private scanAllows(frame: Buffer, apiKey: number, version: number, checks: NonNullable<ApiRule['scanChecks']>): boolean {
+  /**
+   * One pass of the scanner: how many entities the request names (topic names and ids, groups,
+   * transactional ids), and, where the rule has `checks`, whether the policy allows them all;
+   * not allowed sends the request the long way, where denials are answered and logged.
+   */
+  private scan(frame: Buffer, apiKey: number, version: number, checks: ApiRule['scanChecks']): { entities: number; allowed: boolean } {
+    const scanner = REQUEST_SCANNERS[apiKey];
+    if (!scanner) return { entities: 0, allowed: false };
     const r = new Reader(frame, 4);
     skipRequestHeader(r);
-    let allowed = true;
-    REQUEST_SCANNERS[apiKey]!(r, version, (_type, value, path) => {
-      const check = checks[path];
-      if (allowed && (check === undefined || !this.access.allows(check[0], value, check[1]))) allowed = false;
+    let entities = 0;
+    let allowed = checks !== undefined;
+    scanner(r, version, (type, value, path) => {
+      // A zero id stands for "not given" (the topic is named instead).
+      if (type !== 'topicId' || value !== ZERO_UUID) entities++;
+      if (!allowed) return;
+      const check = checks![path];
+      if (check === undefined || !this.access.allows(check[0], value, check[1])) allowed = false;
     });
-    return allowed;
+    return { entities, allowed };
+  }
+
+  /** The API's error answer where it has a top-level error, else the connection ends (a ProtocolError); logged either way. */
+  private refuseTooMany(frame: Buffer, apiKey: number, version: number, entities: number): RequestDecision {
+    const api = APIS[apiKey].name;
+    const answer = tooManyEntitiesAnswer(apiKey, version, frame.readInt32BE(8), entities, this.maxEntitiesPerRequest);
+    this.access.tooManyEntities(api, entities, this.maxEntitiesPerRequest, answer ? 'error response' : 'connection closed');
+    if (!answer) throw new ProtocolError('too-many-entities', `${api} request names ${entities} entities; the limit is ${this.maxEntitiesPerRequest}`);
+    return { kind: 'answer', frame: answer };
   }
 }

@@ -51,9 +51,12 @@ export class Authentication {
     return (this.config.oauthbearer?.maxSessionSeconds ?? 0) * 1000;
   }
 
-  /** Re-reads what can change while running (SIGHUP): the AWS credentials file. */
+  /**
+   * Re-reads what can change while running (SIGHUP): the AWS credentials file and the JWKS. Live
+   * sessions whose key is gone end at their next request.
+   */
   async reload(): Promise<void> {
-    await this.awsStore?.reload('SIGHUP');
+    await Promise.all([this.awsStore?.reload('SIGHUP'), this.validator?.reloadKeys('SIGHUP')]);
   }
 
   stop(): void {

@@ -1,3 +1,4 @@
+import { AccessKeyCheck } from '../auth/aws/access-key-check.js';
 import { verifyConnectRequest } from '../auth/aws/connect-request.js';
 import type { CredentialLookup } from '../auth/aws/credential-store.js';
 import { parsePresignedUrlToken } from '../auth/aws/presigned-url-token.js';
@@ -32,5 +33,5 @@ export async function verifyIamOAuthToken(token: string, store: CredentialLookup
   );
   // Like a JWT's exp: Kafka ends an OAUTHBEARER session when its token expires.
   const expiresAtMs = Math.min(verified.signatureExpiresAtMs, verified.credentialExpiresAtMs ?? Number.POSITIVE_INFINITY);
-  return { principal: verified.principal, roles: verified.roles, mechanism: 'OAUTHBEARER', expiresAtMs };
+  return { principal: verified.principal, roles: verified.roles, mechanism: 'OAUTHBEARER', expiresAtMs, credential: new AccessKeyCheck(store, verified.signedWith) };
 }

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { AccessKeyCheck } from '../auth/aws/access-key-check.js';
 import { ConnectRejected, verifyConnectRequest } from '../auth/aws/connect-request.js';
 import type { CredentialLookup } from '../auth/aws/credential-store.js';
 import { MSK_IAM_VERSION, parseMskIamPayload } from '../auth/aws/msk-iam-payload.js';
-import { AuthenticationFailed, type Identity, type SaslMechanism } from './mechanism.js';
+import { AuthenticationFailed, type Identity, type SaslMechanism, acceptableIdentity } from './mechanism.js';
 
 /** AWS's own tolerance for SigV4 request dates; applied to both ends of the signature's validity. */
 export const DEFAULT_AWS_CLOCK_SKEW_SECONDS = 300;
@@ -44,7 +45,13 @@ export class AwsMskIamMechanism implements SaslMechanism {
     );
     return {
       // The session lasts as long as the stored credential, not the signature: the signature only gates the login.
-      identity: { principal: verified.principal, roles: verified.roles, mechanism: this.name, expiresAtMs: verified.credentialExpiresAtMs },
+      identity: acceptableIdentity({
+        principal: verified.principal,
+        roles: verified.roles,
+        mechanism: this.name,
+        expiresAtMs: verified.credentialExpiresAtMs,
+        credential: new AccessKeyCheck(this.store, verified.signedWith),
+      }),
       reply: Buffer.from(JSON.stringify({ version: MSK_IAM_VERSION, 'request-id': randomUUID() })),
     };
   }

@@ -1,3 +1,6 @@
+import type { CredentialCheck } from '../auth/credential-check.js';
+import { identityProblem } from '../auth/principal-name.js';
+
 /** Who a connection authenticated as, and until when. */
 export interface Identity {
   principal: string;
@@ -5,11 +8,23 @@ export interface Identity {
   mechanism: string;
   /** When the credential stops being valid (token exp, signature expiry), or null if never. */
   expiresAtMs: number | null;
+  /** How the session re-checks its credential after the credentials file or the JWKS is reloaded. */
+  credential?: CredentialCheck;
 }
 
 /** Thrown by a mechanism for a credential it refuses; the message is safe to show the client. */
 export class AuthenticationFailed extends Error {
   override readonly name = 'AuthenticationFailed';
+}
+
+/**
+ * The identity, if the proxy can log and cache its principal and roles safely; else a failed
+ * authentication (a principal "carol\u0000admin" must never pass for someone else).
+ */
+export function acceptableIdentity(identity: Identity): Identity {
+  const problem = identityProblem(identity.principal, identity.roles);
+  if (problem) throw new AuthenticationFailed(`credential refused: ${problem}`);
+  return identity;
 }
 
 /**

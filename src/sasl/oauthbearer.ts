@@ -2,7 +2,7 @@ import type { CredentialLookup } from '../auth/aws/credential-store.js';
 import { OAuthTokenValidator, TokenRejectedError } from '../auth/oauth-validator.js';
 import { type AwsIamSettings } from './aws-msk-iam.js';
 import { isIamOAuthToken, verifyIamOAuthToken } from './aws-iam-oauthbearer.js';
-import { AuthenticationFailed, type Identity, type SaslMechanism } from './mechanism.js';
+import { AuthenticationFailed, type Identity, type SaslMechanism, acceptableIdentity } from './mechanism.js';
 import { SaslMessageError, parseOAuthBearerClientMessage } from './oauthbearer-message.js';
 
 const MAX_AUTHZID_IN_MESSAGE = 64;
@@ -34,7 +34,7 @@ export class OAuthBearerMechanism implements SaslMechanism {
       if (e instanceof SaslMessageError) throw new AuthenticationFailed(e.message);
       throw e;
     }
-    const identity = await this.verify(message.token);
+    const identity = acceptableIdentity(await this.verify(message.token));
     if (message.authzid !== undefined && message.authzid !== identity.principal) {
       const shown = JSON.stringify(message.authzid.slice(0, MAX_AUTHZID_IN_MESSAGE));
       throw new AuthenticationFailed(`authorization id ${shown} is not the token's principal`);
@@ -50,7 +50,7 @@ export class OAuthBearerMechanism implements SaslMechanism {
     if (!this.validator) throw new AuthenticationFailed('JWT bearer tokens are not accepted here (no oauthbearer configured)');
     try {
       const t = await this.validator.validate(token);
-      return { principal: t.principal, roles: t.roles, mechanism: this.name, expiresAtMs: t.expiresAtMs };
+      return { principal: t.principal, roles: t.roles, mechanism: this.name, expiresAtMs: t.expiresAtMs, credential: this.validator.checkFor(t) };
     } catch (e) {
       if (e instanceof TokenRejectedError) throw new AuthenticationFailed(e.message);
       throw e;

@@ -7,11 +7,14 @@ import { skipRequestHeader } from '../protocol/headers.js';
 import { Reader } from '../protocol/reader.js';
 import { isOfferedVersion } from '../proxy/client-apis.js';
 import { errorResponseFrame, responseFrame } from '../proxy/local-response.js';
+import type { RevocationReason } from '../auth/credential-check.js';
 import { AuthenticationFailed, type Identity, type SaslMechanism } from './mechanism.js';
 
 const ILLEGAL_SASL_STATE = 34;
 const UNSUPPORTED_SASL_MECHANISM = 33;
 const SASL_AUTHENTICATION_FAILED = 58;
+/** Size prefix, api key, version and correlation id: the least a request frame holds. */
+const REQUEST_HEADER_START = 4 + 8;
 
 /** What the session must do with a frame the SASL server handled. */
 export type SaslStep =
@@ -23,6 +26,13 @@ export type SaslStep =
   | { kind: 'authenticated'; reply: Buffer; identity: Identity; reauthentication: boolean }
   /** Not a SASL matter: an ApiVersions request to answer from the broker's list. */
   | { kind: 'api-versions'; correlationId: number; version: number };
+
+/** What a reload of the credential's source changed for a live session. */
+export type CredentialChange =
+  /** The session ends at this request, as an expired one does. */
+  | { kind: 'revoked'; reason: RevocationReason }
+  /** Requests from this one on are decided with these roles. */
+  | { kind: 'roles-changed'; roles: string[] };
 
 type State =
   | { name: 'start'; sawApiVersions: boolean }
@@ -63,9 +73,30 @@ export class SaslServer {
     return this.sessionExpiresAtMs !== null && now >= this.sessionExpiresAtMs;
   }
 
+  /**
+   * Called before each request of an authenticated session: re-checks the credential if its
+   * source (credentials file, JWKS) was reloaded since the last look, and otherwise costs one
+   * comparison. undefined when nothing changed for this session.
+   */
+  recheckCredential(now: number): CredentialChange | undefined {
+    const identity = this.identity;
+    const verdict = identity?.credential?.recheckIfReloaded(now);
+    if (!identity || !verdict) return undefined;
+    if (!verdict.valid) return { kind: 'revoked', reason: verdict.reason };
+    // A credential given an earlier expiry ends the session then; a later one waits for re-authentication.
+    if (verdict.expiresAtMs !== null && (this.sessionExpiresAtMs === null || verdict.expiresAtMs < this.sessionExpiresAtMs)) {
+      this.sessionExpiresAtMs = verdict.expiresAtMs;
+    }
+    if (sameRoles(identity.roles, verdict.roles)) return undefined;
+    this.identity = { ...identity, roles: [...verdict.roles] };
+    return { kind: 'roles-changed', roles: this.identity.roles };
+  }
+
   async handle(frame: Buffer): Promise<SaslStep> {
     const state = this.state;
     if (state.name === 'authenticate' && state.raw) return this.authenticateRaw(state.mechanism, frame);
+    // Bad input, not a fault of the proxy's: Buffer's RangeError would be taken for one.
+    if (frame.length < REQUEST_HEADER_START) throw new ProtocolError('truncated', `request frame of ${frame.length - 4} bytes has no header`);
     const apiKey = frame.readInt16BE(4);
     const version = frame.readInt16BE(6);
     const correlationId = frame.readInt32BE(8);
@@ -215,4 +246,8 @@ export class SaslServer {
     const reply = isOfferedVersion(apiKey, version) ? errorResponseFrame(apiKey, version, correlationId, ILLEGAL_SASL_STATE, message) : undefined;
     return { kind: 'fail', reply, reason: message, principal: this.identity?.principal };
   }
+}
+
+function sameRoles(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((role, i) => role === b[i]);
 }

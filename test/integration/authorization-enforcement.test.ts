@@ -155,7 +155,12 @@ describe('authorization on an OAUTHBEARER listener (enforce)', () => {
       await direct.disconnect();
     }
     expect(tp.logs).toContainEqual(
-      expect.objectContaining({ msg: 'authorization denied', principal: 'svc-w', api: 'Produce', resourceType: 'topic', resourceName: topicB, operation: 'write' }),
+      expect.objectContaining({
+        msg: 'authorization denied',
+        principal: 'svc-w',
+        api: 'Produce',
+        resources: expect.arrayContaining([{ resourceType: 'topic', resourceName: topicB, operation: 'write' }]),
+      }),
     );
   });
 
@@ -197,7 +202,9 @@ describe('authorization on an OAUTHBEARER listener (enforce)', () => {
       await noGroup.subscribe({ topics: [topicA], fromBeginning: true });
       // kafkajs reports a refused FindCoordinator only as "Failed to find group coordinator".
       await expect(firstMessageOrCrash(noGroup)).rejects.toThrow(/GROUP_AUTHORIZATION_FAILED|Failed to find group coordinator/);
-      expect(tp.logs).toContainEqual(expect.objectContaining({ msg: 'authorization denied', principal: 'svc-r2', resourceType: 'group', resourceName: group }));
+      expect(tp.logs).toContainEqual(
+        expect.objectContaining({ msg: 'authorization denied', principal: 'svc-r2', resources: expect.arrayContaining([expect.objectContaining({ resourceType: 'group', resourceName: group })]) }),
+      );
     } finally {
       await noGroup.disconnect();
     }
@@ -296,7 +303,13 @@ describe('authorization on an OAUTHBEARER listener (enforce)', () => {
     );
     // The refusal comes at FindCoordinator (TransactionalId Describe), which kafkajs reports without its error code.
     expect(await refused).toMatch(/TRANSACTIONAL_ID_AUTHORIZATION_FAILED|Failed to find group coordinator/);
-    expect(tp.logs).toContainEqual(expect.objectContaining({ msg: 'authorization denied', principal: 'svc-t2', resourceType: 'transactionalId', resourceName: `other-tx-${run}` }));
+    expect(tp.logs).toContainEqual(
+      expect.objectContaining({
+        msg: 'authorization denied',
+        principal: 'svc-t2',
+        resources: expect.arrayContaining([expect.objectContaining({ resourceType: 'transactionalId', resourceName: `other-tx-${run}` })]),
+      }),
+    );
     await txnDenied.disconnect();
   });
 
@@ -363,7 +376,11 @@ describe('authorization in audit mode', () => {
       await producer.disconnect();
     }
     expect(tp.logs).toContainEqual(
-      expect.objectContaining({ msg: 'audit: request would be denied in enforce mode', principal: 'svc-audited', resourceName: `authz-audit-${run}`, operation: 'write' }),
+      expect.objectContaining({
+        msg: 'audit: request would be denied in enforce mode',
+        principal: 'svc-audited',
+        resources: expect.arrayContaining([expect.objectContaining({ resourceName: `authz-audit-${run}`, operation: 'write' })]),
+      }),
     );
     const counted = await tp.proxy.metrics.registry.getSingleMetricAsString('kafka_proxy_authorization_denials_total');
     expect(counted).toMatch(/api="Produce",resource="topic",mode="audit"} [1-9]/);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { DeniedResource } from '../../src/authz/request-denials.js';
 import { type DevIssuer, startDevIssuer } from '../../src/dev-issuer/issuer.js';
 import { createLogger } from '../../src/observe/logger.js';
 import {
@@ -147,7 +148,11 @@ describe('Java and librdkafka clients against the proxy’s authorization denial
 
   /** Connections the principal opened: each authenticates once (re-authentications are not new connections). */
   const connections = (principal: string) => tp.logs.filter((l) => l.msg === 'authenticated' && l.principal === principal && l.reauthentication === false).length;
-  const denialsOf = (principal: string) => tp.logs.filter((l) => l.msg === 'authorization denied' && l.principal === principal);
+  /** Each denied entity the principal's denial lines quote, with the API of its request. */
+  const denialsOf = (principal: string) =>
+    tp.logs
+      .filter((l) => l.msg === 'authorization denied' && l.principal === principal)
+      .flatMap((l) => (l.resources as DeniedResource[]).map((r) => ({ api: l.api, ...r })));
 
   /**
    * A client that takes a denial as final opens at most one connection per broker plus its

@@ -83,5 +83,5 @@ export function credential(overrides: Partial<AwsCredential> = {}): AwsCredentia
 
 export function storeOf(...credentials: AwsCredential[]): CredentialLookup {
   const byId = new Map(credentials.map((c) => [c.accessKeyId, c]));
-  return { lookup: (id) => byId.get(id) };
+  return { lookup: (id) => byId.get(id), generation: 0 };
 }

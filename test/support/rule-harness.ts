@@ -14,11 +14,12 @@ export interface RuleHarness {
 
 /**
  * A rule's inputs for unit tests: a session of `principal` (with `roles` from its credential)
- * under the policy `policyYaml`, and topic ids the proxy has learned.
+ * under the policy `policyYaml`, topic ids the proxy has learned, and the cluster's topic names
+ * (sorted) as the proxy listed them.
  */
 export function ruleHarness(
   policyYaml: string,
-  options: { principal?: string; roles?: string[]; mode?: EnforcementMode; topicIds?: Record<string, string> } = {},
+  options: { principal?: string; roles?: string[]; mode?: EnforcementMode; topicIds?: Record<string, string>; clusterTopics?: string[] } = {},
 ): RuleHarness {
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
@@ -37,6 +38,6 @@ export function ruleHarness(
   const ids = new Map(Object.entries(options.topicIds ?? {}));
   return {
     logs,
-    ctx: (version) => ({ version, access, topicName: (id) => ids.get(id) }),
+    ctx: (version) => ({ version, access, topicName: (id) => ids.get(id), clusterTopics: () => options.clusterTopics }),
   };
 }

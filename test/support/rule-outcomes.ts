@@ -1,5 +1,6 @@
 import { expect } from 'vitest';
 import type { Outcome } from '../../src/authz/api-rules/rule.js';
+import type { DeniedResource } from '../../src/authz/request-denials.js';
 import { REQUEST_CODECS, RESPONSE_CODECS } from '../../src/protocol/generated/index.js';
 import { MESSAGE_SCHEMAS } from '../../src/protocol/generated/schema.js';
 import { Reader } from '../../src/protocol/reader.js';
@@ -44,5 +45,6 @@ export function forwardEdit<Resp>(outcome: Outcome): (resp: Resp) => void {
   return edit!;
 }
 
-/** The denial log's lines as "kind:name:operation". */
-export const denialsOf = (h: { logs: Record<string, unknown>[] }) => h.logs.map((l) => `${l.resourceType as string}:${l.resourceName as string}:${l.operation as string}`);
+/** The denials the log's lines quote, as "kind:name:operation". */
+export const denialsOf = (h: { logs: Record<string, unknown>[] }) =>
+  h.logs.flatMap((l) => ((l.resources ?? []) as DeniedResource[]).map((r) => `${r.resourceType}:${r.resourceName}:${r.operation}`));

@@ -58,7 +58,7 @@ async function startServer(...keys: TestKey[]) {
 
 async function verifyWith(cache: JwksCache, key: TestKey, header: Record<string, unknown> = {}): Promise<string> {
   try {
-    const { payload } = await jwtVerify(await signToken(key, claims(), header), cache.getKey);
+    const { payload } = await jwtVerify(await signToken(key, claims(), header), async (h, t) => (await cache.keyFor(h, t)).key);
     return `ok ${payload.sub}`;
   } catch (e) {
     return (e as Error).message;

@@ -70,6 +70,7 @@ describe('OAuthTokenValidator', () => {
       roles: ['orders-writer'],
       expiresAtMs: (c.exp as number) * 1000,
       issuedAtMs: (c.iat as number) * 1000,
+      signingKey: { kid: 'main-key', fingerprint: expect.any(String), generation: 1 },
     });
   });
 

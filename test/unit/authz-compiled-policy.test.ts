@@ -33,6 +33,15 @@ bindings:
 );
 
 describe('compiled policy', () => {
+  it('never hands one principal the cached grants of another, whatever characters their names hold', () => {
+    const fresh = compilePolicy(parsePolicy('roles:\n  admin:\n    - { topics: ["*"], operations: [all] }\n  team-a:\n    - { topics: ["a-*"], operations: [read] }\n', 'policy.yaml'));
+    expect(fresh.grantsFor('carol', ['admin', 'team-a']).allows('topic', 'payroll', 'write')).toBe(true);
+    const alias = fresh.grantsFor('carol\u0000admin', ['team-a']);
+    expect(alias.allows('topic', 'payroll', 'write')).toBe(false);
+    expect(alias.roles).toEqual(['team-a']);
+    expect(fresh.grantsFor('carol', ['admin\u0000team-a']).allows('topic', 'payroll', 'write')).toBe(false);
+  });
+
   it('matches exact names, prefixes and the wildcard', () => {
     const reader = policy.grantsFor('someone', ['orders-reader']);
     expect(reader.allows('topic', 'orders', 'read')).toBe(true);

@@ -6,7 +6,7 @@ import { REQUEST_CODECS, RESPONSE_CODECS } from '../../src/protocol/generated/in
 import { API_KEYS } from '../../src/protocol/generated/apis.js';
 import { CLIENT_API_RANGES } from '../../src/proxy/client-apis.js';
 import { type FetchRequest, defaultFetchRequest, defaultFetchRequestFetchPartition, defaultFetchRequestFetchTopic } from '../../src/protocol/generated/messages/FetchRequest.js';
-import { type FetchResponse, defaultFetchResponse } from '../../src/protocol/generated/messages/FetchResponse.js';
+import type { FetchResponse } from '../../src/protocol/generated/messages/FetchResponse.js';
 import { type MetadataRequest, defaultMetadataRequest } from '../../src/protocol/generated/messages/MetadataRequest.js';
 import { type MetadataResponse, defaultMetadataResponse, defaultMetadataResponseTopic } from '../../src/protocol/generated/messages/MetadataResponse.js';
 import { type ProduceRequest, defaultProduceRequest } from '../../src/protocol/generated/messages/ProduceRequest.js';
@@ -51,7 +51,7 @@ describe('Produce rule', () => {
       ['secret', [[0, 29], [1, 29]]],
       ['other', [[0, 29], [1, 29]]],
     ]);
-    expect(h.logs.map((l) => l.resourceName)).toEqual(['secret', 'other']);
+    expect(h.logs.flatMap((l) => (l.resources as { resourceName: string }[]).map((r) => r.resourceName))).toEqual(['secret', 'other']);
     encodesAtEveryVersion(API_KEYS.Produce, 'response', resp, [3, 7, 9, 11]);
   });
 
@@ -78,7 +78,9 @@ describe('Produce rule', () => {
   it('forwards everything in audit mode and logs what enforcement would deny', () => {
     const h = harness('audit');
     expect(produceRule.authorize(produce(['orders', 'secret']), h.ctx(9))).toEqual({ action: 'forward' });
-    expect(h.logs).toEqual([expect.objectContaining({ msg: 'audit: request would be denied in enforce mode', resourceName: 'secret', operation: 'write' })]);
+    expect(h.logs).toEqual([
+      expect.objectContaining({ msg: 'audit: request would be denied in enforce mode', resources: [{ resourceType: 'topic', resourceName: 'secret', operation: 'write' }] }),
+    ]);
   });
 });
 
@@ -121,13 +123,14 @@ describe('Fetch rule', () => {
     expect(fetchRule.authorize({ ...fetchOf([{ topic: 'orders' }]), sessionEpoch: 0 }, harness().ctx(6))).toEqual({ action: 'forward' });
   });
 
-  it('forwards the readable topics of a mixed fetch and merges the denied partitions into the answer', () => {
+  it('forwards the readable topics of a mixed fetch and puts the denied partitions in front of the streamed answer', () => {
     const out = fetchRule.authorize(fetchOf([{ topic: 'orders' }, { topic: 'secret' }]), harness().ctx(12));
     if (out.action !== 'rebuild') throw new Error(`expected rebuild, got ${out.action}`);
     expect((out.request as FetchRequest).topics.map((t) => t.topic)).toEqual(['orders']);
-    const broker = defaultFetchResponse();
-    out.edit!(broker);
-    expect(broker.responses.map((t) => [t.topic, t.partitions[0].errorCode])).toEqual([['secret', 29]]);
+    // No edit of a decoded response: that would hold the whole fetch in memory.
+    expect(out.edit).toBeUndefined();
+    const leading = out.leading as FetchResponse['responses'];
+    expect(leading.map((t) => [t.topic, t.partitions[0].partitionIndex, t.partitions[0].errorCode])).toEqual([['secret', 3, 29]]);
   });
 
   it('refuses a fetch that claims to be a follower replica, whatever the grants', () => {

@@ -39,6 +39,7 @@ import {
 import { type DescribeTopicPartitionsRequest, defaultDescribeTopicPartitionsRequest } from '../../src/protocol/generated/messages/DescribeTopicPartitionsRequest.js';
 import {
   type DescribeTopicPartitionsResponse,
+  type DescribeTopicPartitionsResponseTopic,
   defaultDescribeTopicPartitionsResponse,
   defaultDescribeTopicPartitionsResponsePartition,
   defaultDescribeTopicPartitionsResponseTopic,
@@ -92,8 +93,13 @@ bindings:
 const topicId = (n: number) => Buffer.alloc(16, n).toString('base64url');
 const ID = { orders: topicId(1), scratch: topicId(2), catalog: topicId(3), secret: topicId(4), unknown: topicId(5) };
 
-function harness(mode: EnforcementMode = 'enforce', principal = 'alice') {
-  return ruleHarness(POLICY, { principal, mode, topicIds: { [ID.orders]: 'orders', [ID.scratch]: 'scratch-1', [ID.catalog]: 'catalog', [ID.secret]: 'secret' } });
+function harness(mode: EnforcementMode = 'enforce', principal = 'alice', clusterTopics?: string[]) {
+  return ruleHarness(POLICY, {
+    principal,
+    mode,
+    topicIds: { [ID.orders]: 'orders', [ID.scratch]: 'scratch-1', [ID.catalog]: 'catalog', [ID.secret]: 'secret' },
+    clusterTopics,
+  });
 }
 
 function authorize(apiKey: number, request: object, version: number, h = harness()): Outcome {
@@ -236,9 +242,15 @@ describe('DescribeTopicPartitions', () => {
   const key = API_KEYS.DescribeTopicPartitions;
   const ALL_BITS = 0x1ffe;
   const READ_DESCRIBE = (1 << 3) | (1 << 8);
-  const describeTopics = (names: string[], cursor: { topicName: string; partitionIndex: number } | null = null): DescribeTopicPartitionsRequest => ({
+  /** The cluster as the proxy listed it, in Kafka's order; alice may describe catalog and the orders topics. */
+  const CLUSTER = ['__consumer_offsets', 'catalog', 'nope', 'orders', 'orders-1', 'orders-2', 'other', 'secret'];
+  const describeTopics = (
+    names: string[],
+    cursor: { topicName: string; partitionIndex: number } | null = null,
+    responsePartitionLimit = 100,
+  ): DescribeTopicPartitionsRequest => ({
     ...defaultDescribeTopicPartitionsRequest(),
-    responsePartitionLimit: 100,
+    responsePartitionLimit,
     topics: names.map((name) => ({ name })),
     cursor,
   });
@@ -250,88 +262,193 @@ describe('DescribeTopicPartitions', () => {
     partitions: [{ ...defaultDescribeTopicPartitionsResponsePartition(), partitionIndex: 0, leaderId: 1, replicaNodes: [1], isrNodes: [1] }],
     topicAuthorizedOperations: ALL_BITS,
   });
+  const page = (topics: DescribeTopicPartitionsResponseTopic[], nextCursor: { topicName: string; partitionIndex: number } | null = null): DescribeTopicPartitionsResponse => ({
+    ...defaultDescribeTopicPartitionsResponse(),
+    topics,
+    nextCursor,
+  });
   const summary = (resp: DescribeTopicPartitionsResponse) => resp.topics.map((t) => [t.name, t.errorCode, t.topicId, t.partitions.length, t.topicAuthorizedOperations]);
+  const askedFor = (request: DescribeTopicPartitionsRequest) => request.topics.map((t) => t.name);
 
-  it('forwards describable topics and reports their authorized operations from the policy', () => {
-    const edit = forwardEdit<DescribeTopicPartitionsResponse>(authorize(key, describeTopics(['orders', 'catalog']), 0));
-    const resp = { ...defaultDescribeTopicPartitionsResponse(), topics: [described('orders', ID.orders), described('catalog', ID.catalog)] };
-    edit(resp);
-    expect(summary(resp)).toEqual([
-      ['orders', 0, ID.orders, 1, READ_DESCRIBE],
-      ['catalog', 0, ID.catalog, 1, (1 << 8) | (1 << 10)],
-    ]);
-  });
-
-  it('leaves the field alone where the broker did not report it', () => {
-    const edit = forwardEdit<DescribeTopicPartitionsResponse>(authorize(key, describeTopics(['orders']), 0));
-    const resp = { ...defaultDescribeTopicPartitionsResponse(), topics: [{ ...described('orders', ID.orders), topicAuthorizedOperations: NOT_REQUESTED }] };
-    edit(resp);
-    expect(resp.topics[0].topicAuthorizedOperations).toBe(NOT_REQUESTED);
-  });
-
-  it('answers 29 with no id and no partitions when no topic may be described', () => {
-    atEveryVersion(key, describeTopics(['secret', 'other']), (outcome) => {
-      const resp = answered<DescribeTopicPartitionsResponse>(outcome);
-      expect(summary(resp)).toEqual([
-        ['secret', 29, ZERO_UUID, 0, NOT_REQUESTED],
-        ['other', 29, ZERO_UUID, 0, NOT_REQUESTED],
-      ]);
-      expect(resp.nextCursor).toBeNull();
-    });
-  });
-
-  it('forwards the describable topics and merges 29 for the others, keeping the broker cursor', () => {
-    atEveryVersion(key, describeTopics(['secret', 'orders']), (outcome) => {
-      const { request, edit } = rebuilt<DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponse>(outcome);
-      expect(request.topics.map((t) => t.name)).toEqual(['orders']);
-      expect(request.responsePartitionLimit).toBe(100);
-      const resp = { ...defaultDescribeTopicPartitionsResponse(), topics: [described('orders', ID.orders)], nextCursor: { topicName: 'orders', partitionIndex: 1 } };
+  describe('naming topics', () => {
+    it('forwards describable topics and reports their authorized operations from the policy', () => {
+      const edit = forwardEdit<DescribeTopicPartitionsResponse>(authorize(key, describeTopics(['orders', 'catalog']), 0));
+      const resp = page([described('orders', ID.orders), described('catalog', ID.catalog)]);
       edit(resp);
       expect(summary(resp)).toEqual([
         ['orders', 0, ID.orders, 1, READ_DESCRIBE],
-        ['secret', 29, ZERO_UUID, 0, NOT_REQUESTED],
+        ['catalog', 0, ID.catalog, 1, (1 << 8) | (1 << 10)],
       ]);
-      expect(resp.nextCursor).toEqual({ topicName: 'orders', partitionIndex: 1 });
+    });
+
+    it('leaves the field alone where the broker did not report it', () => {
+      const edit = forwardEdit<DescribeTopicPartitionsResponse>(authorize(key, describeTopics(['orders']), 0));
+      const resp = page([{ ...described('orders', ID.orders), topicAuthorizedOperations: NOT_REQUESTED }]);
+      edit(resp);
+      expect(resp.topics[0].topicAuthorizedOperations).toBe(NOT_REQUESTED);
+    });
+
+    it('answers 29 with no id and no partitions when no topic may be described, once per name', () => {
+      atEveryVersion(key, describeTopics(['secret', 'other', 'secret']), (outcome) => {
+        const resp = answered<DescribeTopicPartitionsResponse>(outcome);
+        expect(summary(resp)).toEqual([
+          ['other', 29, ZERO_UUID, 0, NOT_REQUESTED],
+          ['secret', 29, ZERO_UUID, 0, NOT_REQUESTED],
+        ]);
+        expect(resp.nextCursor).toBeNull();
+      });
+    });
+
+    it('asks the broker only about describable topics and gives denied ones 29 on the page that reaches them', () => {
+      atEveryVersion(key, describeTopics(['secret', 'orders', 'aaa-secret']), (outcome) => {
+        const { request, edit } = rebuilt<DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponse>(outcome);
+        expect(askedFor(request)).toEqual(['orders']);
+        expect(request.responsePartitionLimit).toBe(100);
+        // The broker stops inside "orders": "secret" sorts after it and comes on a later page.
+        const middle = page([described('orders', ID.orders)], { topicName: 'orders', partitionIndex: 1 });
+        edit(middle);
+        expect(summary(middle)).toEqual([
+          ['orders', 0, ID.orders, 1, READ_DESCRIBE],
+          ['aaa-secret', 29, ZERO_UUID, 0, NOT_REQUESTED],
+        ]);
+        expect(middle.nextCursor).toEqual({ topicName: 'orders', partitionIndex: 1 });
+        const last = page([described('orders', ID.orders)]);
+        edit(last);
+        expect(last.topics.map((t) => [t.name, t.errorCode])).toEqual([
+          ['orders', 0],
+          ['aaa-secret', 29],
+          ['secret', 29],
+        ]);
+      });
+    });
+
+    it('looks only at topics from the cursor on, as Kafka does: earlier pages answered the others', () => {
+      const h = harness();
+      const outcome = authorize(key, describeTopics(['orders-2', 'orders-1', 'secret', 'aaa-secret'], { topicName: 'orders-2', partitionIndex: 4 }), 0, h);
+      const { request, edit } = rebuilt<DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponse>(outcome);
+      expect(askedFor(request)).toEqual(['orders-2']);
+      expect(request.cursor).toEqual({ topicName: 'orders-2', partitionIndex: 4 });
+      const resp = page([described('orders-2', ID.orders)]);
+      edit(resp);
+      expect(resp.topics.map((t) => [t.name, t.errorCode])).toEqual([
+        ['orders-2', 0],
+        ['secret', 29],
+      ]);
+      expect(denialsOf(h)).toEqual(['topic:secret:describe']);
+    });
+
+    it('starts at the next describable topic when the cursor names a denied one, without passing it on', () => {
+      const outcome = authorize(key, describeTopics(['catalog', 'nope', 'orders'], { topicName: 'nope', partitionIndex: 5 }), 0);
+      const { request, edit } = rebuilt<DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponse>(outcome);
+      expect(askedFor(request)).toEqual(['orders']);
+      expect(request.cursor).toBeNull();
+      const resp = page([described('orders', ID.orders)]);
+      edit(resp);
+      expect(resp.topics.map((t) => [t.name, t.errorCode])).toEqual([
+        ['orders', 0],
+        ['nope', 29],
+      ]);
+    });
+
+    it('refuses, as Kafka does, a cursor that names none of the topics, or a negative partition: 42 on every named topic', () => {
+      const requests = [
+        describeTopics(['orders', 'secret'], { topicName: 'zzz', partitionIndex: 0 }),
+        describeTopics(['orders', 'secret'], { topicName: 'aaa', partitionIndex: 0 }),
+        describeTopics(['orders', 'secret'], { topicName: 'orders', partitionIndex: -1 }),
+        describeTopics(['orders', 'secret'], { topicName: 'secret', partitionIndex: -1 }),
+      ];
+      for (const request of requests) {
+        const h = harness();
+        const resp = answered<DescribeTopicPartitionsResponse>(authorize(key, request, 0, h));
+        expect(summary(resp)).toEqual([
+          ['orders', 42, ZERO_UUID, 0, NOT_REQUESTED],
+          ['secret', 42, ZERO_UUID, 0, NOT_REQUESTED],
+        ]);
+        expect(resp.nextCursor).toBeNull();
+        expect(h.logs).toEqual([]);
+      }
+    });
+
+    it('forwards in audit mode, logs, and still reports the policy operations', () => {
+      const h = harness('audit');
+      const edit = forwardEdit<DescribeTopicPartitionsResponse>(authorize(key, describeTopics(['secret']), 0, h));
+      expect(denialsOf(h)).toEqual(['topic:secret:describe']);
+      const resp = page([described('secret', ID.secret)]);
+      edit(resp);
+      expect(resp.topics[0].topicAuthorizedOperations).toBe(0);
     });
   });
 
-  it('gives no entry to denied topics before the cursor: earlier pages answered them', () => {
-    const outcome = authorize(key, describeTopics(['orders-2', 'orders-1', 'secret', 'aaa-secret'], { topicName: 'orders-2', partitionIndex: 4 }), 0);
-    const { request, edit } = rebuilt<DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponse>(outcome);
-    expect(request.topics.map((t) => t.name)).toEqual(['orders-2', 'orders-1']);
-    expect(request.cursor).toEqual({ topicName: 'orders-2', partitionIndex: 4 });
-    const resp = { ...defaultDescribeTopicPartitionsResponse(), topics: [described('orders-2', ID.orders)] };
-    edit(resp);
-    expect(resp.topics.map((t) => [t.name, t.errorCode])).toEqual([
-      ['orders-2', 0],
-      ['secret', 29],
-    ]);
-  });
+  describe('listing every topic', () => {
+    const listing = (request: DescribeTopicPartitionsRequest, h = harness('enforce', 'alice', CLUSTER)) => authorize(key, request, 0, h);
 
-  it('answers rather than forwarding an empty list, which would ask for every topic', () => {
-    const outcome = authorize(key, describeTopics(['secret'], { topicName: 'zzz', partitionIndex: 0 }), 0);
-    expect(answered<DescribeTopicPartitionsResponse>(outcome).topics).toEqual([]);
-  });
+    it('needs the cluster listed first, and only when no topic is named', () => {
+      const rule = TOPIC_RULES[key];
+      expect(rule.listsTopics?.(describeTopics([]))).toBe(true);
+      expect(rule.listsTopics?.(describeTopics(['orders']))).toBe(false);
+    });
 
-  it('silently leaves out of a listing of all topics those the principal may not describe', () => {
-    const h = harness();
-    const edit = forwardEdit<DescribeTopicPartitionsResponse>(authorize(key, describeTopics([]), 0, h));
-    const resp = { ...defaultDescribeTopicPartitionsResponse(), topics: [described('catalog', ID.catalog), described('secret', ID.secret), described('orders', ID.orders)] };
-    edit(resp);
-    expect(resp.topics.map((t) => [t.name, t.topicAuthorizedOperations])).toEqual([
-      ['catalog', (1 << 8) | (1 << 10)],
-      ['orders', READ_DESCRIBE],
-    ]);
-    expect(h.logs).toEqual([]);
-  });
+    it('asks the broker by name for one page of describable topics, logging nothing', () => {
+      const h = harness('enforce', 'alice', CLUSTER);
+      const { request, edit } = rebuilt<DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponse>(listing(describeTopics([], null, 1), h));
+      // One partition per page: the broker describes "catalog" and names "orders" as its next cursor.
+      expect(askedFor(request)).toEqual(['catalog', 'orders']);
+      expect(request.cursor).toBeNull();
+      const resp = page([described('catalog', ID.catalog)], { topicName: 'orders', partitionIndex: 0 });
+      edit(resp);
+      expect(summary(resp)).toEqual([['catalog', 0, ID.catalog, 1, (1 << 8) | (1 << 10)]]);
+      expect(resp.nextCursor).toEqual({ topicName: 'orders', partitionIndex: 0 });
+      expect(h.logs).toEqual([]);
+    });
 
-  it('forwards in audit mode, logs, and still reports the policy operations', () => {
-    const h = harness('audit');
-    const edit = forwardEdit<DescribeTopicPartitionsResponse>(authorize(key, describeTopics(['secret']), 0, h));
-    expect(denialsOf(h)).toEqual(['topic:secret:describe']);
-    const resp = { ...defaultDescribeTopicPartitionsResponse(), topics: [described('secret', ID.secret)] };
-    edit(resp);
-    expect(resp.topics[0].topicAuthorizedOperations).toBe(0);
+    it('asks for every describable topic when the page holds them all, and never for a denied one', () => {
+      const { request } = rebuilt<DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponse>(listing(describeTopics([], null, 2000)));
+      expect(askedFor(request)).toEqual(['catalog', 'orders', 'orders-1', 'orders-2']);
+    });
+
+    it('continues from a describable cursor topic at the cursor partition', () => {
+      const { request } = rebuilt<DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponse>(listing(describeTopics([], { topicName: 'orders-1', partitionIndex: 2 })));
+      expect(askedFor(request)).toEqual(['orders-1', 'orders-2']);
+      expect(request.cursor).toEqual({ topicName: 'orders-1', partitionIndex: 2 });
+    });
+
+    it('starts at the next describable topic when the cursor names a denied or missing one', () => {
+      for (const topicName of ['nope', 'catalof', 'catalog-0', 'orders-0']) {
+        const { request } = rebuilt<DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponse>(listing(describeTopics([], { topicName, partitionIndex: 7 })));
+        expect(askedFor(request)[0] > topicName, topicName).toBe(true);
+        expect(request.cursor, topicName).toBeNull();
+      }
+    });
+
+    it('ends the walk with an empty page when nothing describable follows the cursor', () => {
+      for (const topicName of ['other', 'secret', 'orders-3', 'zzz']) {
+        const resp = answered<DescribeTopicPartitionsResponse>(listing(describeTopics([], { topicName, partitionIndex: 0 })));
+        expect(resp).toEqual(defaultDescribeTopicPartitionsResponse());
+      }
+    });
+
+    it('refuses a negative cursor partition with an empty answer, as Kafka does', () => {
+      const resp = answered<DescribeTopicPartitionsResponse>(listing(describeTopics([], { topicName: 'orders', partitionIndex: -1 })));
+      expect(resp).toEqual(defaultDescribeTopicPartitionsResponse());
+    });
+
+    it('leaves out topics deleted since the listing, and points the cursor past the page it asked for', () => {
+      const { request, edit } = rebuilt<DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponse>(listing(describeTopics([], null, 1)));
+      expect(askedFor(request)).toEqual(['catalog', 'orders']);
+      const resp = page([{ ...defaultDescribeTopicPartitionsResponseTopic(), name: 'catalog', errorCode: 3 }, described('orders', ID.orders)]);
+      edit(resp);
+      expect(resp.topics.map((t) => t.name)).toEqual(['orders']);
+      expect(resp.nextCursor).toEqual({ topicName: 'orders-1', partitionIndex: 0 });
+    });
+
+    it('ends the connection when the cluster could not be listed', () => {
+      expect(() => authorize(key, describeTopics([]), 0, harness())).toThrow(/could not be listed/);
+    });
+
+    it('lists every topic in audit mode', () => {
+      const { request } = rebuilt<DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponse>(listing(describeTopics([]), harness('audit', 'alice', CLUSTER)));
+      expect(askedFor(request)).toEqual(CLUSTER);
+    });
   });
 });
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { AccessKeyCheck } from '../../src/auth/aws/access-key-check.js';
 import type { CredentialLookup } from '../../src/auth/aws/credential-store.js';
 import { uriEncode } from '../../src/auth/aws/sigv4.js';
 import type { AwsIamSettings } from '../../src/sasl/aws-msk-iam.js';
@@ -56,7 +57,13 @@ describe('isIamOAuthToken', () => {
 describe('IAM over OAUTHBEARER: accepted', () => {
   it('the JS signer 1.0.3 token (User-Agent sorted in), lasting date + 900 s', async () => {
     const identity = await verifyIamOAuthToken(signers.js, storeOf(credential()), settings);
-    expect(identity).toEqual({ principal: 'User:alice', roles: ['producer'], mechanism: 'OAUTHBEARER', expiresAtMs: SIGNED_AT_MS + 900_000 });
+    expect(identity).toEqual({
+      principal: 'User:alice',
+      roles: ['producer'],
+      mechanism: 'OAUTHBEARER',
+      expiresAtMs: SIGNED_AT_MS + 900_000,
+      credential: expect.any(AccessKeyCheck),
+    });
   });
 
   it('the JS signer 1.0.3 token for temporary credentials, with X-Amz-Expires=899.5', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CredentialLookup } from '../../src/auth/aws/credential-store.js';
+import { AccessKeyCheck } from '../../src/auth/aws/access-key-check.js';
 import { AwsMskIamMechanism, type AwsMskIamSettings } from '../../src/sasl/aws-msk-iam.js';
 import { AuthenticationFailed } from '../../src/sasl/mechanism.js';
 import { ACCESS_KEY_ID, PROXY_HOST, SECRET, SESSION_TOKEN, SIGNED_AT_MS, bytes, credential, mskIamPayload, storeOf } from '../support/aws-sign.js';
@@ -34,7 +35,7 @@ describe('AWS_MSK_IAM: accepted', () => {
     const payload = mskIamPayload();
     expect(payload['x-amz-signature']).toBe('5e09b5ab91a0727b2b7adcff3e3d5909bbd8ebfc06feaf7e9bfcff514a674c61');
     const { identity, reply } = await mechanism().authenticate(bytes(payload));
-    expect(identity).toEqual({ principal: 'User:alice', roles: ['producer'], mechanism: 'AWS_MSK_IAM', expiresAtMs: null });
+    expect(identity).toEqual({ principal: 'User:alice', roles: ['producer'], mechanism: 'AWS_MSK_IAM', expiresAtMs: null, credential: expect.any(AccessKeyCheck) });
     const answer = JSON.parse(reply.toString('utf8'));
     expect(Object.keys(answer)).toEqual(['version', 'request-id']);
     expect(answer.version).toBe('2020_10_22');

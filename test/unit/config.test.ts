@@ -106,6 +106,26 @@ listeners:
     expect(clash).toEqual(['listeners[1].port: port 19093 is already used by listener "a" broker 1']);
   });
 
+  it('gives every listener connection limits with their defaults, and checks them with their path', () => {
+    const config = loadConfig(file('limits.yaml', VALID));
+    expect(config.listeners[0].limits).toEqual({
+      maxConnections: 10_000,
+      maxUnauthenticatedConnections: 1000,
+      maxConnectionsPerIp: 1000,
+      maxNewConnectionsPerSecondPerIp: 100,
+      authenticationTimeoutMs: 10_000,
+      failedAuthenticationDelayMs: 100,
+    });
+    expect(config.limits.maxUnauthenticatedBytes).toBe(64 * 1024 * 1024);
+    const problems = problemsOf(
+      file('bad-limits.yaml', VALID.replace('authentication: none', 'authentication: none\n    limits: { maxConnections: 0, authenticationTimeoutMs: 1000, failedAuthenticationDelayMs: 1000 }')),
+    );
+    expect(problems).toEqual([
+      expect.stringMatching(/^listeners\[0\]\.limits\.maxConnections: /),
+      expect.stringMatching(/^listeners\[0\]\.limits\.failedAuthenticationDelayMs: must be below authenticationTimeoutMs/),
+    ]);
+  });
+
   it('names the file for YAML syntax errors and unreadable files', () => {
     expect(problemsOf(file('syntax.yaml', 'upstream: [unclosed\n'))[0]).toMatch(/^: /);
     expect(problemsOf(join(dir, 'missing.yaml'))).toEqual([': cannot read: ENOENT']);

@@ -75,4 +75,35 @@ describe('FrameSplitter', () => {
     raised.maxFrameSize = 100;
     expect(collect(raised, [frame('x'.repeat(11))])).toEqual(['x'.repeat(11)]);
   });
+
+  it('stops cutting after the frame that asked, and hands the rest out on resume, in order, however it arrived', () => {
+    const frames = ['a', 'bb', 'ccc', 'dddd', 'eeeee', 'f'].map(frame);
+    const all = Buffer.concat(frames);
+    for (let cut = 1; cut <= all.length; cut++) {
+      const splitter = new FrameSplitter(100);
+      const seen: string[] = [];
+      const onFrame = (f: Buffer) => {
+        seen.push(f.subarray(4).toString());
+        // Every other frame makes the reader wait before the next one.
+        if (seen.length % 2 === 1) splitter.stop();
+      };
+      for (let i = 0; i < all.length; i += cut) {
+        splitter.push(all.subarray(i, i + cut), onFrame);
+      }
+      while (seen.length < frames.length) {
+        const before = seen.length;
+        splitter.resume(onFrame);
+        expect(seen.length, `cut ${cut}`).toBeGreaterThan(before);
+      }
+      expect(seen, `cut ${cut}`).toEqual(['a', 'bb', 'ccc', 'dddd', 'eeeee', 'f']);
+    }
+  });
+
+  it('refuses a peer that keeps sending while stopped beyond a frame and a read', () => {
+    const splitter = new FrameSplitter(1024);
+    splitter.stop();
+    expect(() => {
+      for (let i = 0; i < 40; i++) splitter.push(Buffer.alloc(64 * 1024), () => {});
+    }).toThrow(/sent while the previous request was in progress/);
+  });
 });

@@ -1,9 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_MAX_ENTITIES_PER_REQUEST } from '../../src/config/schema.js';
 import { createLogger } from '../../src/observe/logger.js';
 import { API_KEYS } from '../../src/protocol/generated/apis.js';
+import { type DescribeTopicPartitionsRequest, defaultDescribeTopicPartitionsRequest } from '../../src/protocol/generated/messages/DescribeTopicPartitionsRequest.js';
 import { defaultProduceRequest } from '../../src/protocol/generated/messages/ProduceRequest.js';
+import { REQUEST_CODECS } from '../../src/protocol/generated/index.js';
+import { readRequestHeader } from '../../src/protocol/headers.js';
+import { Reader } from '../../src/protocol/reader.js';
 import { requestFrame } from '../../src/protocol/request-frame.js';
-import { RequestAuthorizer } from '../../src/proxy/request-authorizer.js';
+import { type RequestDecision, RequestAuthorizer } from '../../src/proxy/request-authorizer.js';
 import { TopicIds } from '../../src/proxy/topic-ids.js';
 import { ruleHarness } from '../support/rule-harness.js';
 
@@ -16,7 +21,7 @@ roles:
 
 function authorizer(mode: 'enforce' | 'audit' = 'enforce') {
   const h = ruleHarness(POLICY, { roles: ['app'], mode });
-  return { h, authorizer: new RequestAuthorizer(h.ctx(0).access, new TopicIds(async () => [], createLogger('silent'))) };
+  return { h, authorizer: new RequestAuthorizer(h.ctx(0).access, new TopicIds(async () => [], createLogger('silent')), DEFAULT_MAX_ENTITIES_PER_REQUEST) };
 }
 
 function produceFrame(version: number, topics: string[], transactionalId: string | null = null): Buffer {
@@ -49,7 +54,7 @@ describe('request authorizer', () => {
     expect(rebuilt).not.toBe(frame);
     expect(rebuilt.includes(Buffer.from('payments'))).toBe(false);
     expect(rebuilt.includes(Buffer.from('orders'))).toBe(true);
-    expect(h.logs.map((l) => l.resourceName)).toEqual(['payments']);
+    expect(h.logs).toEqual([expect.objectContaining({ msg: 'authorization denied', api: 'Produce', denials: 1, resources: [expect.objectContaining({ resourceName: 'payments' })] })]);
   });
 
   it('answers a transactional Produce without TransactionalId Write itself', () => {
@@ -61,6 +66,31 @@ describe('request authorizer', () => {
     const { authorizer: a, h } = authorizer('audit');
     const frame = produceFrame(9, ['orders', 'payments']);
     expect(a.decide(frame, API_KEYS.Produce, 9)).toEqual({ kind: 'forward', frame, edit: undefined });
-    expect(h.logs).toEqual([expect.objectContaining({ msg: 'audit: request would be denied in enforce mode', resourceName: 'payments' })]);
+    expect(h.logs).toEqual([expect.objectContaining({ msg: 'audit: request would be denied in enforce mode', resources: [expect.objectContaining({ resourceName: 'payments' })] })]);
+  });
+
+  it('lists the cluster before deciding a DescribeTopicPartitions for every topic, then asks the broker only about describable ones', async () => {
+    const h = ruleHarness(POLICY, { roles: ['app'] });
+    let listings = 0;
+    const topicIds = new TopicIds(async () => {
+      listings++;
+      return ['secret', 'orders', 'payments', 'eu-1'].map((name, i) => ({ topicId: Buffer.alloc(16, i + 1).toString('base64url'), name }));
+    }, createLogger('silent'));
+    const a = new RequestAuthorizer(h.ctx(0).access, topicIds, DEFAULT_MAX_ENTITIES_PER_REQUEST);
+    const key = API_KEYS.DescribeTopicPartitions;
+    const frame = requestFrame(key, 0, 7, 'unit', { ...defaultDescribeTopicPartitionsRequest(), topics: [] });
+    const first = a.decide(frame, key, 0);
+    expect(first.kind).toBe('wait');
+    await (first as { ready: Promise<void> }).ready;
+    const askedFor = (decision: RequestDecision) => {
+      expect(decision.kind).toBe('forward');
+      const r = new Reader((decision as { frame: Buffer }).frame, 4);
+      readRequestHeader(r);
+      return (REQUEST_CODECS[key].read(r, 0) as DescribeTopicPartitionsRequest).topics.map((t) => t.name);
+    };
+    expect(askedFor(a.decide(frame, key, 0, true))).toEqual(['eu-1', 'orders']);
+    // Within a second of the listing, the next page is decided from it without waiting.
+    expect(askedFor(a.decide(frame, key, 0))).toEqual(['eu-1', 'orders']);
+    expect(listings).toBe(1);
   });
 });

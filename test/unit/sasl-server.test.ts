@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ProtocolError } from '../../src/protocol/errors.js';
 import { API_KEYS } from '../../src/protocol/generated/apis.js';
 import { RESPONSE_CODECS } from '../../src/protocol/generated/index.js';
 import type { SaslAuthenticateResponse } from '../../src/protocol/generated/messages/SaslAuthenticateResponse.js';
@@ -64,6 +65,13 @@ describe('SaslServer', () => {
     const step = await new SaslServer([fakeMechanism()], 0).handle(handshake('PLAIN'));
     expect(step.kind).toBe('fail');
     expect(decode<SaslHandshakeResponse>(step, API_KEYS.SaslHandshake, 1)).toMatchObject({ errorCode: 33, mechanisms: ['OAUTHBEARER'] });
+  });
+
+  it('refuses a frame shorter than a request header as malformed input (a ProtocolError), not as a fault of its own', async () => {
+    const sasl = new SaslServer([fakeMechanism()], 0);
+    const short = Buffer.from([0, 0, 0, 2, 0, 17]);
+    await expect(sasl.handle(short)).rejects.toThrow(ProtocolError);
+    await expect(sasl.handle(short)).rejects.toMatchObject({ code: 'truncated' });
   });
 
   it('closes without an answer on any other request before the handshake', async () => {

@@ -1,6 +1,6 @@
 import { quoteClaim } from '../claims.js';
 import type { CredentialLookup } from './credential-store.js';
-import { ACCESS_KEY_ID } from './credentials-file.js';
+import { ACCESS_KEY_ID, type AwsCredential } from './credentials-file.js';
 import { KAFKA_CLUSTER_SERVICE, type PresignedQuery, SIGV4_ALGORITHM, constantTimeEquals, presignedSignature } from './sigv4.js';
 
 /** A presigned kafka-cluster:Connect request, from either the AWS_MSK_IAM payload or an IAM OAUTHBEARER token. */
@@ -29,6 +29,8 @@ export interface VerifiedConnect {
   signatureExpiresAtMs: number;
   /** The stored credential's expiresAt, or null if it has none. */
   credentialExpiresAtMs: number | null;
+  /** The stored credential the signature was checked against, for re-checking the session after a reload. */
+  signedWith: AwsCredential;
 }
 
 /** A request the proxy refuses; the message is safe for the client and the log (no secret, token or signature). */
@@ -92,6 +94,7 @@ export function verifyConnectRequest(request: ConnectRequest, store: CredentialL
     roles: [...credential.roles],
     signatureExpiresAtMs,
     credentialExpiresAtMs: credential.expiresAtMs ?? null,
+    signedWith: credential,
   };
 }
 

@@ -5,6 +5,8 @@ import { type AwsCredential, readCredentialsFile } from './credentials-file.js';
 /** What the verifier needs from a store: the credential behind an access key id. */
 export interface CredentialLookup {
   lookup(accessKeyId: string): AwsCredential | undefined;
+  /** Moves on every reload that put new keys in use: live sessions re-check their key only then. */
+  readonly generation: number;
 }
 
 export type AwsCredentialStoreOptions = WatchedFileOptions;
@@ -16,6 +18,7 @@ export type AwsCredentialStoreOptions = WatchedFileOptions;
  */
 export class AwsCredentialStore implements CredentialLookup {
   private watched: WatchedFile<ReadonlyMap<string, AwsCredential>> | undefined;
+  generation = 0;
 
   constructor(
     readonly file: string,
@@ -30,7 +33,10 @@ export class AwsCredentialStore implements CredentialLookup {
       file,
       readCredentialsFile,
       {
-        replaced: (keys, reason) => this.log.info({ credentialsFile: file, reason, accessKeys: keys.size }, 'AWS credentials reloaded'),
+        replaced: (keys, reason) => {
+          this.generation += 1;
+          this.log.info({ credentialsFile: file, reason, accessKeys: keys.size }, 'AWS credentials reloaded');
+        },
         rejected: (e, reason) =>
           this.log.warn(
             { credentialsFile: file, reason, err: (e as Error).message, accessKeys: this.watched?.value.size },

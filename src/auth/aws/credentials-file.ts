@@ -3,6 +3,7 @@ import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../../config/load.js';
 import { zodFileProblems } from '../../config/zod-problems.js';
+import { principalNameProblem, roleNameProblem } from '../principal-name.js';
 
 /** One access key the proxy accepts, and who it stands for. */
 export interface AwsCredential {
@@ -18,11 +19,20 @@ export interface AwsCredential {
 /** AWS access key ids are word characters; the id is part of the credential scope, so never a "/". */
 export const ACCESS_KEY_ID = /^\w{1,128}$/;
 
+/** A refinement reporting a name's problem (which never quotes the name) at its path. */
+function refuse(problemOf: (name: string) => string | undefined) {
+  return (name: string, ctx: z.RefinementCtx) => {
+    const problem = problemOf(name);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  };
+}
+
 const credential = z.strictObject({
   // A short secret could be brute-forced offline from one captured signature.
   secretAccessKey: z.string().min(16, 'must be at least 16 characters'),
-  principal: z.string().min(1),
-  roles: z.array(z.string().min(1)).default([]),
+  // Refused here, at load, rather than at each login: the file is the operator's to fix.
+  principal: z.string().min(1).superRefine(refuse(principalNameProblem)),
+  roles: z.array(z.string().min(1).superRefine(refuse(roleNameProblem))).default([]),
   sessionToken: z.string().regex(/^[\x21-\x7E]+$/, 'must be printable ASCII without spaces').optional(),
   expiresAt: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time with a time zone, e.g. 2025-06-30T12:00:00Z' }).optional(),
 });

@@ -48,7 +48,7 @@ import { type SyncGroupResponse, defaultSyncGroupResponse } from '../../protocol
 import { authorizedOperations } from '../authorized-operations.js';
 import type { SessionAccess } from '../session-access.js';
 import { GROUP_AUTHORIZATION_FAILED, INVALID_REQUEST, TOPIC_AUTHORIZATION_FAILED, TRANSACTIONAL_ID_AUTHORIZATION_FAILED } from './errors.js';
-import { type ApiRule, FORWARD, type Outcome, type RuleTable, denyEach, partition } from './rule.js';
+import { type ApiRule, FORWARD, type Outcome, type RuleTable, appendAll, denyEach, partition } from './rule.js';
 
 /** A topic and the partitions a commit or offset-delete request names in it. */
 interface TopicPartitions {
@@ -157,9 +157,9 @@ function authorizeOffsetFetchGroups(req: OffsetFetchRequest, access: SessionAcce
   const edit = (resp: OffsetFetchResponse) => {
     for (const g of resp.groups) {
       g.topics = describableTopics(g.topics, access);
-      g.topics.push(...(deniedTopics.get(g.groupId) ?? []));
+      appendAll(g.topics, deniedTopics.get(g.groupId) ?? []);
     }
-    resp.groups.push(...deniedGroups);
+    appendAll(resp.groups, deniedGroups);
   };
   if (denied.length > 0 || deniedTopics.size > 0) return { action: 'rebuild', request: { ...req, groups: forwarded }, edit };
   return allowed.some((g) => g.topics === null) ? { action: 'forward', edit } : FORWARD;

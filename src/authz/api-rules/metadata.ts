@@ -4,7 +4,7 @@ import { type MetadataResponse, type MetadataResponseTopic, defaultMetadataRespo
 import { NOT_REQUESTED, authorizedOperations } from '../authorized-operations.js';
 import type { SessionAccess } from '../session-access.js';
 import { TOPIC_AUTHORIZATION_FAILED, UNKNOWN_TOPIC_OR_PARTITION } from './errors.js';
-import type { ApiRule, RuleContext } from './rule.js';
+import { type ApiRule, type RuleContext, appendAll } from './rule.js';
 
 /**
  * Below v4 a Metadata request cannot say "do not create these topics": the broker would create
@@ -76,7 +76,7 @@ export const metadataRule: ApiRule<MetadataRequest, MetadataResponse> = {
         if (stopCreation && t.name !== null && t.errorCode === UNKNOWN_TOPIC_OR_PARTITION && notCreatable.has(t.name)) return deniedTopic(t);
         return t;
       });
-      resp.topics.push(...denied);
+      appendAll(resp.topics, denied);
       reportAuthorizedOperations(resp, access);
     };
     if (denied.length === 0 && !stopCreation) return { action: 'forward', edit };

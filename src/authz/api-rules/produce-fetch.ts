@@ -68,7 +68,8 @@ const FETCH_SESSIONS_FROM = 7;
 const FINAL_EPOCH = -1;
 
 /**
- * Fetch: Topic Read per topic (29 per partition). From v13 topics come by id: a name the proxy
+ * Fetch: Topic Read per topic (29 per partition). The denied topics' errors are put in front of
+ * the broker's answer for the allowed ones while it streams through (never held). From v13 topics come by id: a name the proxy
  * cannot learn answers UNKNOWN_TOPIC_ID (100), so the client refreshes its metadata. A fetch
  * as a follower replica is broker traffic (ClusterAction) and always refused.
  *
@@ -104,6 +105,6 @@ export const fetchRule: ApiRule<FetchRequest, FetchResponse> = {
     if (denied.length === 0) return opensSession ? { action: 'rebuild', request: sessionless } : FORWARD;
     const errors = fetchErrors(denied, (t) => (unknown.has(t) ? UNKNOWN_TOPIC_ID : TOPIC_AUTHORIZATION_FAILED));
     if (allowed.length === 0) return { action: 'answer', response: { ...defaultFetchResponse(), responses: errors } };
-    return { action: 'rebuild', request: { ...sessionless, topics: allowed }, edit: (resp) => void resp.responses.push(...errors) };
+    return { action: 'rebuild', request: { ...sessionless, topics: allowed }, leading: errors };
   },
 };

@@ -6,12 +6,14 @@ import type { SessionAccess } from '../session-access.js';
  * - forward: everything named is allowed; the original bytes go to the broker untouched
  *   (`edit`, if set, changes the broker's response: filtered listings, authorized-operations bits);
  * - rebuild: `request` goes to the broker instead (without denied entities, or changed as the
- *   proxy needs) and `edit`, if set, merges the denied entities' errors into its response;
+ *   proxy needs) and `edit`, if set, merges the denied entities' errors into its response, or
+ *   `leading`, if set, are entries put at the front of the response's top-level list while the
+ *   rest of it streams through (Fetch: responses too large to hold);
  * - answer: everything is denied; the proxy answers with `response` itself, as a broker would.
  */
 export type Outcome<Resp = unknown> =
   | { action: 'forward'; edit?: (response: Resp) => void }
-  | { action: 'rebuild'; request: object; edit?: (response: Resp) => void }
+  | { action: 'rebuild'; request: object; edit?: (response: Resp) => void; leading?: readonly unknown[] }
   | { action: 'answer'; response: Resp };
 
 export const FORWARD = { action: 'forward' } as const;
@@ -21,6 +23,8 @@ export interface RuleContext {
   access: SessionAccess;
   /** A topic's name from its id, as learned from responses and the proxy's own Metadata requests. */
   topicName(id: string): string | undefined;
+  /** The cluster's topic names in Kafka's order, as the proxy last listed them (for rules with `listsTopics`); undefined if it never could. */
+  clusterTopics(): readonly string[] | undefined;
 }
 
 /**
@@ -41,6 +45,8 @@ export interface ApiRule<Req = any, Resp = any> {
   scanChecks?: Readonly<Record<string, readonly [ResourceKind, Operation]>>;
   /** Topic ids the request names: the proxy learns their names before `authorize` runs. */
   topicIds?(request: Req, version: number): readonly string[];
+  /** Whether the request asks about every topic: the proxy lists the cluster's topics (`clusterTopics`) before `authorize` runs. */
+  listsTopics?(request: Req): boolean;
   authorize(request: Req, ctx: RuleContext): Outcome<Resp>;
 }
 
@@ -58,7 +64,12 @@ export function denyEach<T, E, Resp>(
 ): Outcome<Resp> {
   if (errors.length === 0) return FORWARD;
   if (allowed.length === 0) return { action: 'answer', response: answer(errors) };
-  return { action: 'rebuild', request: rebuild(allowed), edit: (resp) => void list(resp).push(...errors) };
+  return { action: 'rebuild', request: rebuild(allowed), edit: (resp) => appendAll(list(resp), errors) };
+}
+
+/** Appends `items` to `target` one by one: `push(...items)` passes every item on the stack and overflows it for the long lists a client can send. */
+export function appendAll<T>(target: T[], items: readonly T[]): void {
+  for (let i = 0; i < items.length; i++) target.push(items[i]);
 }
 
 /** Splits `items` into those `allowed` accepts and the rest, keeping order. */

@@ -45,13 +45,6 @@ import {
   defaultDescribeProducersResponsePartitionResponse,
   defaultDescribeProducersResponseTopicResponse,
 } from '../../protocol/generated/messages/DescribeProducersResponse.js';
-import type { DescribeTopicPartitionsRequest } from '../../protocol/generated/messages/DescribeTopicPartitionsRequest.js';
-import {
-  type DescribeTopicPartitionsResponse,
-  type DescribeTopicPartitionsResponseTopic,
-  defaultDescribeTopicPartitionsResponse,
-  defaultDescribeTopicPartitionsResponseTopic,
-} from '../../protocol/generated/messages/DescribeTopicPartitionsResponse.js';
 import type { IncrementalAlterConfigsRequest } from '../../protocol/generated/messages/IncrementalAlterConfigsRequest.js';
 import {
   type IncrementalAlterConfigsResponse,
@@ -72,8 +65,8 @@ import {
   defaultOffsetForLeaderEpochResponseEpochEndOffset,
   defaultOffsetForLeaderEpochResponseOffsetForLeaderTopicResult,
 } from '../../protocol/generated/messages/OffsetForLeaderEpochResponse.js';
-import { NOT_REQUESTED, authorizedOperations } from '../authorized-operations.js';
 import type { SessionAccess } from '../session-access.js';
+import { describeTopicPartitionsRule } from './describe-topic-partitions.js';
 import { CLUSTER_AUTHORIZATION_FAILED, TOPIC_AUTHORIZATION_FAILED, UNKNOWN_TOPIC_ID } from './errors.js';
 import { type ApiRule, type RuleContext, type RuleTable, denyEach, partition } from './rule.js';
 
@@ -129,54 +122,6 @@ const offsetForLeaderEpochRule: ApiRule<OffsetForLeaderEpochRequest, OffsetForLe
       (topics) => ({ ...req, topics }),
       (resp) => resp.topics,
     );
-  },
-};
-
-/** Sets the authorized-operations field of the topics the broker describes from the policy, where the broker reported it. */
-function reportTopicOperations(resp: DescribeTopicPartitionsResponse, access: SessionAccess): void {
-  for (const t of resp.topics) {
-    if (t.topicAuthorizedOperations !== NOT_REQUESTED && t.errorCode === 0 && t.name !== null) {
-      t.topicAuthorizedOperations = authorizedOperations(access.grants, 'topic', t.name);
-    }
-  }
-}
-
-function deniedPartitionsTopic(name: string): DescribeTopicPartitionsResponseTopic {
-  // No id and no partitions: a denial must not reveal whether the topic exists.
-  return { ...defaultDescribeTopicPartitionsResponseTopic(), name, errorCode: TOPIC_AUTHORIZATION_FAILED };
-}
-
-/**
- * DescribeTopicPartitions: Topic Describe per topic (29). An empty list asks for every topic:
- * those the principal may not describe are silently left out. The response's cursor is left
- * as the broker set it.
- */
-const describeTopicPartitionsRule: ApiRule<DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponse> = {
-  authorize(req, { access }) {
-    if (req.topics.length === 0) {
-      return {
-        action: 'forward',
-        edit: (resp) => {
-          resp.topics = resp.topics.filter((t) => t.name !== null && access.permits('topic', t.name, 'describe'));
-          reportTopicOperations(resp, access);
-        },
-      };
-    }
-    const [allowed, denied] = partition(req.topics, (t) => access.check('topic', t.name, 'describe'));
-    if (denied.length === 0) return { action: 'forward', edit: (resp) => reportTopicOperations(resp, access) };
-    // As Kafka: topics sorting before the cursor were answered on earlier pages.
-    const from = req.cursor?.topicName ?? '';
-    const errors = denied.filter((t) => t.name >= from).map((t) => deniedPartitionsTopic(t.name));
-    // An empty list would ask the broker for every topic: answer instead.
-    if (allowed.length === 0) return { action: 'answer', response: { ...defaultDescribeTopicPartitionsResponse(), topics: errors } };
-    return {
-      action: 'rebuild',
-      request: { ...req, topics: allowed },
-      edit: (resp) => {
-        reportTopicOperations(resp, access);
-        resp.topics.push(...errors);
-      },
-    };
   },
 };
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { inject } from 'vitest';
 import { pickFreePortBase, pickFreePorts } from '../../../scripts/kafka/ports.js';
-import type { LimitsConfig, ProxyConfig } from '../../../src/config/schema.js';
+import type { LimitsConfig, ListenerLimitsConfig, ProxyConfig } from '../../../src/config/schema.js';
 import { configSchema } from '../../../src/config/schema.js';
 import { createLogger } from '../../../src/observe/logger.js';
 import { KafkaAuthProxy } from '../../../src/proxy/proxy.js';
@@ -35,6 +35,8 @@ export interface TestProxy {
  */
 export interface TestProxyOptions {
   limits?: Partial<LimitsConfig>;
+  /** The listener's connection limits (listeners[].limits). */
+  listenerLimits?: Partial<ListenerLimitsConfig>;
   /** SASL mechanisms the listener requires; none by default. */
   authentication?: 'none' | ('OAUTHBEARER' | 'AWS_MSK_IAM')[];
   /** Token validation settings; `jwksUrl` and `issuer` usually come from a DevIssuer. */
@@ -65,6 +67,7 @@ export async function startTestProxy(options: TestProxyOptions = {}): Promise<Te
         brokerPorts: { base },
         authentication: options.authentication ?? 'none',
         mode: options.mode,
+        limits: options.listenerLimits,
       },
     ],
     oauthbearer: options.oauthbearer ? { audience: ['kafka'], ...options.oauthbearer } : undefined,

@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.DescribeClusterResult;
+import org.apache.kafka.clients.admin.DescribeTopicsOptions;
 import org.apache.kafka.clients.admin.ListTopicsOptions;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -21,6 +22,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.errors.AuthenticationException;
@@ -43,6 +45,8 @@ import org.apache.log4j.PatternLayout;
  *                reports per topic instead of failing: {"topics":{"<topic>":{"delivered","failed"[,"error"]}}}
  *   consume  <bootstrap> <topic> <group> <count> [--timeout-ms 60000]
  *   describe <bootstrap> [--group NAME]
+ *   describe-topics <bootstrap> <topic>[,<topic>...] [--partition-limit 2000]   Admin.describeTopics (DescribeTopicPartitions
+ *                paged by the limit): {"topics":{"<topic>":{"partitions":[0,1,...]} or {"error":"<Kafka error name>"}}}
  *   every command: [--prop key=value]... extra client properties (SASL settings and such)
  */
 public class InteropClient {
@@ -56,6 +60,7 @@ public class InteropClient {
         case "produce-each" -> produceEach(args);
         case "consume" -> consume(args);
         case "describe" -> describe(args);
+        case "describe-topics" -> describeTopics(args);
         default -> throw new IllegalArgumentException("unknown command " + args.command());
       };
       System.out.println(result);
@@ -253,6 +258,25 @@ public class InteropClient {
     }
   }
 
+  /** Each topic's partitions as the admin client pages them in, or the error it got for that topic. */
+  private static String describeTopics(Args args) throws InterruptedException {
+    List<String> topics = List.of(args.positional(1).split(","));
+    DescribeTopicsOptions options = new DescribeTopicsOptions().partitionSizeLimitPerResponse(Integer.parseInt(args.option("partition-limit", "2000")));
+    Map<String, Object> results = new LinkedHashMap<>();
+    try (Admin admin = Admin.create(args.clientProps())) {
+      Map<String, KafkaFuture<TopicDescription>> futures = admin.describeTopics(topics, options).topicNameValues();
+      for (String topic : topics) {
+        try {
+          List<Integer> partitions = futures.get(topic).get().partitions().stream().map(TopicPartitionInfo::partition).toList();
+          results.put(topic, Map.of("partitions", partitions));
+        } catch (ExecutionException e) {
+          results.put(topic, Map.of("error", Errors.forException(e.getCause()).name()));
+        }
+      }
+    }
+    return Json.object("topics", results);
+  }
+
   private static List<String> addresses(Collection<Node> nodes) {
     return nodes.stream().map(InteropClient::address).sorted().toList();
   }
@@ -262,7 +286,7 @@ public class InteropClient {
   }
 
   /** A typo must fail, not silently run with a default (say, without a transaction). */
-  private static final Set<String> KNOWN_OPTIONS = Set.of("acks", "idempotent", "transactional-id", "timeout-ms", "group", "rate");
+  private static final Set<String> KNOWN_OPTIONS = Set.of("acks", "idempotent", "transactional-id", "timeout-ms", "group", "rate", "partition-limit");
 
   /** Positional arguments, then --name value options; --prop may repeat. */
   record Args(List<String> positionals, Map<String, String> options, Properties props) {
@@ -287,7 +311,7 @@ public class InteropClient {
         if (eq <= 0) throw new IllegalArgumentException("--prop needs key=value, got " + value);
         props.put(value.substring(0, eq), value.substring(eq + 1));
       }
-      if (positionals.size() < 2) throw new IllegalArgumentException("usage: produce|produce-for|produce-each|consume|describe <bootstrap> ...");
+      if (positionals.size() < 2) throw new IllegalArgumentException("usage: produce|produce-for|produce-each|consume|describe|describe-topics <bootstrap> ...");
       return new Args(positionals, options, props);
     }
 
