@@ -11,9 +11,3 @@ export function claimAt(payload: Record<string, unknown>, path: string): unknown
   }
   return value;
 }
-
-/** A claim or header value, shortened for an error message: it comes from the client and may be long. */
-export function quoteClaim(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}

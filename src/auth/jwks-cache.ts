@@ -3,7 +3,7 @@ import { type StatsListener, unwatchFile, watchFile } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createLocalJWKSet, errors, type JWSHeaderParameters, type FlattenedJWSInput, type JSONWebKeySet } from 'jose';
 import type { Logger } from '../observe/logger.js';
-import { quoteClaim } from './claims.js';
+import { quoted } from '../observe/client-text.js';
 import { describeJwksUrl, fetchJwksText, parseJwks } from './jwks-source.js';
 
 export interface JwksCacheOptions {
@@ -113,15 +113,15 @@ export class JwksCache {
     const keys = this.usableKeys();
     if (!keys) throw new KeyUnavailableError(this.unavailableReason());
     const fingerprint = keys.fingerprints.get(kid);
-    if (fingerprint === undefined) throw new KeyUnavailableError(`no key with kid ${quoteClaim(kid)} in the JWKS`);
+    if (fingerprint === undefined) throw new KeyUnavailableError(`no key with kid ${quoted(kid)} in the JWKS`);
     try {
       const signingKey: SigningKeyRef = { kid, fingerprint, generation: keys.generation };
       return { key: await keys.select(header, token), signingKey };
     } catch (e) {
       if (e instanceof errors.JWKSNoMatchingKey) {
-        throw new KeyUnavailableError(`key ${quoteClaim(kid)} in the JWKS cannot verify ${header.alg}`);
+        throw new KeyUnavailableError(`key ${quoted(kid)} in the JWKS cannot verify ${header.alg}`);
       }
-      if (e instanceof errors.JWKSMultipleMatchingKeys) throw new KeyUnavailableError(`several keys in the JWKS have kid ${quoteClaim(kid)}`);
+      if (e instanceof errors.JWKSMultipleMatchingKeys) throw new KeyUnavailableError(`several keys in the JWKS have kid ${quoted(kid)}`);
       throw e;
     }
   }

@@ -3,7 +3,8 @@ import { decodeProtectedHeader, errors, type FlattenedJWSInput, type JWSHeaderPa
 import { LRUCache } from 'lru-cache';
 import type { ProxyConfig } from '../config/schema.js';
 import type { Logger } from '../observe/logger.js';
-import { claimAt, quoteClaim } from './claims.js';
+import { quoted } from '../observe/client-text.js';
+import { claimAt } from './claims.js';
 import type { CredentialCheck } from './credential-check.js';
 import { JwksCache, type JwksCacheOptions, KeyUnavailableError, type SigningKeyRef } from './jwks-cache.js';
 import { SigningKeyCheck } from './signing-key-check.js';
@@ -107,7 +108,7 @@ export class OAuthTokenValidator {
     }
     // Checked before jose so the reason names the algorithm.
     if (typeof alg !== 'string' || !ALGORITHMS.includes(alg)) {
-      const name = typeof alg === 'string' && /^[A-Za-z0-9]{1,16}$/.test(alg) ? alg : quoteClaim(alg);
+      const name = typeof alg === 'string' && /^[A-Za-z0-9]{1,16}$/.test(alg) ? alg : quoted(alg);
       throw new TokenRejectedError(`algorithm ${name} is not allowed`);
     }
     let payload: JWTPayload;
@@ -175,9 +176,9 @@ export class OAuthTokenValidator {
     if (reason === 'invalid') return `claim ${JSON.stringify(claim)} is not a number`;
     switch (claim) {
       case 'iss':
-        return `issuer ${quoteClaim(payload.iss)} is not the expected ${JSON.stringify(this.settings.issuer)}`;
+        return `issuer ${quoted(payload.iss)} is not the expected ${JSON.stringify(this.settings.issuer)}`;
       case 'aud':
-        return `audience ${quoteClaim(payload.aud)} does not include any of ${JSON.stringify(this.settings.audience)}`;
+        return `audience ${quoted(payload.aud)} does not include any of ${JSON.stringify(this.settings.audience)}`;
       case 'nbf':
         return `token is not valid before ${isoDate(payload.nbf)}`;
       default:

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from '../observe/logger.js';
+import { LineBudget } from '../observe/line-budget.js';
 import type { ProxyMetrics } from '../observe/metrics.js';
 import type { RequestDenials } from './request-denials.js';
 
@@ -35,10 +36,8 @@ export const DEFAULT_MAX_LINES_PER_SECOND = 100;
 export class DenialLog {
   private readonly recent: LRUCache<string, { until: number; suppressed: number }>;
   private readonly windowMs: number;
-  private readonly maxLinesPerSecond: number;
-  private second = 0;
-  private linesThisSecond = 0;
-  private overBudget = 0;
+  /** One kind: the budget is the whole proxy's. */
+  private readonly lines: LineBudget<'denials'>;
 
   constructor(
     private readonly log: Logger,
@@ -47,7 +46,7 @@ export class DenialLog {
   ) {
     this.recent = new LRUCache({ max: options.maxKeys ?? 10_000 });
     this.windowMs = options.windowMs ?? 60_000;
-    this.maxLinesPerSecond = options.maxLinesPerSecond ?? DEFAULT_MAX_LINES_PER_SECOND;
+    this.lines = new LineBudget(options.maxLinesPerSecond ?? DEFAULT_MAX_LINES_PER_SECOND);
   }
 
   /** One request's denials: counted per entity, logged as one line. */
@@ -90,20 +89,12 @@ export class DenialLog {
 
   /** Fields for a line the proxy-wide budget allows (saying how many it left out before), or undefined when it is spent. */
   private takeLine(listener: string, now: number): { linesSuppressed?: number } | undefined {
-    const second = Math.floor(now / 1000);
-    if (second !== this.second) {
-      this.second = second;
-      this.linesThisSecond = 0;
-    }
-    if (this.linesThisSecond >= this.maxLinesPerSecond) {
-      this.overBudget++;
+    const allowed = this.lines.take('denials', now);
+    if (!allowed) {
       this.metrics?.denialLinesSuppressed.inc({ listener });
       return undefined;
     }
-    this.linesThisSecond++;
-    const suppressed = this.overBudget;
-    this.overBudget = 0;
-    return suppressed ? { linesSuppressed: suppressed } : {};
+    return allowed.notLogged ? { linesSuppressed: allowed.notLogged } : {};
   }
 }
 

@@ -1,3 +1,4 @@
+import { shortened } from '../observe/client-text.js';
 import type { EnforcementMode } from './denial-log.js';
 import type { Operation, ResourceKind } from './operations.js';
 
@@ -13,9 +14,6 @@ export interface DeniedResource {
 
 /** How many denied entities a line quotes: enough to recognise the request, bounded whatever it names. */
 export const RESOURCES_SHOWN = 5;
-
-/** Kafka's names stop at 249 characters; anything a client sends beyond that is cut, so no line holds it whole. */
-const MAX_NAME = 255;
 
 /**
  * The denials of one request, gathered while its rule runs so that the log gets one line for
@@ -40,8 +38,4 @@ export class RequestDenials {
     if (entry) entry.count++;
     else this.perOperation.set(key, { kind, operation, count: 1 });
   }
-}
-
-function shortened(name: string): string {
-  return name.length <= MAX_NAME ? name : `${name.slice(0, MAX_NAME)}... (${name.length} characters)`;
 }

@@ -26,9 +26,15 @@ const listenerLimits = z
     maxConnections: z.number().int().min(1).default(10_000),
     /** Connections still authenticating; only SASL listeners have any (`authentication: none` connections count as authenticated). */
     maxUnauthenticatedConnections: z.number().int().min(1).default(1000),
-    /** Open connections from one client IP (Kafka: max.connections.per.ip): a tenant's host or NAT gets a tenth of the listener. */
+    /**
+     * Connections still authenticating from one client IP (an IPv6 client counts as its /64): a
+     * handshake takes milliseconds, so 50 at once from one host is already a reconnect storm, and
+     * one host cannot take the listener's unauthenticated places from everyone else.
+     */
+    maxUnauthenticatedConnectionsPerIp: z.number().int().min(1).default(50),
+    /** Open connections from one client IP, an IPv6 client as its /64 (Kafka: max.connections.per.ip): a tenant's host or NAT gets a tenth of the listener. */
     maxConnectionsPerIp: z.number().int().min(1).default(1000),
-    /** New connections accepted per second from one client IP, with a burst of as many (Amazon MSK: 20 per second per broker). */
+    /** New connections accepted per second from one client IP (IPv6: per /64), with a burst of as many (Amazon MSK: 20 per second per broker). */
     maxNewConnectionsPerSecondPerIp: z.number().int().min(1).default(100),
     /** A SASL connection not authenticated within this long is closed (real clients need milliseconds; a slow token fetch, a few seconds). */
     authenticationTimeoutMs: z.number().int().min(100).default(10_000),
@@ -63,18 +69,28 @@ const limits = z
     maxUnauthenticatedRequestBytes: z.number().int().min(1024).default(524288),
     /**
      * Bytes all unauthenticated connections of the proxy may hold in incomplete frames together;
-     * a connection that would pass it is closed. 128 frames of the largest pre-auth size; a real
-     * client's SASL frame is a few KiB and rarely spans reads.
+     * when it runs out, the connection holding the most is closed (the one asking only if that is
+     * itself). 128 frames
+     * of the largest pre-auth size; a real client's SASL frame is a few KiB and rarely spans reads.
      */
     maxUnauthenticatedBytes: z.number().int().min(1024 * 1024).default(64 * 1024 * 1024),
+    /**
+     * Bytes all authenticated connections of the proxy (and those of `authentication: none`
+     * listeners) may hold in incomplete request frames together. Each may hold one frame of up to
+     * maxRequestBytes; this bounds the sum. When it runs out, the connection holding the most is
+     * closed (the one asking only if that is itself). 10 frames of the largest size; real clients' requests are a
+     * few MiB at most and rarely held long.
+     */
+    maxBufferedRequestBytes: z.number().int().min(1024 * 1024).default(1024 * 1024 * 1024),
     /** Requests a client may have outstanding before the proxy stops reading from it. */
     maxInFlightRequests: z.number().int().min(1).default(1000),
     /**
-     * Topics (names or ids), groups and transactional ids one request may name, counted before it
-     * is decoded, on every listener that authorizes. Above it the request gets INVALID_REQUEST (42)
-     * where its response has a top-level error, else the connection is closed. The default is
-     * above what real clients send (a Metadata or OffsetFetch naming every topic of a large
-     * cluster) and keeps one request's decoded entities and merged errors to tens of MB.
+     * Entries one request may hold (the elements of all its lists: topics, partitions, groups,
+     * ids), counted before it is decoded, on every listener that authorizes. Above it the request
+     * gets INVALID_REQUEST (42) where its response has a top-level error, else the connection is
+     * closed. The default is above what real clients send (a Metadata or OffsetFetch naming every
+     * topic of a large cluster) and keeps one request's decoded entries and merged errors to tens
+     * of MB, however small each entry is on the wire.
      */
     maxEntitiesPerRequest: z.number().int().min(1000).default(DEFAULT_MAX_ENTITIES_PER_REQUEST),
     /**

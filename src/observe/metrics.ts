@@ -38,7 +38,7 @@ export class ProxyMetrics {
 
   readonly connectionsRefused = new Counter({
     name: 'kafka_proxy_connections_refused_total',
-    help: 'Connections closed by a connection limit, by listener and limit (max-connections, max-unauthenticated, per-ip, per-ip-rate: at accept, before any read; preauth-bytes: the proxy-wide budget of pre-authentication bytes)',
+    help: 'Connections closed by a connection limit, by listener and limit (max-connections, max-unauthenticated, per-ip-unauthenticated, per-ip, per-ip-rate: at accept, before any read; preauth-bytes, request-bytes: the proxy-wide budgets of bytes in incomplete frames before and after authentication, counting both a connection refused room and the largest holder evicted to make room)',
     labelNames: ['listener', 'reason'] as const,
     registers: [this.registry],
   });

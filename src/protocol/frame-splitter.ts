@@ -86,8 +86,11 @@ export class FrameSplitter {
       size = -1;
     }
     if (offset < buf.length) {
-      this.pending = [buf.subarray(offset)];
-      this.pendingBytes = buf.length - offset;
+      // A view would keep the whole read alive for a few bytes of the next frame, beyond what
+      // bufferedBytes counts: copy a leftover that is the smaller part, so at most twice it is held.
+      const rest = buf.length - offset;
+      this.pending = [rest < offset ? Buffer.from(buf.subarray(offset)) : buf.subarray(offset)];
+      this.pendingBytes = rest;
       this.expected = size;
     }
   }

@@ -11,6 +11,10 @@ const ZERO_UUID_BYTES = 16;
 export class Reader {
   pos: number;
   readonly end: number;
+  /** Elements of every list read so far: what decoding the message costs, whatever the elements are. */
+  elements = 0;
+  /** Most list elements this reader accepts in all; past it the message is refused. */
+  maxElements = Infinity;
 
   constructor(
     readonly buf: Buffer,
@@ -271,6 +275,9 @@ export class Reader {
 
   private checkCount(n: number): number {
     if (n < -1) throw new ProtocolError('invalid-length', `array length ${n}`);
+    if (n > 0 && (this.elements += n) > this.maxElements) {
+      throw new ProtocolError('too-many-entities', `more than ${this.maxElements} list elements in one message`);
+    }
     if (n > this.end - this.pos) {
       throw new ProtocolError(
         'invalid-length',

@@ -16,8 +16,10 @@ import { ANONYMOUS, type ListenerAuthorization } from './listener-authorization.
 import { produceAcks } from './produce-acks.js';
 import type { RequestAuthorizer, RequestDecision, ResponseEdit } from './request-authorizer.js';
 import type { ResponseSplice } from './response-pipeline.js';
-import type { HeldBytesBudget } from './held-bytes-budget.js';
-import type { PreAuthBytesShare } from './preauth-bytes.js';
+import type { BudgetShare, MemoryBudget } from './memory-budget.js';
+import type { BudgetRefusal } from './connection-refusals.js';
+import type { LineAllowed } from '../observe/line-budget.js';
+import { shortened } from '../observe/client-text.js';
 import { PASS_THROUGH, ResponsePipeline, ResponsePipelineError, type ResponseHandling } from './response-pipeline.js';
 import type { ResponseRewriter } from './response-rewriter.js';
 
@@ -32,7 +34,7 @@ export interface SessionContext {
   cluster: ClusterView;
   rewriter: ResponseRewriter;
   /** Bytes of broker responses the whole proxy may hold to rewrite them. */
-  heldResponses: HeldBytesBudget;
+  heldResponses: MemoryBudget;
   /**
    * Where this connection's requests may go, tried in order until one accepts (the bootstrap
    * port fails over across the configured servers); empty when the broker is unknown.
@@ -45,7 +47,13 @@ export interface SessionContext {
   /** Counts a session ended because a reload took its credential away. */
   sessionRevoked(reason: RevocationReason): void;
   /** On authenticating listeners: what an incomplete frame holds counts here until the client authenticates. */
-  preAuthBytes: PreAuthBytesShare | undefined;
+  preAuthBytes: BudgetShare | undefined;
+  /** What an incomplete frame holds once the client may send requests (from the start on `authentication: none`). */
+  requestBytes: BudgetShare;
+  /** Counts a connection closed because a proxy-wide budget had no room for what it asked. */
+  budgetRefused(refusal: BudgetRefusal): void;
+  /** A line of the listener's ration for 'authentication failed', or undefined when it is spent for now. */
+  authenticationFailureLine(): LineAllowed | undefined;
   /** How long a failed authentication waits for its answer (Kafka's connection.failed.authentication.delay.ms). */
   failedAuthenticationDelayMs: number;
 }
@@ -91,7 +99,10 @@ export class ClientSession {
     this.owed = new ResponsePipeline(
       (bytes) => this.toClient(bytes),
       (frame, how) => this.ctx.rewriter.rewrite(frame, how.apiKey, how.version, how.edit),
-      ctx.heldResponses,
+      ctx.heldResponses.share(() => {
+        this.log.warn('the budget for held responses ran out and this connection held the most of it; closing the connection');
+        this.close('evicted from the held-response budget');
+      }),
     );
   }
 
@@ -165,6 +176,7 @@ export class ClientSession {
       }
     };
     const timer = setTimeout(() => failed('connect timeout'), this.ctx.limits.connectTimeoutMs);
+    this.onClose(() => clearTimeout(timer));
     upstream.once('connect', () => {
       connected = true;
       clearTimeout(timer);
@@ -217,7 +229,7 @@ export class ClientSession {
     this.upstream?.cork();
     try {
       this.requests.push(chunk, (frame) => this.onRequest(frame));
-      this.holdPreAuthBytes();
+      this.accountBufferedBytes();
     } catch (e) {
       this.fail(e);
     } finally {
@@ -226,10 +238,26 @@ export class ClientSession {
   }
 
   /** Before authentication, an incomplete frame counts against the proxy-wide budget; past it the connection goes. */
+  /** What the frame splitter holds, against the proxy-wide budgets (after each read, and once held frames are cut). */
+  private accountBufferedBytes(): void {
+    this.holdPreAuthBytes();
+    this.holdRequestBytes();
+  }
+
   private holdPreAuthBytes(): void {
     const share = this.ctx.preAuthBytes;
     if (!share || this.closed || this.sasl?.authenticated) return;
-    if (!share.set(this.requests.bufferedBytes)) this.close('pre-authentication byte budget of the proxy spent');
+    if (share.set(this.requests.bufferedBytes)) return;
+    this.ctx.budgetRefused('preauth-bytes');
+    this.close('pre-authentication byte budget exhausted');
+  }
+
+  /** Once requests may be sent, an incomplete frame counts against the proxy-wide request budget; past it the connection goes. */
+  private holdRequestBytes(): void {
+    if (this.closed || (this.sasl && !this.sasl.authenticated)) return;
+    if (this.ctx.requestBytes.set(this.requests.bufferedBytes)) return;
+    this.ctx.budgetRefused('request-bytes');
+    this.close('request buffer budget exhausted');
   }
 
   /** `retried`: the second pass of a request that waited for topic ids. */
@@ -249,6 +277,9 @@ export class ClientSession {
       // Re-authentication is let through even after the session ended, as a broker does: clients
       // re-authenticate only when they next have a request to send.
       if (sasl.intercepts(apiKey)) {
+        // Re-authentication is held to the pre-authentication frame limit, not maxRequestBytes.
+        const limit = this.ctx.limits.maxUnauthenticatedRequestBytes;
+        if (frame.length - 4 > limit) throw new ProtocolError('frame-too-large', `SASL frame of ${frame.length - 4} bytes exceeds the limit of ${limit}`);
         this.handleSasl(sasl, frame);
         return;
       }
@@ -340,9 +371,7 @@ export class ClientSession {
 
   /** Takes no new requests until `work` settles, then runs `next` and the requests that arrived meanwhile, in order. */
   private hold(work: Promise<unknown>, next: () => void): void {
-    // As a broker mutes a connection while it works on a request: what follows stays bytes, uncut.
     this.waiting = true;
-    this.requests.stop();
     this.pauseClient('waiting');
     let done = false;
     work
@@ -351,19 +380,13 @@ export class ClientSession {
       .finally(() => {
         if (this.closed) return;
         this.waiting = false;
-        this.upstream?.cork();
         try {
           if (done) next();
-          // `next` may have started another wait; the frames behind it wait for that one too.
-          if (!this.waiting) {
-            this.resumeClient('waiting');
-            this.requests.resume((frame) => this.onRequest(frame));
-          }
         } catch (e) {
           this.fail(e);
-        } finally {
-          this.upstream?.uncork();
         }
+        // `next` may have started another wait; the frames behind it wait for that one too.
+        if (!this.waiting) this.resumeClient('waiting');
       });
   }
 
@@ -401,16 +424,19 @@ export class ClientSession {
       case 'reply':
         if (step.reply) this.answer(frameCorrelationId(step.reply), step.reply);
         return;
-      case 'fail':
-        this.log.info({ mechanism: step.mechanism, principal: step.principal, reason: step.reason }, 'authentication failed');
+      case 'fail': {
+        const line = this.ctx.authenticationFailureLine();
+        if (line) this.log.info({ mechanism: step.mechanism, principal: step.principal, reason: step.reason, failuresNotLogged: line.notLogged }, 'authentication failed');
         // The answer waits, as a broker's does, so a client retrying in a loop cannot spin; the
         // session takes nothing else meanwhile (this step holds it).
         return this.delay(this.ctx.failedAuthenticationDelayMs).then(() => {
           if (this.closed) return;
           if (step.reply) this.answer(frameCorrelationId(step.reply), step.reply);
           // Requests pipelined before the failed re-authentication still get their answers first.
-          this.closeAfterOwed(`authentication failed: ${step.reason}`);
+          // The reason is on the 'authentication failed' line already: closing names only the class.
+          this.closeAfterOwed('authentication failed');
         });
+      }
       case 'authenticated': {
         const { identity, reauthentication } = step;
         this.log = this.log.child(reauthentication ? {} : { principal: identity.principal });
@@ -457,7 +483,8 @@ export class ClientSession {
   }
 
   private noteClientId(frame: Buffer): void {
-    this.clientId = readRequestHeader(new Reader(frame, 4)).clientId ?? '';
+    // Cut once: the id goes into this connection's log lines and its denial lines.
+    this.clientId = shortened(readRequestHeader(new Reader(frame, 4)).clientId ?? '');
     this.log = this.log.child({ clientId: this.clientId });
     if (this.authorizer) this.authorizer.access.clientId = this.clientId;
   }
@@ -515,13 +542,28 @@ export class ClientSession {
     if (this.closing !== undefined && this.owed.length === 0) this.close(this.closing, true);
   }
 
+  /**
+   * Stops taking requests, as a broker mutes a connection: the socket is not read, and what was
+   * already read stays bytes, uncut, so a paused client holds at most one read beyond its frame.
+   */
   private pauseClient(reason: PauseReason): void {
     this.clientPaused.add(reason);
     this.client.pause();
+    this.requests.stop();
   }
 
   private resumeClient(reason: PauseReason): void {
     this.clientPaused.delete(reason);
+    if (this.clientPaused.size !== 0 || this.closed) return;
+    this.upstream?.cork();
+    try {
+      this.requests.resume((frame) => this.onRequest(frame));
+      this.accountBufferedBytes();
+    } catch (e) {
+      this.fail(e);
+    } finally {
+      this.upstream?.uncork();
+    }
     if (this.clientPaused.size === 0 && !this.closed) this.client.resume();
   }
 }

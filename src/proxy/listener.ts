@@ -2,19 +2,22 @@ import { type Server, type Socket, createServer } from 'node:net';
 import type { Logger } from 'pino';
 import type { LimitsConfig, ListenerConfig } from '../config/schema.js';
 import type { RevocationReason } from '../auth/credential-check.js';
+import { LineBudget } from '../observe/line-budget.js';
 import type { ProxyMetrics } from '../observe/metrics.js';
 import type { SaslMechanism } from '../sasl/mechanism.js';
 import { SaslServer } from '../sasl/sasl-server.js';
 import { ListenerAddressing } from './addressing.js';
 import { ClientSession } from './client-session.js';
 import { type Admission, ConnectionLimits, type ConnectionState } from './connection-limits.js';
-import { ConnectionRefusals } from './connection-refusals.js';
-import { HeldBytesBudget } from './held-bytes-budget.js';
+import { type BudgetRefusal, ConnectionRefusals } from './connection-refusals.js';
+import { type BudgetShare, MemoryBudget } from './memory-budget.js';
 import type { BrokerAddress, ClusterView } from './cluster-view.js';
 import type { ListenerAuthorization } from './listener-authorization.js';
-import { PreAuthBytesBudget, type PreAuthBytesShare } from './preauth-bytes.js';
 import { ResponseRewriter } from './response-rewriter.js';
 import type { TopicIds } from './topic-ids.js';
+
+/** Enough to see every failure of a few misconfigured clients; the line after a flood says how many were left out. */
+const AUTHENTICATION_FAILURE_LINES_PER_SECOND = 20;
 
 /**
  * One configured listener: a bootstrap port, whose connections go to any bootstrap server, and
@@ -32,6 +35,8 @@ export class ProxyListener {
   private readonly countRevoked = (reason: RevocationReason) => this.metrics.sessionsRevoked.inc({ listener: this.config.name, reason });
   private readonly connections: ConnectionLimits;
   private readonly refusals: ConnectionRefusals;
+  /** Clients can fail authentication as fast as they connect: their lines are rationed per listener. */
+  private readonly failureLines = new LineBudget<'authentication failed'>(AUTHENTICATION_FAILURE_LINES_PER_SECOND);
 
   constructor(
     readonly config: ListenerConfig,
@@ -47,9 +52,11 @@ export class ProxyListener {
     private readonly authorization?: ListenerAuthorization,
     topicIds?: TopicIds,
     /** Shared by every listener of the proxy. */
-    private readonly heldResponses = new HeldBytesBudget(limits.maxHeldResponseBytes),
+    private readonly heldResponses = new MemoryBudget(limits.maxHeldResponseBytes),
     /** Shared by every listener of the proxy. */
-    private readonly preAuthBytes = new PreAuthBytesBudget(limits.maxUnauthenticatedBytes),
+    private readonly preAuthBytes = new MemoryBudget(limits.maxUnauthenticatedBytes),
+    /** Shared by every listener of the proxy. */
+    private readonly requestBytes = new MemoryBudget(limits.maxBufferedRequestBytes),
   ) {
     this.log = log.child({ listener: config.name });
     this.connections = new ConnectionLimits(config.limits);
@@ -113,8 +120,16 @@ export class ProxyListener {
       this.refusals.record(admission, ip);
       return;
     }
-    const preAuthBytes = authenticates ? this.preAuthBytes.share(() => this.refusals.record('preauth-bytes', ip)) : undefined;
-    const session = new ClientSession(socket, {
+    // The budgets evict through the session, which exists by the time its shares are first set.
+    let session: ClientSession | undefined;
+    const evictable = (budget: MemoryBudget, refusal: BudgetRefusal, reason: string) =>
+      budget.share(() => {
+        this.refusals.record(refusal, ip);
+        session?.close(reason);
+      });
+    const preAuthBytes = authenticates ? evictable(this.preAuthBytes, 'preauth-bytes', 'evicted: holds the most of the pre-authentication byte budget') : undefined;
+    const requestBytes = evictable(this.requestBytes, 'request-bytes', 'evicted: holds the most of the request buffer budget');
+    session = new ClientSession(socket, {
       log: this.log.child({ serves }),
       limits: this.limits,
       cluster: this.cluster,
@@ -125,11 +140,14 @@ export class ProxyListener {
       authorization: this.authorization,
       sessionRevoked: this.countRevoked,
       preAuthBytes,
+      requestBytes,
+      budgetRefused: (refusal) => this.refusals.record(refusal, ip),
+      authenticationFailureLine: () => this.failureLines.take('authentication failed'),
       failedAuthenticationDelayMs: this.config.limits.failedAuthenticationDelayMs,
     });
     this.sessions.add(session);
     session.onClose(() => this.sessions.delete(session));
-    this.track(session, admission, preAuthBytes);
+    this.track(session, admission, preAuthBytes, requestBytes);
     try {
       session.start();
     } catch (e) {
@@ -140,7 +158,7 @@ export class ProxyListener {
   }
 
   /** Keeps the counts and the open-connections gauge in step with the session, and holds it to the authentication deadline. */
-  private track(session: ClientSession, admission: Admission, preAuthBytes: PreAuthBytesShare | undefined): void {
+  private track(session: ClientSession, admission: Admission, preAuthBytes: BudgetShare | undefined, requestBytes: BudgetShare): void {
     const gauge = (state: ConnectionState) => this.metrics.openConnections.labels(this.config.name, state);
     gauge(admission.state).inc();
     const deadline =
@@ -160,6 +178,7 @@ export class ProxyListener {
     session.onClose(() => {
       clearTimeout(deadline);
       preAuthBytes?.release();
+      requestBytes.release();
       gauge(admission.state).dec();
       admission.closed();
     });

@@ -7,9 +7,8 @@ import { Authentication } from '../sasl/authentication.js';
 import { discoverCluster, listTopicIds, parseHostPort, refreshPeriodically } from './cluster-discovery.js';
 import { ClusterView } from './cluster-view.js';
 import { ListenerAuthorization } from './listener-authorization.js';
-import { HeldBytesBudget } from './held-bytes-budget.js';
+import { MemoryBudget } from './memory-budget.js';
 import { ProxyListener } from './listener.js';
-import { PreAuthBytesBudget } from './preauth-bytes.js';
 import { TopicIds } from './topic-ids.js';
 
 /** The policy and what every authorizing listener shares. */
@@ -55,8 +54,9 @@ export class KafkaAuthProxy {
     }
     log.info({ brokers: cluster.nodeIds() }, 'cluster discovered');
     const bootstrap = bootstrapServers.map(parseHostPort);
-    const heldResponses = new HeldBytesBudget(config.limits.maxHeldResponseBytes);
-    const preAuthBytes = new PreAuthBytesBudget(config.limits.maxUnauthenticatedBytes);
+    const heldResponses = new MemoryBudget(config.limits.maxHeldResponseBytes);
+    const preAuthBytes = new MemoryBudget(config.limits.maxUnauthenticatedBytes);
+    const requestBytes = new MemoryBudget(config.limits.maxBufferedRequestBytes);
     const listeners = config.listeners.map(
       (l) =>
         new ProxyListener(
@@ -72,6 +72,7 @@ export class KafkaAuthProxy {
           authorization?.topicIds,
           heldResponses,
           preAuthBytes,
+          requestBytes,
         ),
     );
     const proxy = new KafkaAuthProxy(cluster, listeners, metrics, config, log, authentication, authorization);

@@ -41,7 +41,10 @@ export class RequestAuthorizer {
   constructor(
     readonly access: SessionAccess,
     private readonly topicIds: TopicIds,
-    /** limits.maxEntitiesPerRequest: counted by the scanner, before anything is decoded or decided. */
+    /**
+     * limits.maxEntitiesPerRequest: the entries of every list a request holds (topics, partitions,
+     * groups, ids), counted by the scanner before anything is decoded or decided.
+     */
     private readonly maxEntitiesPerRequest: number,
   ) {}
 
@@ -53,6 +56,8 @@ export class RequestAuthorizer {
     if (scan.entities > this.maxEntitiesPerRequest) return this.refuseTooMany(frame, apiKey, version, scan.entities);
     if (scan.allowed) return { kind: 'forward', frame, edit: undefined };
     const r = new Reader(frame, 4);
+    // APIs without a scanner are bounded here, as they are decoded.
+    r.maxElements = this.maxEntitiesPerRequest;
     const header = readRequestHeader(r);
     const request = REQUEST_CODECS[apiKey].read(r, version);
     const ids = rule.topicIds?.(request, version);
@@ -86,9 +91,10 @@ export class RequestAuthorizer {
   }
 
   /**
-   * One pass of the scanner: how many entities the request names (topic names and ids, groups,
-   * transactional ids), and, where the rule has `checks`, whether the policy allows them all;
-   * not allowed sends the request the long way, where denials are answered and logged.
+   * One pass of the scanner: how many entries the request holds (the elements of all its lists, so
+   * partitions count as well as the topics, groups and ids it names: decoding and answering cost
+   * that much), and, where the rule has `checks`, whether the policy allows every name; not
+   * allowed sends the request the long way, where denials are answered and logged.
    */
   private scan(frame: Buffer, apiKey: number, version: number, checks: ApiRule['scanChecks']): { entities: number; allowed: boolean } {
     const scanner = REQUEST_SCANNERS[apiKey];
@@ -104,7 +110,7 @@ export class RequestAuthorizer {
       const check = checks![path];
       if (check === undefined || !this.access.allows(check[0], value, check[1])) allowed = false;
     });
-    return { entities, allowed };
+    return { entities: Math.max(entities, r.elements), allowed };
   }
 
   /** The API's error answer where it has a top-level error, else the connection ends (a ProtocolError); logged either way. */
@@ -112,7 +118,7 @@ export class RequestAuthorizer {
     const api = APIS[apiKey].name;
     const answer = tooManyEntitiesAnswer(apiKey, version, frame.readInt32BE(8), entities, this.maxEntitiesPerRequest);
     this.access.tooManyEntities(api, entities, this.maxEntitiesPerRequest, answer ? 'error response' : 'connection closed');
-    if (!answer) throw new ProtocolError('too-many-entities', `${api} request names ${entities} entities; the limit is ${this.maxEntitiesPerRequest}`);
+    if (!answer) throw new ProtocolError('too-many-entities', `${api} request holds ${entities} entries; the limit is ${this.maxEntitiesPerRequest}`);
     return { kind: 'answer', frame: answer };
   }
 }

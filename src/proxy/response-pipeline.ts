@@ -1,5 +1,5 @@
 import { Fifo } from './fifo.js';
-import type { HeldBytesBudget } from './held-bytes-budget.js';
+import type { BudgetShare } from './memory-budget.js';
 import type { ResponseEdit } from './request-authorizer.js';
 
 /** Size prefix plus correlation id: enough to know which request a response answers. */
@@ -71,7 +71,8 @@ export class ResponsePipeline {
     private readonly out: (bytes: Buffer) => void,
     /** Turns a held response into the complete frame to send instead, as chunks. */
     private readonly rewrite: (frame: Buffer, how: Extract<ResponseHandling, { kind: 'rewrite' }>) => Buffer[],
-    private readonly budget: HeldBytesBudget,
+    /** This connection's part of the proxy-wide budget for held responses. */
+    private readonly budget: BudgetShare,
   ) {}
 
   /** Responses still owed to the client, the one being read included. */
@@ -101,7 +102,7 @@ export class ResponsePipeline {
 
   /** Gives back what this connection holds of the proxy-wide budget (the connection is closing). */
   dispose(): void {
-    this.budget.release(this.heldBytes);
+    this.budget.release();
     this.held = undefined;
     this.heldBytes = 0;
   }
@@ -169,10 +170,8 @@ export class ResponsePipeline {
   }
 
   private hold(bytes: Buffer): void {
-    if (!this.budget.take(bytes.length)) {
-      throw new ResponsePipelineError(
-        `the proxy-wide budget for held responses (${this.budget.maxBytes} bytes) is exhausted`,
-      );
+    if (!this.budget.set(this.heldBytes + bytes.length)) {
+      throw new ResponsePipelineError('the proxy-wide budget for held responses is exhausted, and this connection would hold the most of it');
     }
     (this.held ??= []).push(bytes);
     this.heldBytes += bytes.length;

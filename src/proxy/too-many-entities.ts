@@ -19,6 +19,6 @@ for (const m of MESSAGE_SCHEMAS) {
 export function tooManyEntitiesAnswer(apiKey: number, version: number, correlationId: number, entities: number, limit: number): Buffer | undefined {
   const versions = TOP_LEVEL_ERROR_CODE.get(apiKey);
   if (!versions || version < versions[0] || version > versions[1]) return undefined;
-  const message = `the request names ${entities} topics, groups or transactional ids; this proxy accepts at most ${limit} per request`;
+  const message = `the request holds ${entities} entries (topics, partitions, groups, ids); this proxy accepts at most ${limit} per request`;
   return errorResponseFrame(apiKey, version, correlationId, INVALID_REQUEST, message);
 }

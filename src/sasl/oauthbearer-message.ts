@@ -1,3 +1,5 @@
+import { quoted } from '../observe/client-text.js';
+
 /**
  * The OAUTHBEARER client first message (RFC 7628 §3.1, GS2 header from RFC 5801), parsed as
  * strictly as Kafka's OAuthBearerClientInitialResponse does:
@@ -62,8 +64,8 @@ export function parseOAuthBearerClientMessage(bytes: Uint8Array): OAuthBearerCli
     const eq = pair.indexOf('=');
     const key = eq < 0 ? '' : pair.slice(0, eq);
     if (!KEY.test(key)) throw new SaslMessageError(`key-value pair ${i + 1} has no key of letters followed by "="`);
-    if (values.has(key)) throw new SaslMessageError(`key "${key}" appears more than once`);
-    if (!VALUE.test(pair.slice(eq + 1))) throw new SaslMessageError(`value of "${key}" is empty or not printable ASCII`);
+    if (values.has(key)) throw new SaslMessageError(`key ${quoted(key)} appears more than once`);
+    if (!VALUE.test(pair.slice(eq + 1))) throw new SaslMessageError(`value of ${quoted(key)} is empty or not printable ASCII`);
     values.set(key, pair.slice(eq + 1));
   });
 

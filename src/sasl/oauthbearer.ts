@@ -1,11 +1,10 @@
 import type { CredentialLookup } from '../auth/aws/credential-store.js';
+import { quoted } from '../observe/client-text.js';
 import { OAuthTokenValidator, TokenRejectedError } from '../auth/oauth-validator.js';
 import { type AwsIamSettings } from './aws-msk-iam.js';
 import { isIamOAuthToken, verifyIamOAuthToken } from './aws-iam-oauthbearer.js';
 import { AuthenticationFailed, type Identity, type SaslMechanism, acceptableIdentity } from './mechanism.js';
 import { SaslMessageError, parseOAuthBearerClientMessage } from './oauthbearer-message.js';
-
-const MAX_AUTHZID_IN_MESSAGE = 64;
 
 /** Where IAM tokens sent over OAUTHBEARER (the MSK IAM signers' presigned URLs) are checked. */
 export interface IamOverOAuth {
@@ -36,8 +35,7 @@ export class OAuthBearerMechanism implements SaslMechanism {
     }
     const identity = acceptableIdentity(await this.verify(message.token));
     if (message.authzid !== undefined && message.authzid !== identity.principal) {
-      const shown = JSON.stringify(message.authzid.slice(0, MAX_AUTHZID_IN_MESSAGE));
-      throw new AuthenticationFailed(`authorization id ${shown} is not the token's principal`);
+      throw new AuthenticationFailed(`authorization id ${quoted(message.authzid)} is not the token's principal`);
     }
     return { identity, reply: Buffer.alloc(0) };
   }

@@ -8,6 +8,7 @@ import { Reader } from '../protocol/reader.js';
 import { isOfferedVersion } from '../proxy/client-apis.js';
 import { errorResponseFrame, responseFrame } from '../proxy/local-response.js';
 import type { RevocationReason } from '../auth/credential-check.js';
+import { quoted } from '../observe/client-text.js';
 import { AuthenticationFailed, type Identity, type SaslMechanism } from './mechanism.js';
 
 const ILLEGAL_SASL_STATE = 34;
@@ -132,7 +133,7 @@ export class SaslServer {
       return {
         kind: 'fail',
         reply: this.handshakeResponse(version, correlationId, UNSUPPORTED_SASL_MECHANISM),
-        reason: `unsupported SASL mechanism ${JSON.stringify(requested)}`,
+        reason: `unsupported SASL mechanism ${quoted(requested)}`,
       };
     }
     this.state = { name: 'authenticate', mechanism, raw: version === 0 };
@@ -148,7 +149,7 @@ export class SaslServer {
       return {
         kind: 'fail',
         reply: this.handshakeResponse(version, correlationId, UNSUPPORTED_SASL_MECHANISM),
-        reason: `re-authentication must use ${this.identity!.mechanism}, not ${JSON.stringify(requested)}`,
+        reason: `re-authentication must use ${this.identity!.mechanism}, not ${quoted(requested)}`,
         principal: this.identity!.principal,
       };
     }

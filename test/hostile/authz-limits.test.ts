@@ -150,21 +150,34 @@ describe('hostile requests against authorization limits', () => {
     expect((lines[0].resources as unknown[]).length).toBeLessThanOrEqual(5);
   });
 
-  it('refuses a request naming more than maxEntitiesPerRequest (default 100,000): 42 where the API has a top-level error, else the connection ends', async () => {
+  it('refuses a request holding more than maxEntitiesPerRequest entries (default 100,000): 42 where the API has a top-level error, else the connection ends', async () => {
     const conn = await KafkaConnection.connect('127.0.0.1', capped.bootstrapPort);
-    const offsets = await conn.request<OffsetFetchResponse>(API_KEYS.OffsetFetch, 7, offsetFetchOf(madeUp('cap-of', 100_000)));
+    // Every list element counts: 50,001 topics of one partition each are 100,002 entries.
+    const offsets = await conn.request<OffsetFetchResponse>(API_KEYS.OffsetFetch, 7, offsetFetchOf(madeUp('cap-of', 50_001)));
     expect(offsets.body).toMatchObject({ errorCode: 42, topics: [] });
-    // At the limit (the group + 99,999 topics) the request is decided as usual.
-    const atLimit = await conn.request<OffsetFetchResponse>(API_KEYS.OffsetFetch, 7, offsetFetchOf(madeUp('cap-at', 99_999)));
+    // At the limit (50,000 topics and their partitions) the request is decided as usual.
+    const atLimit = await conn.request<OffsetFetchResponse>(API_KEYS.OffsetFetch, 7, offsetFetchOf(madeUp('cap-at', 50_000)));
     expect(atLimit.body.errorCode).toBe(0);
     expect(atLimit.body.topics.every((t) => t.partitions[0].errorCode === 29)).toBe(true);
     // Metadata has no top-level error at v12: an empty answer would read as "no such topics".
     await expect(conn.request(API_KEYS.Metadata, 12, metadataOf(madeUp('cap-md', 100_001)))).rejects.toThrow(/connection closed/);
     expect(capped.logs).toContainEqual(
-      expect.objectContaining({ level: 'warn', api: 'OffsetFetch', entities: 100_001, limit: 100_000, answer: 'error response', principal: 'ANONYMOUS' }),
+      expect.objectContaining({ level: 'warn', api: 'OffsetFetch', entities: 100_002, limit: 100_000, answer: 'error response', principal: 'ANONYMOUS' }),
     );
     expect(capped.logs).toContainEqual(expect.objectContaining({ level: 'warn', api: 'Metadata', entities: 100_001, answer: 'connection closed' }));
     expect(capped.logs).toContainEqual(expect.objectContaining({ msg: 'malformed request; closing the connection', code: 'too-many-entities' }));
+    const other = await KafkaConnection.connect('127.0.0.1', capped.bootstrapPort);
+    expect((await other.request<MetadataResponse>(API_KEYS.Metadata, 12, metadataOf([allowed]))).body.topics[0].errorCode).toBe(0);
+    other.close();
+  });
+
+  it('counts partitions: one denied topic with 1,000,000 partitions (6 MB) ends only that connection, at once', async () => {
+    const rssBefore = rssMiB();
+    const conn = await KafkaConnection.connect('127.0.0.1', capped.bootstrapPort);
+    const produce = { ...defaultProduceRequest(), acks: -1, topicData: [{ name: 'made-up-partitions', partitionData: Array.from({ length: 1_000_000 }, (_, index) => ({ index, records: null })) }] };
+    await expect(conn.request(API_KEYS.Produce, 9, produce)).rejects.toThrow(/connection closed/);
+    expect(capped.logs).toContainEqual(expect.objectContaining({ level: 'warn', api: 'Produce', entities: 1_000_001, answer: 'connection closed' }));
+    expect(rssMiB() - rssBefore).toBeLessThan(512);
     const other = await KafkaConnection.connect('127.0.0.1', capped.bootstrapPort);
     expect((await other.request<MetadataResponse>(API_KEYS.Metadata, 12, metadataOf([allowed]))).body.topics[0].errorCode).toBe(0);
     other.close();

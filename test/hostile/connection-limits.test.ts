@@ -7,8 +7,10 @@ import { API_KEYS } from '../../src/protocol/generated/apis.js';
 import { defaultApiVersionsRequest } from '../../src/protocol/generated/messages/ApiVersionsRequest.js';
 import type { MetadataResponse } from '../../src/protocol/generated/messages/MetadataResponse.js';
 import { defaultMetadataRequest } from '../../src/protocol/generated/messages/MetadataRequest.js';
-import type { SaslAuthenticateResponse } from '../../src/protocol/generated/messages/SaslAuthenticateResponse.js';
+import { type SaslAuthenticateResponse, readSaslAuthenticateResponse } from '../../src/protocol/generated/messages/SaslAuthenticateResponse.js';
 import type { SaslHandshakeResponse } from '../../src/protocol/generated/messages/SaslHandshakeResponse.js';
+import { readResponseHeader } from '../../src/protocol/headers.js';
+import { Reader } from '../../src/protocol/reader.js';
 import { requestFrame } from '../../src/protocol/request-frame.js';
 import { KafkaConnection } from '../../src/proxy/kafka-connection.js';
 import { oauthListener, startTestIssuer } from '../integration/helpers/issuer.js';
@@ -78,6 +80,28 @@ function attacker(port: number, from: string): Attacker {
   return a;
 }
 
+/** Resolves with the next whole frame `socket` receives; rejects if it closes first. */
+function nextFrame(socket: Socket): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    let got = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      got = Buffer.concat([got, chunk]);
+      if (got.length < 4 || got.length < 4 + got.readInt32BE(0)) return;
+      socket.off('data', onData).off('close', onClose);
+      resolve(got);
+    };
+    const onClose = () => reject(new Error('connection closed'));
+    socket.on('data', onData).once('close', onClose);
+  });
+}
+
+/** A frame announcing `size` bytes, of which only `sent` follow. */
+function partialFrame(size: number, sent: number): Buffer {
+  const frame = Buffer.alloc(4 + sent);
+  frame.writeInt32BE(size, 0);
+  return frame;
+}
+
 function sendUnfinishedFrame(a: Attacker): void {
   if (a.closed) return;
   if (a.socket.connecting) a.socket.once('connect', () => sendUnfinishedFrame(a));
@@ -101,7 +125,12 @@ describe('connection limits against a hostile client', () => {
       oauthListener(issuer, {
         limits: { maxUnauthenticatedBytes: budget },
         // One attacking host may not take the listener's unauthenticated places from everyone else.
-        listenerLimits: { maxConnectionsPerIp: 100, maxUnauthenticatedConnections: 150, maxNewConnectionsPerSecondPerIp: 10_000, authenticationTimeoutMs: 120_000 },
+        listenerLimits: {
+          maxUnauthenticatedConnectionsPerIp: 100,
+          maxUnauthenticatedConnections: 150,
+          maxNewConnectionsPerSecondPerIp: 10_000,
+          authenticationTimeoutMs: 120_000,
+        },
       }),
     );
     const topic = `limits-legit-${randomUUID().slice(0, 8)}`;
@@ -117,7 +146,7 @@ describe('connection limits against a hostile client', () => {
       const rssBefore = rssMiB();
       for (let i = 0; i < 400; i++) attackers.push(attacker(tp.bootstrapPort, '127.0.0.2'));
       // All connect first: what the per-IP limit refuses at accept is then exactly the excess.
-      await expect.poll(async () => (await refusals(tp, 'per-ip')) + (await openConnections(tp, 'unauthenticated'))).toBe(400);
+      await expect.poll(async () => (await refusals(tp, 'per-ip-unauthenticated')) + (await openConnections(tp, 'unauthenticated'))).toBe(400);
       expect(await openConnections(tp, 'unauthenticated')).toBe(100);
       for (const a of attackers) sendUnfinishedFrame(a);
       const listener = tp.proxy.listeners[0];
@@ -134,7 +163,8 @@ describe('connection limits against a hostile client', () => {
       const holding = attackers.filter((a) => !a.closed).length;
       expect(holding * UNFINISHED_FRAME.length).toBeLessThanOrEqual(budget);
       // Every attacker beyond what the budget holds was refused, at accept or by the byte budget, and counted.
-      expect(await refusals(tp, 'per-ip')).toBe(300);
+      expect(await refusals(tp, 'per-ip-unauthenticated')).toBe(300);
+      // Refused room, or evicted as the largest holder when another asked: each counted once.
       expect(await refusals(tp, 'preauth-bytes')).toBe(100 - holding);
       expect(await openConnections(tp, 'unauthenticated')).toBe(holding);
       // Unbounded, the same attack added 201 MiB.
@@ -147,6 +177,91 @@ describe('connection limits against a hostile client', () => {
       await tp.stop();
     }
     expect(await openConnections(tp, 'unauthenticated')).toBe(0);
+  });
+
+  it('evicts the connection hoarding pre-authentication bytes, not a newcomer whose SASL frame spans two writes', async () => {
+    const tp = await startTestProxy(oauthListener(issuer, { limits: { maxUnauthenticatedBytes: 1024 * 1024 } }));
+    const hogs = [attacker(tp.bootstrapPort, '127.0.0.6'), attacker(tp.bootstrapPort, '127.0.0.7')];
+    const newcomer = connect({ host: '127.0.0.1', port: tp.bootstrapPort });
+    try {
+      await Promise.all([...hogs, { socket: newcomer }].map(({ socket }) => new Promise((r) => socket.once('connect', r))));
+      // 512 KiB and 500 KiB held: about 12 KiB of the 1 MiB budget is left.
+      const held = [UNFINISHED_FRAME, partialFrame(PRE_AUTH_FRAME, 500 * 1024 - 4)];
+      hogs.forEach((h, i) => h.socket.write(held[i]));
+      await expect.poll(() => tp.proxy.listeners[0].bufferedBytes).toBe(held[0].length + held[1].length);
+
+      newcomer.write(requestFrame(API_KEYS.SaslHandshake, 1, 1, 'limits-newcomer', { mechanism: 'OAUTHBEARER' }));
+      await nextFrame(newcomer);
+      // A real token with a 20 KiB extension: more than is left, sent in two writes.
+      const token = await issuer.mint({ subject: 'svc-newcomer' });
+      const authBytes = Buffer.from(`n,,\x01auth=Bearer ${token}\x01padding=${'p'.repeat(20 * 1024)}\x01\x01`);
+      const frame = requestFrame(API_KEYS.SaslAuthenticate, 2, 2, 'limits-newcomer', { authBytes });
+      newcomer.write(frame.subarray(0, 15 * 1024));
+      await expect.poll(() => hogs[0].closed).toBe(true);
+      newcomer.write(frame.subarray(15 * 1024));
+      const r = new Reader(await nextFrame(newcomer), 4);
+      readResponseHeader(r, API_KEYS.SaslAuthenticate, 2);
+      expect(readSaslAuthenticateResponse(r, 2).errorCode).toBe(0);
+
+      expect(hogs[1].closed).toBe(false);
+      expect(await refusals(tp, 'preauth-bytes')).toBe(1);
+      expect(tp.logs.filter((l) => l.msg === 'connection closed' && l.reason === 'evicted: holds the most of the pre-authentication byte budget')).toHaveLength(1);
+    } finally {
+      for (const h of hogs) h.socket.destroy();
+      newcomer.destroy();
+      await tp.stop();
+    }
+  });
+
+  it('caps the connections one IP has authenticating, while another IP still authenticates', async () => {
+    const tp = await startTestProxy(oauthListener(issuer, { listenerLimits: { maxUnauthenticatedConnectionsPerIp: 5 } }));
+    const probes: Probe[] = [];
+    try {
+      probes.push(...(await Promise.all(Array.from({ length: 8 }, () => probe(tp.bootstrapPort, '127.0.0.2')))));
+      expect(probes.filter((p) => p.admitted)).toHaveLength(5);
+      expect(await refusals(tp, 'per-ip-unauthenticated')).toBe(3);
+      const conn = await authenticatedConnection(tp.bootstrapPort, await issuer.mint({ subject: 'svc-other-ip' }));
+      const metadata = await conn.request<MetadataResponse>(API_KEYS.Metadata, 12, { ...defaultMetadataRequest(), topics: [] });
+      expect(metadata.body.brokers).toHaveLength(3);
+      conn.close();
+    } finally {
+      for (const p of probes) p.socket.destroy();
+      await tp.stop();
+    }
+  });
+
+  it('holds re-authentication frames to the pre-authentication frame limit', async () => {
+    const tp = await startTestProxy(oauthListener(issuer));
+    try {
+      const conn = await authenticatedConnection(tp.bootstrapPort, await issuer.mint({ subject: 'svc-reauth-large' }));
+      await expect(conn.sendRaw(API_KEYS.SaslHandshake, 1, Buffer.alloc(PRE_AUTH_FRAME + 1024))).rejects.toThrow(/closed/);
+      expect(tp.logs.some((l) => l.msg === 'malformed request; closing the connection' && /SASL frame of \d+ bytes exceeds/.test(String(l.err)))).toBe(true);
+    } finally {
+      await tp.stop();
+    }
+  });
+
+  it('bounds incomplete requests across connections after authentication: the largest holder goes first', async () => {
+    const tp = await startTestProxy({ limits: { maxBufferedRequestBytes: 1024 * 1024 } });
+    const [hog, newcomer, greedy] = [attacker(tp.bootstrapPort, '127.0.0.8'), attacker(tp.bootstrapPort, '127.0.0.9'), attacker(tp.bootstrapPort, '127.0.0.9')];
+    try {
+      await Promise.all([hog, newcomer, greedy].map(({ socket }) => new Promise((r) => socket.once('connect', r))));
+      hog.socket.write(partialFrame(4 * 1024 * 1024, 900 * 1024));
+      await expect.poll(() => tp.proxy.listeners[0].bufferedBytes).toBe(900 * 1024 + 4);
+      // 200 KiB more does not fit: the 900 KiB holder is closed, not the one asking.
+      newcomer.socket.write(partialFrame(4 * 1024 * 1024, 200 * 1024));
+      await expect.poll(() => hog.closed).toBe(true);
+      // One asking for more than anyone else holds gives way itself.
+      greedy.socket.write(partialFrame(4 * 1024 * 1024, 900 * 1024));
+      await expect.poll(() => greedy.closed).toBe(true);
+      expect(newcomer.closed).toBe(false);
+      expect(await refusals(tp, 'request-bytes')).toBe(2);
+      const reasons = tp.logs.filter((l) => l.msg === 'connection closed').map((l) => l.reason);
+      expect(reasons).toEqual(expect.arrayContaining(['evicted: holds the most of the request buffer budget', 'request buffer budget exhausted']));
+    } finally {
+      for (const a of [hog, newcomer, greedy]) a.socket.destroy();
+      await tp.stop();
+    }
   });
 
   describe('authentication deadline and failure delay', () => {
@@ -181,6 +296,10 @@ describe('connection limits against a hostile client', () => {
       expect(answer.body.errorCode).toBe(58);
       expect(performance.now() - sentAt).toBeGreaterThanOrEqual(900);
       await expect(metadata(conn)).rejects.toThrow(/closed/);
+      // The reason is logged once, on the 'authentication failed' line; the close names only the class.
+      const closes = tp.logs.filter((l) => l.msg === 'connection closed' && String(l.reason).startsWith('authentication failed'));
+      expect(closes.map((l) => l.reason)).toContain('authentication failed');
+      expect(closes.every((l) => l.reason === 'authentication failed')).toBe(true);
     });
 
     it('ends a failed connection whose client left during the delay', async () => {

@@ -37,7 +37,7 @@ describe('real client traffic decodes frame by frame', () => {
     const kafka = new Kafka({ clientId: 'traffic-kafkajs', brokers: [`127.0.0.1:${relay.port}`], logLevel: logLevel.NOTHING });
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 3, replicationFactor: 3 }] });
+    await admin.createTopics({ topics: [{ topic, numPartitions: 3 }] });
     await admin.disconnect();
 
     const producer = kafka.producer();
@@ -64,7 +64,7 @@ describe('real client traffic decodes frame by frame', () => {
     const kafka = createKafkaClient({ clientId: 'traffic-kafka-ts', bootstrapServers: [{ host: '127.0.0.1', port: relay.port }] });
     const admin = new Kafka({ clientId: 'traffic-setup', brokers: [`127.0.0.1:${relay.port}`], logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 2, replicationFactor: 3 }] });
+    await admin.createTopics({ topics: [{ topic, numPartitions: 2 }] });
     await admin.disconnect();
 
     const producer = kafka.createProducer({});

@@ -4,14 +4,14 @@ import { DEFAULT_MAX_ENTITIES_PER_REQUEST } from '../../src/config/schema.js';
 import { createLogger } from '../../src/observe/logger.js';
 import { ProtocolError } from '../../src/protocol/errors.js';
 import { API_KEYS } from '../../src/protocol/generated/apis.js';
-import { RESPONSE_CODECS } from '../../src/protocol/generated/index.js';
+import { REQUEST_CODECS, RESPONSE_CODECS } from '../../src/protocol/generated/index.js';
 import { defaultMetadataRequest } from '../../src/protocol/generated/messages/MetadataRequest.js';
 import { type MetadataResponse, defaultMetadataResponse, defaultMetadataResponseTopic } from '../../src/protocol/generated/messages/MetadataResponse.js';
 import { defaultOffsetFetchRequest } from '../../src/protocol/generated/messages/OffsetFetchRequest.js';
 import { type OffsetFetchResponse, defaultOffsetFetchResponse } from '../../src/protocol/generated/messages/OffsetFetchResponse.js';
 import { defaultProduceRequest } from '../../src/protocol/generated/messages/ProduceRequest.js';
 import { type ProduceResponse, defaultProduceResponse } from '../../src/protocol/generated/messages/ProduceResponse.js';
-import { readResponseHeader } from '../../src/protocol/headers.js';
+import { readRequestHeader, readResponseHeader } from '../../src/protocol/headers.js';
 import { Reader } from '../../src/protocol/reader.js';
 import { requestFrame } from '../../src/protocol/request-frame.js';
 import { RequestAuthorizer, type RequestDecision } from '../../src/proxy/request-authorizer.js';
@@ -108,10 +108,10 @@ describe('merging denials into broker answers', () => {
 describe('the cap on entities per request', () => {
   it('answers INVALID_REQUEST where the response has a top-level error, and logs the refusal once', () => {
     const { h, authorizer: a } = authorizer(1000);
-    const answer = answered<OffsetFetchResponse>(a.decide(offsetFetchFrame(7, denied(1001)), API_KEYS.OffsetFetch, 7), API_KEYS.OffsetFetch, 7);
+    const answer = answered<OffsetFetchResponse>(a.decide(offsetFetchFrame(7, denied(501)), API_KEYS.OffsetFetch, 7), API_KEYS.OffsetFetch, 7);
     expect(answer.errorCode).toBe(42);
     expect(answer.topics).toEqual([]);
-    // The group counts too: 1 group + 1001 topics.
+    // Partitions count as well as names: 501 topics of one partition each are 1,002 entries.
     expect(h.logs).toEqual([
       expect.objectContaining({ level: 'warn', api: 'OffsetFetch', entities: 1002, limit: 1000, answer: 'error response', principal: 'alice', listener: 'test' }),
     ]);
@@ -119,10 +119,23 @@ describe('the cap on entities per request', () => {
 
   it('closes the connection (a ProtocolError) where an empty answer would read as success, even when every topic is allowed', () => {
     const { h, authorizer: a } = authorizer(1000);
-    const decide = () => a.decide(produceFrame(Array.from({ length: 1001 }, () => 'orders')), API_KEYS.Produce, 9);
+    const decide = () => a.decide(produceFrame(Array.from({ length: 501 }, () => 'orders')), API_KEYS.Produce, 9);
     expect(decide).toThrow(ProtocolError);
-    expect(decide).toThrow('Produce request names 1001 entities; the limit is 1000');
-    expect(h.logs[0]).toMatchObject({ api: 'Produce', entities: 1001, answer: 'connection closed' });
+    expect(decide).toThrow('Produce request holds 1002 entries; the limit is 1000');
+    expect(h.logs[0]).toMatchObject({ api: 'Produce', entities: 1002, answer: 'connection closed' });
+  });
+
+  it('counts partitions: one denied topic with 1,000 partitions is refused before it is decoded or answered', () => {
+    const { authorizer: a } = authorizer(1000);
+    const message = { ...defaultProduceRequest(), acks: -1, topicData: [{ name: 'made-up', partitionData: Array.from({ length: 1000 }, (_, index) => ({ index, records: null })) }] };
+    expect(() => a.decide(requestFrame(API_KEYS.Produce, 9, 7, 'unit', message), API_KEYS.Produce, 9)).toThrow('Produce request holds 1001 entries; the limit is 1000');
+  });
+
+  it('bounds APIs without a scanner as they are decoded', () => {
+    const reader = new Reader(requestFrame(API_KEYS.Produce, 9, 7, 'unit', { ...defaultProduceRequest(), topicData: [{ name: 'x', partitionData: [{ index: 0, records: null }, { index: 1, records: null }] }] }), 4);
+    reader.maxElements = 2;
+    readRequestHeader(reader);
+    expect(() => REQUEST_CODECS[API_KEYS.Produce].read(reader, 9)).toThrow('more than 2 list elements in one message');
   });
 
   it('counts a Metadata topic named with a zero id once, and lets exactly the limit through', () => {

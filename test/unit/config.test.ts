@@ -111,12 +111,14 @@ listeners:
     expect(config.listeners[0].limits).toEqual({
       maxConnections: 10_000,
       maxUnauthenticatedConnections: 1000,
+      maxUnauthenticatedConnectionsPerIp: 50,
       maxConnectionsPerIp: 1000,
       maxNewConnectionsPerSecondPerIp: 100,
       authenticationTimeoutMs: 10_000,
       failedAuthenticationDelayMs: 100,
     });
     expect(config.limits.maxUnauthenticatedBytes).toBe(64 * 1024 * 1024);
+    expect(config.limits.maxBufferedRequestBytes).toBe(1024 * 1024 * 1024);
     const problems = problemsOf(
       file('bad-limits.yaml', VALID.replace('authentication: none', 'authentication: none\n    limits: { maxConnections: 0, authenticationTimeoutMs: 1000, failedAuthenticationDelayMs: 1000 }')),
     );

@@ -5,7 +5,7 @@ import { ProxyMetrics } from '../../src/observe/metrics.js';
 import { type Admission, type AcceptLimit, ConnectionLimits } from '../../src/proxy/connection-limits.js';
 import { ConnectionRefusals } from '../../src/proxy/connection-refusals.js';
 import { NewConnectionRate } from '../../src/proxy/new-connection-rate.js';
-import { PreAuthBytesBudget } from '../../src/proxy/preauth-bytes.js';
+import { MemoryBudget } from '../../src/proxy/memory-budget.js';
 
 /** A clock the test moves by hand. */
 function manualClock() {
@@ -13,7 +13,13 @@ function manualClock() {
   return { now: () => t, advance: (ms: number) => (t += ms) };
 }
 
-const roomy = { maxConnections: 1000, maxUnauthenticatedConnections: 1000, maxConnectionsPerIp: 1000, maxNewConnectionsPerSecondPerIp: 1000 };
+const roomy = {
+  maxConnections: 1000,
+  maxUnauthenticatedConnections: 1000,
+  maxUnauthenticatedConnectionsPerIp: 1000,
+  maxConnectionsPerIp: 1000,
+  maxNewConnectionsPerSecondPerIp: 1000,
+};
 
 function admitted(result: Admission | AcceptLimit): Admission {
   if (typeof result === 'string') throw new Error(`refused: ${result}`);
@@ -104,6 +110,36 @@ describe('ConnectionLimits', () => {
     admitted(limits.admit('10.0.0.1', 'authenticated'));
   });
 
+  it('limits connections still authenticating per client IP; authenticated ones do not count', () => {
+    const limits = new ConnectionLimits({ ...roomy, maxUnauthenticatedConnectionsPerIp: 2 });
+    const first = admitted(limits.admit('10.0.0.1', 'unauthenticated'));
+    admitted(limits.admit('10.0.0.1', 'unauthenticated'));
+    expect(limits.admit('10.0.0.1', 'unauthenticated')).toBe('per-ip-unauthenticated');
+    // Another host, and connections that need no authentication, are not affected.
+    admitted(limits.admit('10.0.0.2', 'unauthenticated'));
+    admitted(limits.admit('10.0.0.1', 'authenticated'));
+    first.authenticated();
+    expect(limits.unauthenticatedConnectionsFrom('10.0.0.1')).toBe(1);
+    const third = admitted(limits.admit('10.0.0.1', 'unauthenticated'));
+    third.closed();
+    third.closed();
+    expect(limits.unauthenticatedConnectionsFrom('10.0.0.1')).toBe(1);
+    admitted(limits.admit('10.0.0.1', 'unauthenticated'));
+  });
+
+  it('counts an IPv6 client as its /64, for the connection count and the rate alike', () => {
+    const clock = manualClock();
+    const limits = new ConnectionLimits({ ...roomy, maxConnectionsPerIp: 2, maxNewConnectionsPerSecondPerIp: 3 }, clock.now);
+    admitted(limits.admit('2001:db8:1:2::1', 'authenticated'));
+    admitted(limits.admit('2001:db8:1:2:ffff:ffff:ffff:fffe', 'authenticated'));
+    expect(limits.admit('2001:db8:1:2:abcd::9', 'authenticated')).toBe('per-ip');
+    const elsewhere = admitted(limits.admit('2001:db8:1:3::1', 'authenticated'));
+    elsewhere.closed();
+    admitted(limits.admit('2001:db8:1:3::2', 'authenticated')).closed();
+    admitted(limits.admit('2001:db8:1:3::3', 'authenticated')).closed();
+    expect(limits.admit('2001:db8:1:3::4', 'authenticated')).toBe('per-ip-rate');
+  });
+
   it('forgets an IP once its last connection closes', () => {
     const limits = new ConnectionLimits(roomy);
     const conns = Array.from({ length: 50 }, (_, i) => admitted(limits.admit(`10.1.0.${i}`, 'unauthenticated')));
@@ -114,22 +150,43 @@ describe('ConnectionLimits', () => {
   });
 });
 
-describe('PreAuthBytesBudget', () => {
-  it('holds each connection at what it buffers now, and refuses the one that would pass the budget', () => {
-    const budget = new PreAuthBytesBudget(1000);
-    let refusals = 0;
-    const a = budget.share(() => refusals++);
-    const b = budget.share(() => refusals++);
-    expect(a.set(600)).toBe(true);
-    expect(b.set(300)).toBe(true);
-    expect(a.set(700)).toBe(true);
-    expect(b.set(301)).toBe(false);
-    expect([budget.heldBytes, refusals]).toEqual([1000, 1]);
-    a.set(0);
-    expect(b.set(900)).toBe(true);
-    b.release();
-    b.release();
-    expect(budget.heldBytes).toBe(0);
+describe('MemoryBudget as the pre-authentication byte budget', () => {
+  /** A connection whose eviction closes it, as the listener's does: its share is released at once. */
+  function connection(budget: MemoryBudget, closed: string[], name: string) {
+    const share = budget.share(() => {
+      closed.push(name);
+      share.release();
+    });
+    return share;
+  }
+
+  it('closes the connection holding the most, not a newcomer with a small frame', () => {
+    const budget = new MemoryBudget(1000);
+    const closed: string[] = [];
+    const hog = connection(budget, closed, 'hog');
+    const other = connection(budget, closed, 'other');
+    expect(hog.set(700)).toBe(true);
+    expect(other.set(250)).toBe(true);
+    // A real client's SASL frame spanning two reads: its second read must still find room.
+    const newcomer = connection(budget, closed, 'newcomer');
+    expect(newcomer.set(40)).toBe(true);
+    expect(newcomer.set(80)).toBe(true);
+    expect(closed).toEqual(['hog']);
+    expect(budget.heldBytes).toBe(330);
+  });
+
+  it('refuses the asking connection when it would itself hold the most', () => {
+    const budget = new MemoryBudget(1000);
+    const closed: string[] = [];
+    connection(budget, closed, 'small').set(300);
+    const greedy = connection(budget, closed, 'greedy');
+    expect(greedy.set(600)).toBe(true);
+    expect(greedy.set(800)).toBe(false);
+    expect(closed).toEqual([]);
+    expect([greedy.held, budget.heldBytes]).toEqual([600, 900]);
+    greedy.release();
+    greedy.release();
+    expect(budget.heldBytes).toBe(300);
   });
 });
 

@@ -11,7 +11,7 @@ import { readResponseHeader } from '../../src/protocol/headers.js';
 import { Reader } from '../../src/protocol/reader.js';
 import { CLIENT_API_RANGES } from '../../src/proxy/client-apis.js';
 import { fetchDenialsSplice } from '../../src/proxy/fetch-denials-splice.js';
-import { HeldBytesBudget } from '../../src/proxy/held-bytes-budget.js';
+import { MemoryBudget } from '../../src/proxy/memory-budget.js';
 import { responseFrame } from '../../src/proxy/local-response.js';
 import { ResponsePipeline } from '../../src/proxy/response-pipeline.js';
 import { recordBatch } from '../support/record-batch.js';
@@ -28,9 +28,9 @@ function topic(name: string, partition: number, errorCode: number, records: Buff
 }
 
 /** Runs a broker response through a pipeline with the splice, cut into chunks of `cut` bytes. */
-function spliced(frame: Buffer, version: number, denied: FetchResponse['responses'], cut: number, budget = new HeldBytesBudget(1 << 20)): Buffer {
+function spliced(frame: Buffer, version: number, denied: FetchResponse['responses'], cut: number, budget = new MemoryBudget(1 << 20)): Buffer {
   const out: Buffer[] = [];
-  const pipeline = new ResponsePipeline((b) => out.push(Buffer.from(b)), () => [], budget);
+  const pipeline = new ResponsePipeline((b) => out.push(Buffer.from(b)), () => [], budget.share(() => {}));
   pipeline.expect(frame.readInt32BE(4), { kind: 'splice', splice: fetchDenialsSplice(version, denied) });
   for (let i = 0; i < frame.length; i += cut) pipeline.push(frame.subarray(i, i + cut));
   return Buffer.concat(out);
@@ -77,7 +77,7 @@ describe('Fetch denials spliced into a streamed response', () => {
     const version = range.maxVersion;
     const big = Buffer.alloc(8 << 20, 1);
     const frame = responseFrame(API_KEYS.Fetch, version, 1, { ...defaultFetchResponse(), responses: [topic('orders', 0, 0, big)] });
-    const budget = new HeldBytesBudget(64 * 1024);
+    const budget = new MemoryBudget(64 * 1024);
     const body = decode(spliced(frame, version, denied, 65536, budget), version);
     expect(body.responses).toHaveLength(3);
     expect(budget.heldBytes).toBe(0);

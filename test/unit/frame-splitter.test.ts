@@ -68,6 +68,21 @@ describe('FrameSplitter', () => {
     expect(splitter.bufferedBytes).toBe(0);
   });
 
+  it('keeps the start of the next frame as its own copy, not a view of the large read it came in', () => {
+    const splitter = new FrameSplitter(1 << 20);
+    const next = frame('next frame');
+    // A large whole frame and the first 3 bytes of the next one, in one read.
+    const read = Buffer.concat([frame('y'.repeat(64 * 1024)), next.subarray(0, 3)]);
+    const seen: string[] = [];
+    splitter.push(read, (f) => seen.push(f.subarray(4).toString()));
+    expect(splitter.bufferedBytes).toBe(3);
+    // Were the 3 bytes a view, this would change them (and the whole read would stay alive for them).
+    read.fill(0xff);
+    splitter.push(next.subarray(3), (f) => seen.push(f.subarray(4).toString()));
+    expect(seen).toEqual(['y'.repeat(64 * 1024), 'next frame']);
+    expect(splitter.bufferedBytes).toBe(0);
+  });
+
   it('applies a raised limit to the next frame (after authentication)', () => {
     const splitter = new FrameSplitter(10);
     expect(() => splitter.push(frame('x'.repeat(11)), () => {})).toThrow(ProtocolError);

@@ -82,6 +82,13 @@ describe('OAUTHBEARER client first message', () => {
     expect(rejection(text)).toMatch(reason);
   });
 
+  it('cuts a long extension key in an error message', () => {
+    const key = 'k'.repeat(100_000);
+    const message = rejection(`n,,\x01auth=Bearer ${TOKEN}\x01${key}=1\x01${key}=2\x01\x01`);
+    expect(message).toMatch(/key "k+"\.\.\. \(100000 characters\) appears more than once/);
+    expect(message.length).toBeLessThan(400);
+  });
+
   it('never puts the token or extension values in an error message', () => {
     const secret = 'SECRETVALUE';
     const messages = [

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HeldBytesBudget } from '../../src/proxy/held-bytes-budget.js';
+import { MemoryBudget } from '../../src/proxy/memory-budget.js';
 import { PASS_THROUGH, type ResponseHandling, ResponsePipeline, type ResponseSplice } from '../../src/proxy/response-pipeline.js';
 
 type Kind = 'pass' | 'rewrite' | 'splice' | 'local';
@@ -57,11 +57,11 @@ function handlingOf(kind: Kind): ResponseHandling {
   return PASS_THROUGH;
 }
 
-function pipelineWith(out: Buffer[], budget = new HeldBytesBudget(1 << 20)): ResponsePipeline {
+function pipelineWith(out: Buffer[], budget = new MemoryBudget(1 << 20), evict = () => {}): ResponsePipeline {
   return new ResponsePipeline(
     (b) => out.push(Buffer.from(b)),
     (frame) => rewritten(frame),
-    budget,
+    budget.share(evict),
   );
 }
 
@@ -162,7 +162,7 @@ describe('ResponsePipeline', () => {
   it('hands pass-through responses on as views of the chunk they came in, without copying', () => {
     const chunk = Buffer.concat([frameOf(1, Buffer.alloc(100, 1)), frameOf(2, Buffer.alloc(100, 2))]);
     const seen: Buffer[] = [];
-    const pipeline = new ResponsePipeline((b) => seen.push(b), () => [], new HeldBytesBudget(1 << 20));
+    const pipeline = new ResponsePipeline((b) => seen.push(b), () => [], new MemoryBudget(1 << 20).share(() => {}));
     pipeline.expect(1, PASS_THROUGH);
     pipeline.expect(2, PASS_THROUGH);
     pipeline.push(chunk);
@@ -172,9 +172,9 @@ describe('ResponsePipeline', () => {
 
   it('holds no more than a splice needs of a large response, and streams the rest', () => {
     const big = frameOf(7, Buffer.alloc(1 << 20, 9));
-    const budget = new HeldBytesBudget(1 << 20);
+    const budget = new MemoryBudget(1 << 20);
     const seen: Buffer[] = [];
-    const pipeline = new ResponsePipeline((b) => seen.push(b), () => [], budget);
+    const pipeline = new ResponsePipeline((b) => seen.push(b), () => [], budget.share(() => {}));
     pipeline.expect(7, { kind: 'splice', splice: SPLICE });
     pipeline.push(big);
     expect(budget.heldBytes).toBe(0);
@@ -196,21 +196,30 @@ describe('ResponsePipeline', () => {
     expect(() => c.push(bad)).toThrow(/response frame of 2 bytes/);
   });
 
-  it('stops holding responses past the proxy-wide budget and gives the budget back when a connection closes', () => {
-    const budget = new HeldBytesBudget(1000);
-    const first = pipelineWith([], budget);
-    first.expect(1, handlingOf('rewrite'));
-    first.push(frameOf(1, Buffer.alloc(600)).subarray(0, 500));
-    expect(budget.heldBytes).toBe(500);
-    const second = pipelineWith([], budget);
-    second.expect(2, handlingOf('rewrite'));
-    expect(() => second.push(frameOf(2, Buffer.alloc(600)))).toThrow(/budget for held responses \(1000 bytes\) is exhausted/);
-    first.dispose();
-    second.dispose();
+  it('when the proxy-wide budget runs out, the connection holding the most gives way, never the one asking for its turn', () => {
+    const budget = new MemoryBudget(1000);
+    const evicted: string[] = [];
+    const hog: ResponsePipeline = pipelineWith([], budget, () => {
+      evicted.push('hog');
+      hog.dispose();
+    });
+    hog.expect(1, handlingOf('rewrite'));
+    hog.push(frameOf(1, Buffer.alloc(900)).subarray(0, 700));
+    expect(budget.heldBytes).toBe(700);
+    // A small response that does not fit beside the hog's: the hog is evicted, the newcomer served.
+    const out: Buffer[] = [];
+    const victim = pipelineWith(out, budget, () => evicted.push('victim'));
+    victim.expect(2, handlingOf('rewrite'));
+    victim.push(frameOf(2, Buffer.alloc(400)));
+    expect(evicted).toEqual(['hog']);
+    expect(Buffer.concat(out).equals(Buffer.concat(rewritten(frameOf(2, Buffer.alloc(400)))))).toBe(true);
     expect(budget.heldBytes).toBe(0);
-    const third = pipelineWith([], budget);
-    third.expect(3, handlingOf('rewrite'));
-    third.push(frameOf(3, Buffer.alloc(600)));
+    // One response larger than the whole budget: its own connection gives way.
+    const greedy = pipelineWith([], budget);
+    greedy.expect(3, handlingOf('rewrite'));
+    expect(() => greedy.push(frameOf(3, Buffer.alloc(2000)))).toThrow(/budget for held responses is exhausted/);
+    greedy.dispose();
     expect(budget.heldBytes).toBe(0);
   });
+
 });

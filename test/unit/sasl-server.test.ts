@@ -67,6 +67,11 @@ describe('SaslServer', () => {
     expect(decode<SaslHandshakeResponse>(step, API_KEYS.SaslHandshake, 1)).toMatchObject({ errorCode: 33, mechanisms: ['OAUTHBEARER'] });
   });
 
+  it('cuts a long mechanism name the client sent before it reaches the log line', async () => {
+    const step = await new SaslServer([fakeMechanism()], 0).handle(handshake('X'.repeat(20_000)));
+    expect(step.kind === 'fail' && step.reason).toBe(`unsupported SASL mechanism "${'X'.repeat(255)}"... (20000 characters)`);
+  });
+
   it('refuses a frame shorter than a request header as malformed input (a ProtocolError), not as a fault of its own', async () => {
     const sasl = new SaslServer([fakeMechanism()], 0);
     const short = Buffer.from([0, 0, 0, 2, 0, 17]);

@@ -1,4 +1,4 @@
-import { quoteClaim } from '../claims.js';
+import { quoted } from '../../observe/client-text.js';
 import type { CredentialLookup } from './credential-store.js';
 import { ACCESS_KEY_ID, type AwsCredential } from './credentials-file.js';
 import { KAFKA_CLUSTER_SERVICE, type PresignedQuery, SIGV4_ALGORITHM, constantTimeEquals, presignedSignature } from './sigv4.js';
@@ -62,7 +62,7 @@ export function verifyConnectRequest(request: ConnectRequest, store: CredentialL
   const signedAtMs = parseAmzDate(request.date);
   const accessKeyId = checkCredentialScope(request.credential, request.date, options.region);
   const expiresSeconds = parseExpires(request.expires, options.fractionalExpires);
-  if (!HOST.test(request.host)) throw new ConnectRejected(`host ${quoteClaim(request.host)} is not a host name without a port`);
+  if (!HOST.test(request.host)) throw new ConnectRejected(`host ${quoted(request.host)} is not a host name without a port`);
   if (request.securityToken !== undefined && !SECURITY_TOKEN.test(request.securityToken)) {
     throw new ConnectRejected('x-amz-security-token is not printable ASCII of at most 16384 characters');
   }
@@ -77,7 +77,7 @@ export function verifyConnectRequest(request: ConnectRequest, store: CredentialL
   }
   const host = request.host.toLowerCase();
   if (!options.allowedHosts.some((allowed) => allowed.toLowerCase() === host)) {
-    throw new ConnectRejected(`signed host ${quoteClaim(request.host)} is not an address of this proxy`);
+    throw new ConnectRejected(`signed host ${quoted(request.host)} is not an address of this proxy`);
   }
 
   const credential = store.lookup(accessKeyId);
@@ -99,7 +99,7 @@ export function verifyConnectRequest(request: ConnectRequest, store: CredentialL
 }
 
 function requireEqual(field: string, value: string, expected: string): void {
-  if (value !== expected) throw new ConnectRejected(`${field} ${quoteClaim(value)} is not ${JSON.stringify(expected)}`);
+  if (value !== expected) throw new ConnectRejected(`${field} ${quoted(value)} is not ${JSON.stringify(expected)}`);
 }
 
 function parseAmzDate(date: string): number {
@@ -107,7 +107,7 @@ function parseAmzDate(date: string): number {
   const ms = m ? Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]) : NaN;
   // Date.UTC rolls over out-of-range parts (month 13, hour 25); a round trip catches them.
   if (!m || Number.isNaN(ms) || new Date(ms).toISOString().replace(/[-:]|\.\d{3}/g, '') !== date) {
-    throw new ConnectRejected(`x-amz-date ${quoteClaim(date)} is not a yyyyMMddTHHmmssZ date`);
+    throw new ConnectRejected(`x-amz-date ${quoted(date)} is not a yyyyMMddTHHmmssZ date`);
   }
   return ms;
 }
@@ -132,7 +132,7 @@ function checkCredentialScope(credential: string, date: string, region: string):
 
 function parseExpires(expires: string, fractional: boolean): number {
   if (!(fractional ? DECIMAL_EXPIRES : INTEGER_EXPIRES).test(expires)) {
-    throw new ConnectRejected(`x-amz-expires ${quoteClaim(expires)} is not ${fractional ? 'a number' : 'an integer'} of seconds`);
+    throw new ConnectRejected(`x-amz-expires ${quoted(expires)} is not ${fractional ? 'a number' : 'an integer'} of seconds`);
   }
   const seconds = Number(expires);
   if (seconds < 1 || seconds > MAX_EXPIRES_SECONDS) {

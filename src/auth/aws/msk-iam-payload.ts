@@ -1,4 +1,4 @@
-import { quoteClaim } from '../claims.js';
+import { quoted } from '../../observe/client-text.js';
 import { ConnectRejected, type ConnectRequest } from './connect-request.js';
 
 /** The only AWS_MSK_IAM payload version there is; the Java client also requires it in the reply. */
@@ -36,13 +36,13 @@ export function parseMskIamPayload(bytes: Uint8Array): ConnectRequest {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw invalid('not a JSON object');
   const fields = new Map(Object.entries(json));
   for (const [key, value] of fields) {
-    if (typeof value !== 'string') throw invalid(`${quoteClaim(key)} is not a string`);
+    if (typeof value !== 'string') throw invalid(`${quoted(key)} is not a string`);
   }
   for (const key of FIELDS) {
     if (!fields.has(key)) throw invalid(`"${key}" is missing`);
   }
   const field = (key: string) => fields.get(key) as string;
-  if (field('version') !== MSK_IAM_VERSION) throw invalid(`version ${quoteClaim(field('version'))} is not "${MSK_IAM_VERSION}"`);
+  if (field('version') !== MSK_IAM_VERSION) throw invalid(`version ${quoted(field('version'))} is not "${MSK_IAM_VERSION}"`);
   const request: ConnectRequest = {
     host: field('host'),
     action: field('action'),

@@ -1,4 +1,4 @@
-import { quoteClaim } from '../claims.js';
+import { quoted } from '../../observe/client-text.js';
 import { ConnectRejected, type ConnectRequest } from './connect-request.js';
 import { MAX_PAYLOAD_BYTES } from './msk-iam-payload.js';
 
@@ -49,7 +49,7 @@ export function parsePresignedUrlToken(token: string): ConnectRequest {
     const eq = pair.indexOf('=');
     if (eq <= 0) throw invalid('query is not name=value pairs');
     const name = decode(pair.slice(0, eq));
-    if (!Object.hasOwn(PARAMETERS, name)) throw invalid(`unexpected query parameter ${quoteClaim(name)}`);
+    if (!Object.hasOwn(PARAMETERS, name)) throw invalid(`unexpected query parameter ${quoted(name)}`);
     if (seen.has(name)) throw invalid(`query parameter ${name} appears more than once`);
     seen.add(name);
     const field = PARAMETERS[name];
