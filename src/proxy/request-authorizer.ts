@@ -6,7 +6,6 @@ import { API_KEYS, APIS } from '../protocol/generated/apis.js';
 import type { FetchResponseFetchableTopicResponse } from '../protocol/generated/messages/FetchResponse.js';
 import { REQUEST_CODECS, REQUEST_SCANNERS } from '../protocol/generated/index.js';
 import { readRequestHeader, skipRequestHeader } from '../protocol/headers.js';
-import { ZERO_UUID } from '../protocol/codec-support.js';
 import { ProtocolError } from '../protocol/errors.js';
 import { Reader } from '../protocol/reader.js';
 import { requestFrameWithHeader } from '../protocol/request-frame.js';
@@ -52,14 +51,23 @@ export class RequestAuthorizer {
   decide(frame: Buffer, apiKey: number, version: number, retried = false): RequestDecision {
     const rule = API_RULES[apiKey];
     if (rule === NO_AUTHORIZATION) return { kind: 'forward', frame, edit: undefined };
-    const scan = this.scan(frame, apiKey, version, rule.scanChecks);
-    if (scan.entities > this.maxEntitiesPerRequest) return this.refuseTooMany(frame, apiKey, version, scan.entities);
-    if (scan.allowed) return { kind: 'forward', frame, edit: undefined };
+    if (rule.scanChecks) {
+      const scan = this.scan(frame, apiKey, version, rule.scanChecks);
+      if (scan.entries > this.maxEntitiesPerRequest) return this.refuseTooMany(frame, apiKey, version, scan.entries);
+      if (scan.allowed) return { kind: 'forward', frame, edit: undefined };
+    }
     const r = new Reader(frame, 4);
-    // APIs without a scanner are bounded here, as they are decoded.
+    // Decoding stops as soon as the request holds more entries than the limit: nothing is built for the rest.
     r.maxElements = this.maxEntitiesPerRequest;
-    const header = readRequestHeader(r);
-    const request = REQUEST_CODECS[apiKey].read(r, version);
+    let header;
+    let request;
+    try {
+      header = readRequestHeader(r);
+      request = REQUEST_CODECS[apiKey].read(r, version);
+    } catch (e) {
+      if (e instanceof ProtocolError && e.code === 'too-many-entities') return this.refuseTooMany(frame, apiKey, version, r.elements);
+      throw e;
+    }
     const ids = rule.topicIds?.(request, version);
     if (!retried && ids && ids.length > 0 && !this.topicIds.knowsAll(ids)) return { kind: 'wait', ready: this.topicIds.resolve(ids) };
     if (!retried && rule.listsTopics?.(request) && !this.topicIds.listedRecently()) return { kind: 'wait', ready: this.topicIds.relist() };
@@ -91,26 +99,27 @@ export class RequestAuthorizer {
   }
 
   /**
-   * One pass of the scanner: how many entries the request holds (the elements of all its lists, so
-   * partitions count as well as the topics, groups and ids it names: decoding and answering cost
-   * that much), and, where the rule has `checks`, whether the policy allows every name; not
-   * allowed sends the request the long way, where denials are answered and logged.
+   * One pass of the scanner, for rules that decide from it: how many entries the request holds
+   * (the elements of all its lists, so partitions count as well as the names: forwarding it
+   * costs nothing, but refusing part of it means decoding and answering that many), and whether
+   * the policy allows every name; not allowed sends the request the long way, where denials are
+   * answered and logged.
    */
-  private scan(frame: Buffer, apiKey: number, version: number, checks: ApiRule['scanChecks']): { entities: number; allowed: boolean } {
+  private scan(frame: Buffer, apiKey: number, version: number, checks: NonNullable<ApiRule['scanChecks']>): { entries: number; allowed: boolean } {
     const scanner = REQUEST_SCANNERS[apiKey];
-    if (!scanner) return { entities: 0, allowed: false };
+    if (!scanner) return { entries: 0, allowed: false };
     const r = new Reader(frame, 4);
     skipRequestHeader(r);
-    let entities = 0;
-    let allowed = checks !== undefined;
-    scanner(r, version, (type, value, path) => {
-      // A zero id stands for "not given" (the topic is named instead).
-      if (type !== 'topicId' || value !== ZERO_UUID) entities++;
+    let names = 0;
+    let allowed = true;
+    scanner(r, version, (_type, value, path) => {
+      names++;
       if (!allowed) return;
-      const check = checks![path];
+      const check = checks[path];
       if (check === undefined || !this.access.allows(check[0], value, check[1])) allowed = false;
     });
-    return { entities: Math.max(entities, r.elements), allowed };
+    // Names outside lists (a transactional id) are entries too.
+    return { entries: Math.max(names, r.elements), allowed };
   }
 
   /** The API's error answer where it has a top-level error, else the connection ends (a ProtocolError); logged either way. */
