@@ -115,7 +115,12 @@ export async function runIdleConnectionsBench(progress: (line: string) => void, 
             brokerPorts: { base },
             authentication: ['OAUTHBEARER', 'AWS_MSK_IAM'],
             // Every bench client comes from one address, as fast as the proxy takes them: the storm is what is measured.
-            limits: { maxConnections: 2 * connections, maxConnectionsPerIp: 2 * connections, maxNewConnectionsPerSecondPerIp: 1_000_000 },
+            limits: {
+              maxConnections: 2 * connections,
+              maxConnectionsPerIp: 2 * connections,
+              maxUnauthenticatedConnectionsPerIp: connections,
+              maxNewConnectionsPerSecondPerIp: 1_000_000,
+            },
           },
         ],
         oauthbearer: { jwksUrl: issuer.jwksUrl, issuer: issuer.issuer, audience: ['kafka'] },
