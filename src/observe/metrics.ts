@@ -38,7 +38,7 @@ export class ProxyMetrics {
 
   readonly connectionsRefused = new Counter({
     name: 'kafka_proxy_connections_refused_total',
-    help: 'Connections closed by a connection limit, by listener and limit (max-connections, max-unauthenticated, per-ip-unauthenticated, per-ip, per-ip-rate: at accept, before any read; preauth-bytes, request-bytes: the proxy-wide budgets of bytes in incomplete frames before and after authentication, counting both a connection refused room and the largest holder evicted to make room)',
+    help: 'Connections closed by a connection limit, by listener and limit (max-connections, max-unauthenticated, per-ip-unauthenticated, per-ip, per-ip-rate: at accept, before any read; preauth-bytes, request-bytes: the proxy-wide budgets of bytes in incomplete frames before and after authentication; held-responses: the budget of responses held to rewrite them and answers a client has not taken; each counting both a connection refused room and the largest holder evicted to make room)',
     labelNames: ['listener', 'reason'] as const,
     registers: [this.registry],
   });

@@ -275,14 +275,14 @@ export class Reader {
 
   private checkCount(n: number): number {
     if (n < -1) throw new ProtocolError('invalid-length', `array length ${n}`);
-    if (n > 0 && (this.elements += n) > this.maxElements) {
-      throw new ProtocolError('too-many-entities', `more than ${this.maxElements} list elements in one message`);
-    }
     if (n > this.end - this.pos) {
       throw new ProtocolError(
         'invalid-length',
         `array of ${n} elements but only ${this.end - this.pos} bytes remain at offset ${this.pos}`,
       );
+    }
+    if (n > 0 && (this.elements += n) > this.maxElements) {
+      throw new ProtocolError('too-many-entities', `more than ${this.maxElements} list elements in one message`);
     }
     return n;
   }

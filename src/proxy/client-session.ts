@@ -25,6 +25,8 @@ import type { ResponseRewriter } from './response-rewriter.js';
 
 /** api key, version and correlation id sit at fixed offsets after the size prefix. */
 const MIN_REQUEST_FRAME = 4 + 8;
+/** What pass-through traffic may leave in a paused client's write buffer: one socket read past the high-water mark. */
+const UNCOUNTED_BACKLOG_BYTES = 128 * 1024;
 /** How long a closing connection may take to flush its last answer. */
 const FLUSH_TIMEOUT_MS = 5000;
 
@@ -72,6 +74,8 @@ export class ClientSession {
   private readonly requests: FrameSplitter;
   /** Every response owed to the client, the broker's and the proxy's own, released in request order. */
   private readonly owed: ResponsePipeline;
+  /** Answers written but not yet taken by a client that does not read: counted with the held responses. */
+  private readonly backlog: BudgetShare;
   private clientId: string | null = null;
   private closed = false;
   private readonly clientPaused = new Set<PauseReason>();
@@ -96,14 +100,16 @@ export class ClientSession {
     this.sasl = ctx.sasl;
     if (!this.sasl && ctx.authorization) this.authorizer = ctx.authorization.authorizerFor(ANONYMOUS, [], this.clientAddress, null);
     this.requests = new FrameSplitter(this.sasl ? ctx.limits.maxUnauthenticatedRequestBytes : ctx.limits.maxRequestBytes);
+    const evicted = () => {
+      this.ctx.budgetRefused('held-responses');
+      this.close('evicted: holds the most of the held-response budget');
+    };
     this.owed = new ResponsePipeline(
       (bytes) => this.toClient(bytes),
       (frame, how) => this.ctx.rewriter.rewrite(frame, how.apiKey, how.version, how.edit),
-      ctx.heldResponses.share(() => {
-        this.log.warn('the budget for held responses ran out and this connection held the most of it; closing the connection');
-        this.close('evicted from the held-response budget');
-      }),
+      ctx.heldResponses.share(evicted),
     );
+    this.backlog = ctx.heldResponses.share(evicted);
   }
 
   /** Bytes this connection holds in memory: unsent either way plus an incomplete request. */
@@ -134,6 +140,7 @@ export class ClientSession {
     this.client.setNoDelay(true);
     this.client.on('data', (chunk: Buffer) => this.fromClient(chunk));
     this.client.on('drain', () => {
+      this.accountBacklog();
       this.upstream?.resume();
       this.resumeClient('client-busy');
     });
@@ -221,6 +228,7 @@ export class ClientSession {
     }
     this.upstream?.destroy();
     this.owed.dispose();
+    this.backlog.release();
     for (const l of this.closeListeners) l();
   }
 
@@ -466,6 +474,7 @@ export class ClientSession {
   /** Sends a response the proxy produced itself, in its turn after any responses still owed before it. */
   private answer(correlationId: number, frame: Buffer): void {
     this.owed.answer(correlationId, frame);
+    this.accountBacklog();
     // A client that does not read its answers must stop being read, or they would pile up here.
     if (this.client.writableNeedDrain) this.pauseClient('client-busy');
     if (this.owed.length >= this.ctx.limits.maxInFlightRequests) this.pauseClient('in-flight');
@@ -529,7 +538,20 @@ export class ClientSession {
     } finally {
       this.client.uncork();
     }
+    this.accountBacklog();
     if (this.owed.length < owedBefore) this.responsesDelivered();
+  }
+
+  /**
+   * A rewritten response or the proxy's own answer can be far larger than the request that asked
+   * for it; until the client takes it, it is counted against the held-response budget. Pass-through
+   * bytes stop at one socket read past the high-water mark (the broker side pauses), so a backlog
+   * that small is not counted.
+   */
+  private accountBacklog(): void {
+    if (this.closed || this.backlog.set(Math.max(0, this.client.writableLength - UNCOUNTED_BACKLOG_BYTES))) return;
+    this.ctx.budgetRefused('held-responses');
+    this.close('held-response budget exhausted');
   }
 
   private toClient(bytes: Buffer): void {

@@ -4,7 +4,7 @@ import type { ProxyMetrics } from '../observe/metrics.js';
 import type { AcceptLimit } from './connection-limits.js';
 
 /** A proxy-wide memory budget that closed a connection: it asked for more than was left, or held the most when another asked. */
-export type BudgetRefusal = 'preauth-bytes' | 'request-bytes';
+export type BudgetRefusal = 'preauth-bytes' | 'request-bytes' | 'held-responses';
 
 export type RefusalReason = AcceptLimit | BudgetRefusal;
 

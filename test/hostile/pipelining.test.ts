@@ -161,4 +161,34 @@ describe('pipelined requests against an enforcing listener', () => {
       expect((await witness.describeCluster()).brokers.length).toBe(inject('kafka').brokers.length);
     });
   });
+
+  it('counts answers a client never takes against the held-response budget: a client that never reads cannot park megabytes of answers', async () => {
+    const small = await startTestProxy({ policy: POLICY, mode: 'enforce', limits: { maxHeldResponseBytes: 1024 * 1024 } });
+    try {
+      // Metadata naming 60,000 long denied names: the proxy's own answer (~11 MB) is larger than the
+      // request and than what the kernel's socket buffers take on its way.
+      const names = Array.from({ length: 60_000 }, (_, i) => `pipe-denied-${run}-${i}-${'x'.repeat(160)}`);
+      const frame = requestFrame(API_KEYS.Metadata, 12, 1, 'never-reads', { ...defaultMetadataRequest(), topics: names.map((name) => ({ name, topicId: ZERO_UUID })) });
+      const sockets: Socket[] = [];
+      for (let i = 0; i < 4; i++) {
+        const socket = connect({ host: '127.0.0.1', port: small.bootstrapPort });
+        socket.pause();
+        socket.on('error', () => {});
+        socket.write(frame);
+        sockets.push(socket);
+      }
+      // The clients never read, so they never see the close: wait for the proxy's side.
+      const exhausted = () => small.logs.filter((l) => l.reason === 'held-response budget exhausted').length;
+      for (let waited = 0; exhausted() < 4 && waited < 60_000; waited += 100) await sleep(100);
+      expect(exhausted()).toBe(4);
+      expect(small.proxy.listeners[0].connectionCount).toBe(0);
+      for (const socket of sockets) socket.destroy();
+      const refused = await small.proxy.metrics.registry.getSingleMetricAsString('kafka_proxy_connections_refused_total');
+      expect(refused).toContain('reason="held-responses"} 4');
+      const witness = await sendPipelined(small.bootstrapPort, [listOffsets(allowed)]);
+      expect((witness[0].body as ListOffsetsResponse).topics[0].name).toBe(allowed);
+    } finally {
+      await small.stop();
+    }
+  });
 });
