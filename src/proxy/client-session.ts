@@ -255,17 +255,13 @@ export class ClientSession {
   private holdPreAuthBytes(): void {
     const share = this.ctx.preAuthBytes;
     if (!share || this.closed || this.sasl?.authenticated) return;
-    if (share.set(this.requests.bufferedBytes)) return;
-    this.ctx.budgetRefused('preauth-bytes');
-    this.close('pre-authentication byte budget exhausted');
+    this.holdInBudget(share, this.requests.bufferedBytes, 'preauth-bytes', 'pre-authentication byte budget exhausted');
   }
 
   /** Once requests may be sent, an incomplete frame counts against the proxy-wide request budget; past it the connection goes. */
   private holdRequestBytes(): void {
     if (this.closed || (this.sasl && !this.sasl.authenticated)) return;
-    if (this.ctx.requestBytes.set(this.requests.bufferedBytes)) return;
-    this.ctx.budgetRefused('request-bytes');
-    this.close('request buffer budget exhausted');
+    this.holdInBudget(this.ctx.requestBytes, this.requests.bufferedBytes, 'request-bytes', 'request buffer budget exhausted');
   }
 
   /** `retried`: the second pass of a request that waited for topic ids. */
@@ -549,9 +545,15 @@ export class ClientSession {
    * that small is not counted.
    */
   private accountBacklog(): void {
-    if (this.closed || this.backlog.set(Math.max(0, this.client.writableLength - UNCOUNTED_BACKLOG_BYTES))) return;
-    this.ctx.budgetRefused('held-responses');
-    this.close('held-response budget exhausted');
+    if (this.closed) return;
+    this.holdInBudget(this.backlog, Math.max(0, this.client.writableLength - UNCOUNTED_BACKLOG_BYTES), 'held-responses', 'held-response budget exhausted');
+  }
+
+  /** Sets what this connection holds in one of the proxy-wide budgets; with no room for it, the connection goes. */
+  private holdInBudget(share: BudgetShare, bytes: number, refusal: BudgetRefusal, reason: string): void {
+    if (share.set(bytes)) return;
+    this.ctx.budgetRefused(refusal);
+    this.close(reason);
   }
 
   private toClient(bytes: Buffer): void {
