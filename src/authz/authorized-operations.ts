@@ -20,9 +20,10 @@ export const NOT_REQUESTED = -2147483648;
 /**
  * What the principal may do with one resource, as the bit set a broker reports when asked.
  * Brokers behind the proxy have no authorizer and would report everything; the policy is what
- * actually applies.
+ * actually applies. Without Describe it is none at all, as Kafka reports (AuthHelper).
  */
 export function authorizedOperations(grants: PrincipalGrants, kind: ResourceKind, name: string): number {
+  if (!grants.allows(kind, name, 'describe')) return 0;
   let bits = 0;
   for (const op of KIND_OPERATIONS[kind]) {
     if (op !== 'all' && grants.allows(kind, name, op)) bits |= 1 << ACL_OPERATION_CODE[op];

@@ -67,6 +67,16 @@ export class SessionAccess {
     this.deny(kind, name, op, 'enforce');
   }
 
+  /**
+   * Denials that only the broker's answer reveals (a topic that does not exist and may not be
+   * auto-created), decided after the request was: logged as one line for `api` and counted.
+   */
+  deniedByAnswer(api: string, kind: ResourceKind, names: readonly string[], op: Operation): void {
+    const denials = new RequestDenials(this.mode);
+    for (const name of names) denials.add(kind, name, op, this.mode);
+    this.denials.record(this.requester, api, denials);
+  }
+
   /** A request refused whole for naming more than `limit` entities: logged, as no decision about them is made. */
   tooManyEntities(api: string, entities: number, limit: number, answer: 'error response' | 'connection closed'): void {
     this.denials.tooManyEntities(this.requester, api, entities, limit, answer);

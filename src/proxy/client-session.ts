@@ -106,7 +106,7 @@ export class ClientSession {
     };
     this.owed = new ResponsePipeline(
       (bytes) => this.toClient(bytes),
-      (frame, how) => this.ctx.rewriter.rewrite(frame, how.apiKey, how.version, how.edit),
+      (frame, how) => this.ctx.rewriter.rewrite(frame, how.apiKey, how.version, how.edit, how.brokerVersion),
       ctx.heldResponses.share(evicted),
     );
     this.backlog = ctx.heldResponses.share(evicted);
@@ -290,14 +290,14 @@ export class ClientSession {
       const now = Date.now();
       if (sasl.expired(now)) {
         // A broker closes, without an answer, on the first request after the session ended.
-        this.log.info({ principal: sasl.identity?.principal }, 'session expired without re-authentication');
+        this.log.info('session expired without re-authentication');
         this.close('session expired');
         return;
       }
       const change = sasl.recheckCredential(now);
       if (change?.kind === 'revoked') {
         // Ended as an expired session is: no answer. The reason is a class, never the credential.
-        this.log.info({ principal: sasl.identity?.principal, reason: change.reason }, 'session revoked by a credential reload');
+        this.log.info({ reason: change.reason }, 'session revoked by a credential reload');
         this.ctx.sessionRevoked(change.reason);
         this.close('session revoked');
         return;
@@ -316,6 +316,7 @@ export class ClientSession {
     const expectsResponse = apiKey !== API_KEYS.Produce || produceAcks(frame, version) !== 0;
     let edit: ResponseEdit | undefined;
     let splice: ResponseSplice | undefined;
+    let brokerVersion: number | undefined;
     if (this.authorizer) {
       const decision = this.decide(this.authorizer, frame, apiKey, version, retried);
       if (decision === undefined) return;
@@ -331,18 +332,25 @@ export class ClientSession {
           frame = decision.frame;
           edit = decision.edit;
           splice = decision.splice;
+          brokerVersion = decision.brokerVersion;
       }
     }
     if (expectsResponse) {
-      this.owed.expect(correlationId, this.handling(apiKey, version, edit, splice));
+      this.owed.expect(correlationId, this.handling(apiKey, version, edit, splice, brokerVersion));
       if (this.owed.length >= this.ctx.limits.maxInFlightRequests) this.pauseClient('in-flight');
     }
     if (!this.upstream!.write(frame)) this.pauseClient('upstream-busy');
   }
 
-  private handling(apiKey: number, version: number, edit: ResponseEdit | undefined, splice: ResponseSplice | undefined): ResponseHandling {
+  private handling(
+    apiKey: number,
+    version: number,
+    edit: ResponseEdit | undefined,
+    splice: ResponseSplice | undefined,
+    brokerVersion: number | undefined,
+  ): ResponseHandling {
     if (splice) return { kind: 'splice', splice };
-    if (edit || this.ctx.rewriter.needsRewrite(apiKey, version)) return { kind: 'rewrite', apiKey, version, edit };
+    if (edit || brokerVersion !== undefined || this.ctx.rewriter.needsRewrite(apiKey, version)) return { kind: 'rewrite', apiKey, version, edit, brokerVersion };
     return PASS_THROUGH;
   }
 
@@ -430,7 +438,9 @@ export class ClientSession {
         return;
       case 'fail': {
         const line = this.ctx.authenticationFailureLine();
-        if (line) this.log.info({ mechanism: step.mechanism, principal: step.principal, reason: step.reason, failuresNotLogged: line.notLogged }, 'authentication failed');
+        // After the first authentication the connection's log lines carry its principal already; a failed re-authentication names what it tried.
+        const who = this.principal === undefined ? { principal: step.principal } : { attemptedPrincipal: step.principal };
+        if (line) this.log.info({ mechanism: step.mechanism, ...who, reason: step.reason, failuresNotLogged: line.notLogged }, 'authentication failed');
         // The answer waits, as a broker's does, so a client retrying in a loop cannot spin; the
         // session takes nothing else meanwhile (this step holds it).
         return this.delay(this.ctx.failedAuthenticationDelayMs).then(() => {

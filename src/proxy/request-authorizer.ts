@@ -19,8 +19,11 @@ import type { TopicIds } from './topic-ids.js';
 export type ResponseEdit = (response: never) => void;
 
 export type RequestDecision =
-  /** Send `frame` (the original, or rebuilt without denied entities) and apply `edit` or `splice` to the answer. */
-  | { kind: 'forward'; frame: Buffer; edit: ResponseEdit | undefined; splice?: ResponseSplice }
+  /**
+   * Send `frame` (the original, or rebuilt without denied entities) and apply `edit` or `splice`
+   * to the answer; `brokerVersion`, when set, is the version `frame` asks at instead of the client's.
+   */
+  | { kind: 'forward'; frame: Buffer; edit: ResponseEdit | undefined; splice?: ResponseSplice; brokerVersion?: number }
   /** Everything was denied: `frame` is the proxy's own answer. */
   | { kind: 'answer'; frame: Buffer }
   /** The request names topic ids the proxy must learn, or asks about every topic: decide again once `ready` settles. */
@@ -89,9 +92,10 @@ export class RequestAuthorizer {
       case 'rebuild':
         return {
           kind: 'forward',
-          frame: requestFrameWithHeader(header, outcome.request),
+          frame: requestFrameWithHeader(outcome.version === undefined ? header : { ...header, apiVersion: outcome.version }, outcome.request),
           edit: outcome.edit as ResponseEdit | undefined,
           splice: outcome.leading && leadingEntriesSplice(apiKey, version, outcome.leading),
+          brokerVersion: outcome.version,
         };
       case 'answer':
         return { kind: 'answer', frame: responseFrame(apiKey, version, header.correlationId, outcome.response) };

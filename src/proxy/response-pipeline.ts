@@ -25,7 +25,7 @@ export type ResponseHandling =
   /** Streams through unchanged, as views of the chunks it arrived in. */
   | { kind: 'pass' }
   /** Held whole, then replaced by what the pipeline's rewriter returns for it (addresses, filtered listings, merged denials). */
-  | { kind: 'rewrite'; apiKey: number; version: number; edit: ResponseEdit | undefined }
+  | { kind: 'rewrite'; apiKey: number; version: number; edit: ResponseEdit | undefined; brokerVersion?: number }
   /** Its beginning is edited, the rest streams through. */
   | { kind: 'splice'; splice: ResponseSplice };
 

@@ -69,12 +69,16 @@ export class ResponseRewriter {
     }
   }
 
-  /** The rewritten response frame (with size prefix) as chunks; `edit` is authorization's change to the body. */
-  rewrite(frame: Buffer, apiKey: number, version: number, edit?: ResponseEdit): Buffer[] {
+  /**
+   * The rewritten response frame (with size prefix) as chunks; `edit` is authorization's change to
+   * the body. `brokerVersion` is the version the broker was asked at, when the proxy asked at
+   * another than the client's: the answer is read at it and written at the client's `version`.
+   */
+  rewrite(frame: Buffer, apiKey: number, version: number, edit?: ResponseEdit, brokerVersion = version): Buffer[] {
     const r = new Reader(frame, 4);
     if (apiKey === API_KEYS.ApiVersions) return this.rewriteApiVersions(frame, version);
-    const header = readResponseHeader(r, apiKey, version);
-    const body = RESPONSE_CODECS[apiKey].read(r, version);
+    const header = readResponseHeader(r, apiKey, brokerVersion);
+    const body = RESPONSE_CODECS[apiKey].read(r, brokerVersion);
     this.learnTopicIds(apiKey, body);
     edit?.(body as never);
     switch (apiKey) {

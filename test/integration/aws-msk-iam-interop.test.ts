@@ -12,7 +12,7 @@ import {
   awsEnv,
   javaIamOAuthArgs,
   javaMskIamArgs,
-  mskIamClasspath,
+  javaLibsClasspath,
   runGoClient,
   runJavaClient,
   runPythonClient,
@@ -80,7 +80,7 @@ const java = (mechanism: Mechanism, { reverseDns = false } = {}): ClientUnderTes
   run: (args, credentials, opts) =>
     runJavaClient([...args, ...(mechanism === 'AWS_MSK_IAM' ? javaMskIamArgs() : javaIamOAuthArgs())], {
       ...opts,
-      classpath: mskIamClasspath(),
+      classpath: javaLibsClasspath(),
       jvmFlags: reverseDns ? [] : NO_REVERSE_DNS,
       env: awsEnv(credentials, REGION),
     }),

@@ -41,7 +41,7 @@ export interface InteropRunOptions {
   timeoutMs?: number;
   /** Added to this process's environment; a variable set to undefined is removed. */
   env?: NodeJS.ProcessEnv;
-  /** Java only: classpath entries after the Kafka jars, such as mskIamClasspath(). */
+  /** Java only: classpath entries after the Kafka jars, such as javaLibsClasspath(). */
   classpath?: string[];
   /** Java only: more JVM options (system properties and such). */
   jvmFlags?: string[];
@@ -64,7 +64,7 @@ const pythonBin = join(repoRoot, '.cache/interop/python-venv/bin/python');
 const goBin = join(repoRoot, '.cache/interop/go/interop-client');
 const javaLibs = join(repoRoot, '.cache/interop/java-libs');
 // Short-lived JVM: C1 only and the serial collector halve start-up plus in-memory compile time.
-const JVM_FLAGS = ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC'];
+export const JVM_FLAGS = ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC'];
 
 let kafkaClasspath: Promise<string> | undefined;
 
@@ -75,8 +75,8 @@ export async function runJavaClient<T = Record<string, unknown>>(args: string[],
   return run('java', 'java', [...JVM_FLAGS, ...(opts?.jvmFlags ?? []), '-cp', cp, source], args, opts);
 }
 
-/** aws-msk-iam-auth and the AWS SDK v2 jars (scripts/interop/setup-java-libs.sh). */
-export function mskIamClasspath(): string[] {
+/** The extra Java jars (scripts/interop/setup-java-libs.sh): aws-msk-iam-auth and the AWS SDK v2, Kafka Streams, Connect's FileStream connectors, MirrorMaker 2. */
+export function javaLibsClasspath(): string[] {
   requireInstalled(join(repoRoot, '.cache/interop/java-libs.complete'));
   return [join(javaLibs, '*')];
 }
@@ -99,14 +99,19 @@ export interface OAuthClientCredentials {
 }
 
 /** Java kafka-clients: Kafka's OIDC login callback handler (KIP-768), id and secret in the JAAS line. */
-export function javaOAuthArgs({ tokenUrl, clientId, clientSecret }: OAuthClientCredentials): string[] {
-  return propArgs({
+export function javaOAuthArgs(credentials: OAuthClientCredentials): string[] {
+  return propArgs(javaOAuthSettings(credentials));
+}
+
+/** The client properties behind javaOAuthArgs, for tools that read a properties file. */
+export function javaOAuthSettings({ tokenUrl, clientId, clientSecret }: OAuthClientCredentials): Record<string, string> {
+  return {
     'security.protocol': 'SASL_PLAINTEXT',
     'sasl.mechanism': 'OAUTHBEARER',
     'sasl.login.callback.handler.class': 'org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler',
     'sasl.oauthbearer.token.endpoint.url': tokenUrl,
     'sasl.jaas.config': `org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required clientId="${clientId}" clientSecret="${clientSecret}";`,
-  });
+  };
 }
 
 /** librdkafka: its built-in OIDC client-credentials token source. */
@@ -151,7 +156,7 @@ export function awsEnv({ accessKeyId, secretAccessKey, sessionToken }: AwsCreden
   };
 }
 
-/** Java kafka-clients + aws-msk-iam-auth, SASL mechanism AWS_MSK_IAM (run with mskIamClasspath()). */
+/** Java kafka-clients + aws-msk-iam-auth, SASL mechanism AWS_MSK_IAM (run with javaLibsClasspath()). */
 export function javaMskIamArgs(): string[] {
   return propArgs({
     'security.protocol': 'SASL_PLAINTEXT',
@@ -161,7 +166,7 @@ export function javaMskIamArgs(): string[] {
   });
 }
 
-/** Java kafka-clients + aws-msk-iam-auth, IAM tokens over OAUTHBEARER (run with mskIamClasspath()). */
+/** Java kafka-clients + aws-msk-iam-auth, IAM tokens over OAUTHBEARER (run with javaLibsClasspath()). */
 export function javaIamOAuthArgs(): string[] {
   return propArgs({
     'security.protocol': 'SASL_PLAINTEXT',

@@ -29,6 +29,10 @@ import { type DescribeAclsRequest, defaultDescribeAclsRequest } from '../../src/
 import type { DescribeAclsResponse } from '../../src/protocol/generated/messages/DescribeAclsResponse.js';
 import { type DescribeClientQuotasRequest, defaultDescribeClientQuotasRequest } from '../../src/protocol/generated/messages/DescribeClientQuotasRequest.js';
 import type { DescribeClientQuotasResponse } from '../../src/protocol/generated/messages/DescribeClientQuotasResponse.js';
+import { defaultAddRaftVoterRequest } from '../../src/protocol/generated/messages/AddRaftVoterRequest.js';
+import { defaultDescribeQuorumRequest } from '../../src/protocol/generated/messages/DescribeQuorumRequest.js';
+import { defaultRemoveRaftVoterRequest } from '../../src/protocol/generated/messages/RemoveRaftVoterRequest.js';
+import { defaultUnregisterBrokerRequest } from '../../src/protocol/generated/messages/UnregisterBrokerRequest.js';
 import { type DescribeClusterRequest, defaultDescribeClusterRequest } from '../../src/protocol/generated/messages/DescribeClusterRequest.js';
 import { type DescribeClusterResponse, defaultDescribeClusterResponse } from '../../src/protocol/generated/messages/DescribeClusterResponse.js';
 import { type DescribeLogDirsRequest, defaultDescribeLogDirsRequest } from '../../src/protocol/generated/messages/DescribeLogDirsRequest.js';
@@ -362,19 +366,33 @@ describe('DescribeCluster', () => {
     expect(resp.clusterAuthorizedOperations).toBe(NOT_REQUESTED);
   });
 
-  it('answers 31 with no cluster details at every version to a principal without Cluster Describe', () => {
+  it('forwards a principal without any cluster grant, as Kafka 3.9 does, reporting no operations and logging nothing', () => {
     for (const v of versions(key)) {
       const h = harness('cora');
-      const resp = answerOnTheWire<DescribeClusterResponse>(key, authorize(key, request, v, h), v);
-      expect(resp).toMatchObject({ errorCode: 31, errorMessage: null, clusterId: '', brokers: [] });
-      expect(denialsOf(h)).toEqual(['cluster::describe']);
+      const outcome = authorize(key, request, v, h);
+      expect(outcome.action).toBe('forward');
+      const resp = brokerResponse(0x1ffe);
+      (outcome as { edit: (r: DescribeClusterResponse) => void }).edit(resp);
+      expect(resp).toMatchObject({ clusterId: 'c-1', clusterAuthorizedOperations: 0, brokers: [{ brokerId: 1 }] });
+      expect(h.logs).toEqual([]);
     }
   });
+});
 
-  it('forwards in audit mode and logs what enforcement would deny', () => {
-    const h = harness('alice', 'audit');
-    expect(authorize(key, request, 1, h).action).toBe('forward');
-    expect(denialsOf(h)).toEqual(['cluster::describe']);
+describe('APIs the brokers forward to the KRaft controllers', () => {
+  it('DescribeQuorum needs Cluster Describe; AddRaftVoter, RemoveRaftVoter and UnregisterBroker Cluster Alter: 31 otherwise, logged', () => {
+    for (const [key, op, request] of [
+      [API_KEYS.DescribeQuorum, 'describe', defaultDescribeQuorumRequest()],
+      [API_KEYS.AddRaftVoter, 'alter', defaultAddRaftVoterRequest()],
+      [API_KEYS.RemoveRaftVoter, 'alter', defaultRemoveRaftVoterRequest()],
+      [API_KEYS.UnregisterBroker, 'alter', defaultUnregisterBrokerRequest()],
+    ] as const) {
+      expect(authorize(key, request, 0, harness(HOLDER[op])).action, APIS[key].name).toBe('forward');
+      const h = harness(NON_HOLDER[op]);
+      const resp = answerOnTheWire<{ errorCode: number }>(key, authorize(key, request, 0, h), 0);
+      expect(resp.errorCode, APIS[key].name).toBe(31);
+      expect(denialsOf(h), APIS[key].name).toEqual([`cluster::${op}`]);
+    }
   });
 });
 

@@ -158,8 +158,41 @@ describe('Metadata rule', () => {
     expect(h.logs).toEqual([]);
   });
 
-  it('is offered from v4 only, where a request can switch automatic topic creation off', () => {
-    expect(CLIENT_API_RANGES[API_KEYS.Metadata]).toMatchObject({ minVersion: 4 });
+  it('is offered from v0, as brokers do; below v4 a request that must not create topics is asked at v4', () => {
+    expect(CLIENT_API_RANGES[API_KEYS.Metadata]).toMatchObject({ minVersion: 0 });
+    for (const version of [0, 1, 2, 3]) {
+      const h = harness();
+      const out = metadataRule.authorize(metadataOf(['orders', 'creatable-1', 'secret']), h.ctx(version));
+      if (out.action !== 'rebuild') throw new Error(`expected rebuild, got ${out.action}`);
+      expect(out.version).toBe(4);
+      expect(out.request).toMatchObject({ allowAutoTopicCreation: false, topics: [{ name: 'orders' }, { name: 'creatable-1' }] });
+      encodesAtEveryVersion(API_KEYS.Metadata, 'request', out.request, [4]);
+      const resp = brokerMetadata(['orders', 'creatable-1']);
+      resp.topics[0].errorCode = 3;
+      out.edit!(resp);
+      expect(resp.topics.map((t) => [t.name, t.errorCode])).toEqual([
+        ['orders', 29],
+        ['creatable-1', 0],
+        ['secret', 29],
+      ]);
+      // One line for the request's describe denial, one for the creation the broker's answer showed was needed.
+      expect(h.logs.map((l) => l.resources)).toEqual([
+        [{ resourceType: 'topic', resourceName: 'secret', operation: 'describe' }],
+        [{ resourceType: 'topic', resourceName: 'orders', operation: 'create' }],
+      ]);
+    }
+    // Where every named topic may be created, the client's own bytes go: nothing to refuse.
+    expect(metadataRule.authorize(metadataOf(['creatable-1']), harness().ctx(1)).action).toBe('forward');
+  });
+
+  it('reads an empty v0 list as every topic, and a list emptied by denials is never sent at v0', () => {
+    const all = metadataRule.authorize(metadataOf([]), harness().ctx(0));
+    if (all.action !== 'forward' || !all.edit) throw new Error('expected a forward with an edit');
+    const resp = brokerMetadata(['orders', 'secret']);
+    all.edit(resp);
+    expect(resp.topics.map((t) => t.name)).toEqual(['orders']);
+    const emptied = metadataRule.authorize(metadataOf(['secret']), harness().ctx(0));
+    expect(emptied).toMatchObject({ action: 'rebuild', version: 4, request: { topics: [] } });
   });
 
   it('answers a named denied topic with 29 and nothing that reveals whether it exists', () => {

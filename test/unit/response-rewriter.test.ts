@@ -54,6 +54,15 @@ describe('ResponseRewriter', () => {
     expect(cluster.get(2)).toEqual({ host: '10.0.0.2', port: 9092 });
   });
 
+  it('turns a Metadata answer the broker gave at v4 into the client’s v0, addresses rewritten', () => {
+    const rw = new ResponseRewriter(new ListenerAddressing(listener({ base: 20000 })), new ClusterView(), log);
+    const md = defaultMetadataResponse();
+    md.brokers = [{ ...defaultMetadataResponseBroker(), nodeId: 1, host: '10.0.0.1', port: 9092, rack: 'r1' }];
+    md.clusterId = 'c-1';
+    const out = decode<MetadataResponse>(rw.rewrite(frame(API_KEYS.Metadata, 4, md), API_KEYS.Metadata, 0, undefined, 4), API_KEYS.Metadata, 0);
+    expect(out.brokers.map((b) => `${b.nodeId}=${b.host}:${b.port}`)).toEqual(['1=proxy.example:20001']);
+  });
+
   it('hides a broker the listener has no port for, and says so once', () => {
     logs.length = 0;
     const rw = new ResponseRewriter(new ListenerAddressing(listener({ map: { '1': 21001 } })), new ClusterView(), log);

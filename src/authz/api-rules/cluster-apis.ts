@@ -1,4 +1,5 @@
 import { API_KEYS } from '../../protocol/generated/apis.js';
+import { type AddRaftVoterResponse, defaultAddRaftVoterResponse } from '../../protocol/generated/messages/AddRaftVoterResponse.js';
 import type { AlterClientQuotasRequest } from '../../protocol/generated/messages/AlterClientQuotasRequest.js';
 import {
   type AlterClientQuotasResponse,
@@ -27,7 +28,8 @@ import { type DeleteAclsResponse, defaultDeleteAclsResponse, defaultDeleteAclsRe
 import { type DescribeAclsResponse, defaultDescribeAclsResponse } from '../../protocol/generated/messages/DescribeAclsResponse.js';
 import { type DescribeClientQuotasResponse, defaultDescribeClientQuotasResponse } from '../../protocol/generated/messages/DescribeClientQuotasResponse.js';
 import type { DescribeClusterRequest } from '../../protocol/generated/messages/DescribeClusterRequest.js';
-import { type DescribeClusterResponse, defaultDescribeClusterResponse } from '../../protocol/generated/messages/DescribeClusterResponse.js';
+import type { DescribeClusterResponse } from '../../protocol/generated/messages/DescribeClusterResponse.js';
+import { type DescribeQuorumResponse, defaultDescribeQuorumResponse } from '../../protocol/generated/messages/DescribeQuorumResponse.js';
 import { type DescribeLogDirsResponse, defaultDescribeLogDirsResponse } from '../../protocol/generated/messages/DescribeLogDirsResponse.js';
 import { type DescribeUserScramCredentialsResponse, defaultDescribeUserScramCredentialsResponse } from '../../protocol/generated/messages/DescribeUserScramCredentialsResponse.js';
 import type { ElectLeadersRequest } from '../../protocol/generated/messages/ElectLeadersRequest.js';
@@ -39,6 +41,8 @@ import {
 } from '../../protocol/generated/messages/ElectLeadersResponse.js';
 import { type ListClientMetricsResourcesResponse, defaultListClientMetricsResourcesResponse } from '../../protocol/generated/messages/ListClientMetricsResourcesResponse.js';
 import { type ListPartitionReassignmentsResponse, defaultListPartitionReassignmentsResponse } from '../../protocol/generated/messages/ListPartitionReassignmentsResponse.js';
+import { type RemoveRaftVoterResponse, defaultRemoveRaftVoterResponse } from '../../protocol/generated/messages/RemoveRaftVoterResponse.js';
+import { type UnregisterBrokerResponse, defaultUnregisterBrokerResponse } from '../../protocol/generated/messages/UnregisterBrokerResponse.js';
 import { type UpdateFeaturesResponse, defaultUpdateFeaturesResponse } from '../../protocol/generated/messages/UpdateFeaturesResponse.js';
 import { NOT_REQUESTED, authorizedOperations } from '../authorized-operations.js';
 import type { Operation } from '../operations.js';
@@ -117,10 +121,13 @@ function alterUserScramCredentialsDenial(req: AlterUserScramCredentialsRequest):
   };
 }
 
-/** DescribeCluster: Cluster Describe (31); the authorized operations the broker reports are replaced by the policy's. */
+/**
+ * DescribeCluster needs nothing, as on Kafka 3.9 (AuthHelper.computeDescribeClusterResponse):
+ * any client may learn the brokers. Only the authorized operations depend on the principal, and
+ * are the policy's.
+ */
 const describeClusterRule: ApiRule<DescribeClusterRequest, DescribeClusterResponse> = {
   authorize(_req, { access }) {
-    if (!access.check('cluster', '', 'describe')) return { action: 'answer', response: { ...defaultDescribeClusterResponse(), errorCode: DENIED, errorMessage: null } };
     return {
       action: 'forward',
       edit: (resp) => {
@@ -130,7 +137,11 @@ const describeClusterRule: ApiRule<DescribeClusterRequest, DescribeClusterRespon
   },
 };
 
-/** APIs on the cluster as a whole: ACLs, log directories, elections, reassignments, quotas, SCRAM credentials, features, telemetry. */
+/**
+ * APIs on the cluster as a whole: ACLs, log directories, elections, reassignments, quotas, SCRAM
+ * credentials, features, telemetry, and those a broker forwards to the KRaft controllers, which
+ * check the same operation (ControllerApis): the quorum's state, voters, unregistering a broker.
+ */
 export const CLUSTER_RULES: RuleTable = {
   [API_KEYS.DescribeAcls]: clusterRule('describe', (): DescribeAclsResponse => ({ ...defaultDescribeAclsResponse(), errorCode: DENIED, errorMessage: null })),
   [API_KEYS.CreateAcls]: clusterRule('alter', createAclsDenial),
@@ -159,6 +170,10 @@ export const CLUSTER_RULES: RuleTable = {
   [API_KEYS.AlterUserScramCredentials]: clusterRule('alter', alterUserScramCredentialsDenial),
   [API_KEYS.UpdateFeatures]: clusterRule('alter', (): UpdateFeaturesResponse => ({ ...defaultUpdateFeaturesResponse(), errorCode: DENIED, errorMessage: null })),
   [API_KEYS.DescribeCluster]: describeClusterRule,
+  [API_KEYS.DescribeQuorum]: clusterRule('describe', (): DescribeQuorumResponse => ({ ...defaultDescribeQuorumResponse(), errorCode: DENIED, errorMessage: null })),
+  [API_KEYS.AddRaftVoter]: clusterRule('alter', (): AddRaftVoterResponse => ({ ...defaultAddRaftVoterResponse(), errorCode: DENIED, errorMessage: null })),
+  [API_KEYS.RemoveRaftVoter]: clusterRule('alter', (): RemoveRaftVoterResponse => ({ ...defaultRemoveRaftVoterResponse(), errorCode: DENIED, errorMessage: null })),
+  [API_KEYS.UnregisterBroker]: clusterRule('alter', (): UnregisterBrokerResponse => ({ ...defaultUnregisterBrokerResponse(), errorCode: DENIED, errorMessage: null })),
   [API_KEYS.ListClientMetricsResources]: clusterRule(
     'describe-configs',
     (): ListClientMetricsResourcesResponse => ({ ...defaultListClientMetricsResourcesResponse(), errorCode: DENIED }),

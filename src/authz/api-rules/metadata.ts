@@ -8,10 +8,11 @@ import { type ApiRule, type RuleContext, appendAll } from './rule.js';
 
 /**
  * Below v4 a Metadata request cannot say "do not create these topics": the broker would create
- * any topic it names (auto.create.topics.enable), whatever the policy says about Create. Every
- * client in use sends v4 or later.
+ * any topic it names (auto.create.topics.enable). A request the proxy must change is therefore
+ * asked at v4, which can, and the answer goes back in the client's version (v0 also reads an
+ * empty list as every topic, so a list emptied by denials must not be sent at v0).
  */
-const METADATA_MIN_VERSION = 4;
+const CAN_REFUSE_CREATION_FROM = 4;
 /** Topics may be named by id from this version on. */
 const METADATA_TOPIC_IDS_FROM = 10;
 
@@ -42,10 +43,9 @@ function reportAuthorizedOperations(resp: MetadataResponse, access: SessionAcces
  * with an authorizer answers.
  */
 export const metadataRule: ApiRule<MetadataRequest, MetadataResponse> = {
-  minVersion: METADATA_MIN_VERSION,
   authorize(req, ctx) {
     const { access } = ctx;
-    if (req.topics === null) {
+    if (req.topics === null || (ctx.version === 0 && req.topics.length === 0)) {
       return {
         action: 'forward',
         edit: (resp) => {
@@ -70,16 +70,24 @@ export const metadataRule: ApiRule<MetadataRequest, MetadataResponse> = {
     }
     const stopCreation = req.allowAutoTopicCreation && notCreatable.size > 0;
     const edit = (resp: MetadataResponse) => {
+      const creationRefused: string[] = [];
       // Whatever the broker returned, the client only sees topics it may describe.
       resp.topics = resp.topics.map((t) => {
         if (t.name !== null && !access.permits('topic', t.name, 'describe')) return deniedTopic({ name: null, topicId: t.topicId });
-        if (stopCreation && t.name !== null && t.errorCode === UNKNOWN_TOPIC_OR_PARTITION && notCreatable.has(t.name)) return deniedTopic(t);
+        if (stopCreation && t.name !== null && t.errorCode === UNKNOWN_TOPIC_OR_PARTITION && notCreatable.has(t.name)) {
+          creationRefused.push(t.name);
+          return deniedTopic(t);
+        }
         return t;
       });
+      // Only the broker's answer tells that these did not exist and would have been created.
+      if (creationRefused.length > 0) access.deniedByAnswer('Metadata', 'topic', creationRefused, 'create');
       appendAll(resp.topics, denied);
       reportAuthorizedOperations(resp, access);
     };
     if (denied.length === 0 && !stopCreation) return { action: 'forward', edit };
-    return { action: 'rebuild', request: { ...req, topics: allowed, allowAutoTopicCreation: req.allowAutoTopicCreation && !stopCreation }, edit };
+    const request = { ...req, topics: allowed, allowAutoTopicCreation: req.allowAutoTopicCreation && !stopCreation };
+    if (ctx.version < CAN_REFUSE_CREATION_FROM) return { action: 'rebuild', request, edit, version: CAN_REFUSE_CREATION_FROM };
+    return { action: 'rebuild', request, edit };
   },
 };

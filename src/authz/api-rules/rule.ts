@@ -8,12 +8,14 @@ import type { SessionAccess } from '../session-access.js';
  * - rebuild: `request` goes to the broker instead (without denied entities, or changed as the
  *   proxy needs) and `edit`, if set, merges the denied entities' errors into its response, or
  *   `leading`, if set, are entries put at the front of the response's top-level list while the
- *   rest of it streams through (Fetch: responses too large to hold);
+ *   rest of it streams through (Fetch: responses too large to hold); `version`, if set, is the
+ *   version the broker is asked at instead of the client's (a newer one that can say what the
+ *   client's cannot), and its answer goes back to the client in the client's version;
  * - answer: everything is denied; the proxy answers with `response` itself, as a broker would.
  */
 export type Outcome<Resp = unknown> =
   | { action: 'forward'; edit?: (response: Resp) => void }
-  | { action: 'rebuild'; request: object; edit?: (response: Resp) => void; leading?: readonly unknown[] }
+  | { action: 'rebuild'; request: object; edit?: (response: Resp) => void; leading?: readonly unknown[]; version?: number }
   | { action: 'answer'; response: Resp };
 
 export const FORWARD = { action: 'forward' } as const;

@@ -8,6 +8,7 @@ import type { LimitsConfig, ListenerLimitsConfig, ProxyConfig } from '../../../s
 import { configSchema } from '../../../src/config/schema.js';
 import { createLogger } from '../../../src/observe/logger.js';
 import { KafkaAuthProxy } from '../../../src/proxy/proxy.js';
+import { repeatedKeys } from '../../support/log-keys.js';
 
 export interface LogLine {
   level: string;
@@ -77,9 +78,14 @@ export async function startTestProxy(options: TestProxyOptions = {}): Promise<Te
     logging: { level: 'debug' },
   });
   const logs: LogLine[] = [];
+  const repeated: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split('\n')) if (line) logs.push(JSON.parse(line) as LogLine);
+      for (const line of chunk.toString().split('\n')) {
+        if (!line) continue;
+        if (repeatedKeys(line).length > 0) repeated.push(line);
+        logs.push(JSON.parse(line) as LogLine);
+      }
       done();
     },
   });
@@ -91,6 +97,10 @@ export async function startTestProxy(options: TestProxyOptions = {}): Promise<Te
     brokerPorts: new Map(kafka.brokers.map((b) => [b.nodeId, base + b.nodeId])),
     logs,
     policyFile,
-    stop: () => proxy.stop(2000),
+    async stop() {
+      await proxy.stop(2000);
+      // Every test that runs a proxy checks that its log lines never repeat a key.
+      if (repeated.length > 0) throw new Error(`log lines with a repeated key:\n${repeated.slice(0, 5).join('\n')}`);
+    },
   };
 }
