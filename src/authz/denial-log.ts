@@ -82,6 +82,7 @@ export class DenialLog {
 
   /** A request refused whole, before any decision, for naming more entities than the proxy accepts. */
   tooManyEntities(who: Requester, api: string, entities: number, limit: number, answer: 'error response' | 'connection closed', now = Date.now()): void {
+    this.metrics?.requestsRefused.inc({ listener: who.listener, api, reason: 'too-many-entities' });
     const budget = this.takeLine(who.listener, now);
     if (budget === undefined) return;
     this.log.warn({ ...requesterFields(who), api, entities, limit, answer, ...budget }, 'request names more entities than the proxy accepts; refused');

@@ -43,6 +43,13 @@ export class ProxyMetrics {
     registers: [this.registry],
   });
 
+  readonly requestsRefused = new Counter({
+    name: 'kafka_proxy_requests_refused_total',
+    help: 'Requests refused whole before any authorization decision, by listener, API (unknown for a key the proxy does not know) and reason (unsupported-version: an API or version the proxy does not offer, the connection closed; too-many-entities: over limits.maxEntitiesPerRequest)',
+    labelNames: ['listener', 'api', 'reason'] as const,
+    registers: [this.registry],
+  });
+
   readonly authenticationTimeouts = new Counter({
     name: 'kafka_proxy_authentication_timeouts_total',
     help: 'Connections closed because they did not authenticate within the listener\'s authenticationTimeoutMs, by listener',

@@ -48,6 +48,8 @@ export interface SessionContext {
   authorization: ListenerAuthorization | undefined;
   /** Counts a session ended because a reload took its credential away. */
   sessionRevoked(reason: RevocationReason): void;
+  /** Counts a request for an API or version the proxy does not offer (`api` is a known name or "unknown"). */
+  unsupportedRequest(api: string): void;
   /** On authenticating listeners: what an incomplete frame holds counts here until the client authenticates. */
   preAuthBytes: BudgetShare | undefined;
   /** What an incomplete frame holds once the client may send requests (from the start on `authentication: none`). */
@@ -523,6 +525,7 @@ export class ClientSession {
       return;
     }
     this.log.warn({ api: APIS[apiKey]?.name ?? apiKey, version }, 'request for an API or version the proxy does not offer; closing the connection');
+    this.ctx.unsupportedRequest(APIS[apiKey]?.name ?? 'unknown');
     this.close('unsupported request');
   }
 

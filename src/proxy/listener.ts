@@ -139,6 +139,7 @@ export class ProxyListener {
       sasl: authenticates ? new SaslServer(this.mechanisms, this.maxSessionMs) : undefined,
       authorization: this.authorization,
       sessionRevoked: this.countRevoked,
+      unsupportedRequest: (api) => this.metrics.requestsRefused.inc({ listener: this.config.name, api, reason: 'unsupported-version' }),
       preAuthBytes,
       requestBytes,
       budgetRefused: (refusal) => this.refusals.record(refusal, ip),

@@ -167,6 +167,13 @@ describe('hostile requests against authorization limits', () => {
     );
     expect(capped.logs).toContainEqual(expect.objectContaining({ level: 'warn', api: 'Metadata', entities: 100_001, answer: 'connection closed' }));
     expect(capped.logs).toContainEqual(expect.objectContaining({ msg: 'malformed request; closing the connection', code: 'too-many-entities' }));
+    const refused = await capped.proxy.metrics.registry.getSingleMetric('kafka_proxy_requests_refused_total')!.get();
+    expect(refused.values.filter((v) => v.labels.reason === 'too-many-entities').map((v) => [v.labels.api, v.value])).toEqual(
+      expect.arrayContaining([
+        ['OffsetFetch', 1],
+        ['Metadata', 1],
+      ]),
+    );
     const other = await KafkaConnection.connect('127.0.0.1', capped.bootstrapPort);
     expect((await other.request<MetadataResponse>(API_KEYS.Metadata, 12, metadataOf([allowed]))).body.topics[0].errorCode).toBe(0);
     other.close();

@@ -91,6 +91,15 @@ describe('bad input never takes the proxy down', () => {
     expect(warnings('request for an API or version the proxy does not offer; closing the connection').map((l) => `${l.api} v${l.version}`)).toEqual(
       expect.arrayContaining(['9999 v0', 'Metadata v99', 'LeaderAndIsr v7', 'WriteTxnMarkers v1']),
     );
+    const refused = await tp.proxy.metrics.registry.getSingleMetric('kafka_proxy_requests_refused_total')!.get();
+    expect(refused.values.filter((v) => v.labels.reason === 'unsupported-version').map((v) => [v.labels.api, v.value])).toEqual(
+      expect.arrayContaining([
+        ['unknown', 1],
+        ['Metadata', 1],
+        ['LeaderAndIsr', 1],
+        ['WriteTxnMarkers', 1],
+      ]),
+    );
     await proxyStillServes();
   });
 

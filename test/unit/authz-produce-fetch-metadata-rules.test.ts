@@ -185,6 +185,19 @@ describe('Metadata rule', () => {
     expect(metadataRule.authorize(metadataOf(['creatable-1']), harness().ctx(1)).action).toBe('forward');
   });
 
+  it('lets the broker create the topic in audit mode, and logs the creation enforcement would refuse', () => {
+    const h = harness('audit');
+    const out = metadataRule.authorize(metadataOf(['orders']), h.ctx(2));
+    if (out.action !== 'forward' || !out.edit) throw new Error('expected a forward with an edit');
+    const resp = brokerMetadata(['orders']);
+    resp.topics[0].errorCode = 3;
+    out.edit(resp);
+    expect(resp.topics.map((t) => [t.name, t.errorCode])).toEqual([['orders', 3]]);
+    expect(h.logs).toEqual([
+      expect.objectContaining({ msg: 'audit: request would be denied in enforce mode', api: 'Metadata', resources: [{ resourceType: 'topic', resourceName: 'orders', operation: 'create' }] }),
+    ]);
+  });
+
   it('reads an empty v0 list as every topic, and a list emptied by denials is never sent at v0', () => {
     const all = metadataRule.authorize(metadataOf([]), harness().ctx(0));
     if (all.action !== 'forward' || !all.edit) throw new Error('expected a forward with an edit');

@@ -57,7 +57,8 @@ export const metadataRule: ApiRule<MetadataRequest, MetadataResponse> = {
     const allowed: MetadataRequestTopic[] = [];
     const denied: MetadataResponseTopic[] = [];
     const notCreatable = new Set<string>();
-    const clusterCreate = access.permits('cluster', '', 'create');
+    // Strict answers (allows, not permits): in audit mode the creation goes ahead but is still logged.
+    const clusterCreate = access.allows('cluster', '', 'create');
     for (const t of req.topics) {
       const name = topicNameOf(t, ctx);
       // An id the proxy cannot name goes to the broker, whose answer is checked below.
@@ -66,17 +67,19 @@ export const metadataRule: ApiRule<MetadataRequest, MetadataResponse> = {
         continue;
       }
       allowed.push(t);
-      if (name !== undefined && !clusterCreate && !access.permits('topic', name, 'create')) notCreatable.add(name);
+      if (name !== undefined && !clusterCreate && !access.allows('topic', name, 'create')) notCreatable.add(name);
     }
-    const stopCreation = req.allowAutoTopicCreation && notCreatable.size > 0;
+    const refuseCreation = req.allowAutoTopicCreation && notCreatable.size > 0;
+    const stopCreation = refuseCreation && access.mode === 'enforce';
     const edit = (resp: MetadataResponse) => {
       const creationRefused: string[] = [];
       // Whatever the broker returned, the client only sees topics it may describe.
       resp.topics = resp.topics.map((t) => {
         if (t.name !== null && !access.permits('topic', t.name, 'describe')) return deniedTopic({ name: null, topicId: t.topicId });
-        if (stopCreation && t.name !== null && t.errorCode === UNKNOWN_TOPIC_OR_PARTITION && notCreatable.has(t.name)) {
+        // A KRaft broker that creates a topic answers "unknown" while its controller does so.
+        if (refuseCreation && t.name !== null && t.errorCode === UNKNOWN_TOPIC_OR_PARTITION && notCreatable.has(t.name)) {
           creationRefused.push(t.name);
-          return deniedTopic(t);
+          if (stopCreation) return deniedTopic(t);
         }
         return t;
       });
