@@ -5,14 +5,14 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type AwsCredentials,
-  type ConsumeResult,
-  InteropClientError,
-  type InteropRunOptions,
-  type ProduceResult,
   awsEnv,
+  type ConsumeResult,
+  type InteropRunOptions,
   javaIamOAuthArgs,
-  javaMskIamArgs,
   javaLibsClasspath,
+  javaMskIamArgs,
+  type ProduceResult,
+  rejection,
   runGoClient,
   runJavaClient,
   runPythonClient,
@@ -113,17 +113,6 @@ async function inLanes<T>(jobs: (() => Promise<T>)[], lanes: number): Promise<T[
   };
   await Promise.all(Array.from({ length: lanes }, lane));
   return results;
-}
-
-/** Resolves with the client's {error, type} line and how long it took to fail. */
-async function rejection(run: Promise<unknown>): Promise<{ error: string; type: string; ms: number }> {
-  const started = Date.now();
-  const e = await run.then(
-    () => new Error('the client was not refused'),
-    (err: unknown) => err,
-  );
-  if (!(e instanceof InteropClientError) || !e.result) throw e;
-  return { ...e.result, ms: Date.now() - started };
 }
 
 describe('AWS_MSK_IAM and IAM over OAUTHBEARER with the MSK client libraries, unchanged', () => {

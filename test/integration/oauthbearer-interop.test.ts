@@ -7,12 +7,12 @@ import { type DevIssuer, startDevIssuer } from '../../src/dev-issuer/issuer.js';
 import { createLogger } from '../../src/observe/logger.js';
 import {
   type ConsumeResult,
-  InteropClientError,
+  javaOAuthArgs,
   type OAuthClientCredentials,
   type ProduceForResult,
   type ProduceResult,
-  javaOAuthArgs,
   pythonOAuthArgs,
+  rejection,
   runGoClient,
   runJavaClient,
   runPythonClient,
@@ -31,17 +31,6 @@ async function freshTopic(prefix: string): Promise<string> {
 
 function credentials(issuer: DevIssuer, clientId: keyof typeof TEST_CLIENTS): OAuthClientCredentials {
   return { tokenUrl: issuer.tokenUrl, clientId, clientSecret: TEST_CLIENTS[clientId].secret };
-}
-
-/** Resolves with the client's {error, type} line and how long it took to fail. */
-async function rejection(run: Promise<unknown>): Promise<{ error: string; type: string; ms: number }> {
-  const started = Date.now();
-  const e = await run.then(
-    () => new Error('the client was not refused'),
-    (err: unknown) => err,
-  );
-  if (!(e instanceof InteropClientError) || !e.result) throw e;
-  return { ...e.result, ms: Date.now() - started };
 }
 
 function reauthentications(tp: TestProxy, clientId: string, principal: string): number {

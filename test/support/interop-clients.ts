@@ -5,8 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { resolveKafka } from '../../scripts/kafka/resolve.js';
 
 /**
- * Runs the non-JS Kafka clients under test/interop/ (Java kafka-clients, Python confluent-kafka,
- * Go franz-go). Each prints one JSON line; see the clients' usage comments for the commands.
+ * Runs the non-JS Kafka clients under test/interop/ (Java kafka-clients, Python confluent-kafka and
+ * kafka-python, Go franz-go, sarama and kafka-go). Each prints one JSON line; see the clients'
+ * usage comments for the commands.
  */
 
 export interface ProduceResult {
@@ -84,6 +85,12 @@ export function javaLibsClasspath(): string[] {
 export async function runPythonClient<T = Record<string, unknown>>(args: string[], opts?: InteropRunOptions): Promise<T> {
   requireInstalled(pythonBin);
   return run('python', pythonBin, [join(repoRoot, 'test/interop/python/interop_client.py')], args, opts);
+}
+
+/** kafka-python (test/interop/python/kafka_python_client.py): produce and consume only. */
+export async function runKafkaPythonClient<T = Record<string, unknown>>(args: string[], opts?: InteropRunOptions): Promise<T> {
+  requireInstalled(pythonBin);
+  return run('kafka-python', pythonBin, [join(repoRoot, 'test/interop/python/kafka_python_client.py')], args, opts);
 }
 
 export async function runGoClient<T = Record<string, unknown>>(args: string[], opts?: InteropRunOptions): Promise<T> {
@@ -175,6 +182,17 @@ export function javaIamOAuthArgs(): string[] {
     'sasl.login.callback.handler.class': 'software.amazon.msk.auth.iam.IAMOAuthBearerLoginCallbackHandler',
     'sasl.client.callback.handler.class': 'software.amazon.msk.auth.iam.IAMOAuthBearerLoginCallbackHandler',
   });
+}
+
+/** Resolves with the client's {error, type} line and how long it took to fail; a client that succeeded fails the test. */
+export async function rejection(run: Promise<unknown>): Promise<{ error: string; type: string; ms: number }> {
+  const started = Date.now();
+  const e = await run.then(
+    () => new Error('the client was not refused'),
+    (err: unknown) => err,
+  );
+  if (!(e instanceof InteropClientError) || !e.result) throw e;
+  return { ...e.result, ms: Date.now() - started };
 }
 
 /** Settings as repeated `--prop key=value` arguments. */

@@ -235,7 +235,8 @@ clusterApi<AlterPartitionReassignmentsResponse>(
     topics: [{ name: 'orders', partitions: [{ partitionIndex: 0, replicas: [1, 2] }] }],
   } satisfies AlterPartitionReassignmentsRequest,
   (resp) => {
-    expect(resp).toMatchObject({ errorCode: 31, errorMessage: null, responses: [] });
+    // As Kafka's AlterPartitionReassignmentsRequest.getErrorResponse: the top-level error and each named partition's.
+    expect(resp).toMatchObject({ errorCode: 31, errorMessage: null, responses: [{ name: 'orders', partitions: [{ partitionIndex: 0, errorCode: 31, errorMessage: null }] }] });
   },
 );
 
@@ -247,6 +248,14 @@ clusterApi<ListPartitionReassignmentsResponse>(
     expect(resp).toMatchObject({ errorCode: 31, errorMessage: null, topics: [] });
   },
 );
+
+describe('ListPartitionReassignments naming partitions', () => {
+  it('lists the named partitions back without replicas, as Kafka answers a denial', () => {
+    const request = { ...defaultListPartitionReassignmentsRequest(), topics: [{ name: 'orders', partitionIndexes: [0, 2] }] } satisfies ListPartitionReassignmentsRequest;
+    const resp = answerOnTheWire<ListPartitionReassignmentsResponse>(API_KEYS.ListPartitionReassignments, authorize(API_KEYS.ListPartitionReassignments, request, 0, harness('alice')), 0);
+    expect(resp).toMatchObject({ errorCode: 31, topics: [{ name: 'orders', partitions: [{ partitionIndex: 0, replicas: [] }, { partitionIndex: 2, replicas: [] }] }] });
+  });
+});
 
 clusterApi<DescribeClientQuotasResponse>(
   API_KEYS.DescribeClientQuotas,
@@ -277,13 +286,13 @@ clusterApi<AlterClientQuotasResponse>(
     expect(resp.entries.map((e) => [e.errorCode, e.errorMessage, e.entity.map((x) => [x.entityType, x.entityName])])).toEqual([
       [
         31,
-        null,
+        'Cluster authorization failed.',
         [
           ['user', 'alice'],
           ['client-id', null],
         ],
       ],
-      [31, null, [['ip', '10.0.0.1']]],
+      [31, 'Cluster authorization failed.', [['ip', '10.0.0.1']]],
     ]);
   },
 );
@@ -293,7 +302,8 @@ clusterApi<DescribeUserScramCredentialsResponse>(
   'describe',
   { ...defaultDescribeUserScramCredentialsRequest(), users: [{ name: 'alice' }] } satisfies DescribeUserScramCredentialsRequest,
   (resp) => {
-    expect(resp).toMatchObject({ errorCode: 31, errorMessage: null, results: [] });
+    // As Kafka's DescribeUserScramCredentialsRequest.getErrorResponse: one result per user named, without its name.
+    expect(resp).toMatchObject({ errorCode: 31, errorMessage: null, results: [{ user: '', errorCode: 31, errorMessage: null }] });
   },
 );
 
@@ -392,6 +402,18 @@ describe('APIs the brokers forward to the KRaft controllers', () => {
       const resp = answerOnTheWire<{ errorCode: number }>(key, authorize(key, request, 0, h), 0);
       expect(resp.errorCode, APIS[key].name).toBe(31);
       expect(denialsOf(h), APIS[key].name).toEqual([`cluster::${op}`]);
+    }
+  });
+});
+
+describe('AddRaftVoter and RemoveRaftVoter denials', () => {
+  it("carry Kafka's message for 31, as their getErrorResponse sets it", () => {
+    for (const [key, request] of [
+      [API_KEYS.AddRaftVoter, defaultAddRaftVoterRequest()],
+      [API_KEYS.RemoveRaftVoter, defaultRemoveRaftVoterRequest()],
+    ] as const) {
+      const resp = answerOnTheWire<{ errorCode: number; errorMessage: string | null }>(key, authorize(key, request, 0, harness(NON_HOLDER.alter)), 0);
+      expect(resp, APIS[key].name).toMatchObject({ errorCode: 31, errorMessage: 'Cluster authorization failed.' });
     }
   });
 });

@@ -206,6 +206,13 @@ describe('OffsetFetch', () => {
       }
     });
 
+    it('leaves a group error (v2+) alone: Kafka then sends the coordinator\'s answer without the denied topics', () => {
+      const { edit } = rebuilt<OffsetFetchRequest, OffsetFetchResponse>(authorize(key, oneGroup('app-1', [fetchTopic('orders', [0]), fetchTopic('secret', [3])]), 5));
+      const resp = { ...defaultOffsetFetchResponse(), errorCode: 14, topics: [] };
+      edit(resp);
+      expect(resp).toMatchObject({ errorCode: 14, topics: [] });
+    });
+
     it('answers locally when no named topic may be described', () => {
       const outcome = authorize(key, oneGroup('app-1', [fetchTopic('secret', [0])]), 6);
       expect(errors(answered<OffsetFetchResponse>(outcome).topics)).toEqual([['secret', [[0, 29, -1n]]]]);
@@ -270,6 +277,13 @@ describe('OffsetFetch', () => {
       }
     });
 
+    it('leaves a group the coordinator answers with an error without the denied topics, as Kafka', () => {
+      const { edit } = rebuilt<OffsetFetchRequest, OffsetFetchResponse>(authorize(key, groups(group('app-1', [fetchTopic('orders', [0]), fetchTopic('secret', [1])])), 9));
+      const resp = { ...defaultOffsetFetchResponse(), groups: [{ ...defaultOffsetFetchResponseGroup(), groupId: 'app-1', errorCode: 15, topics: [] }] };
+      edit(resp);
+      expect(resp.groups.map((g) => [g.groupId, g.errorCode, g.topics])).toEqual([['app-1', 15, []]]);
+    });
+
     it('forwards a fetch of all offsets of describable groups, filtering what comes back', () => {
       const edit = forwardEdit<OffsetFetchResponse>(authorize(key, groups(group('app-1', null)), 9));
       const resp = {
@@ -300,14 +314,14 @@ describe('FindCoordinator', () => {
     }
   });
 
-  it('answers one denied key (v0-3) with the top-level error and no node', () => {
+  it("answers one denied key (v0-3) with the top-level error, Kafka's message for it and no node", () => {
     for (const v of versions(key).filter((v) => v < 4)) {
       const group = authorize(key, find(0, 'other'), v);
-      expect(answered<FindCoordinatorResponse>(group)).toMatchObject({ errorCode: 30, errorMessage: null, nodeId: -1, host: '', port: -1 });
+      expect(answered<FindCoordinatorResponse>(group)).toMatchObject({ errorCode: 30, errorMessage: 'Group authorization failed.', nodeId: -1, host: '', port: -1 });
       expectWritable(key, group, v);
       if (v === 0) continue; // no key type before v1
       const txn = authorize(key, find(1, 'other-tx'), v);
-      expect(answered<FindCoordinatorResponse>(txn)).toMatchObject({ errorCode: 53, nodeId: -1, host: '', port: -1 });
+      expect(answered<FindCoordinatorResponse>(txn)).toMatchObject({ errorCode: 53, errorMessage: 'Transactional Id authorization failed.', nodeId: -1, host: '', port: -1 });
       expectWritable(key, txn, v);
     }
   });
@@ -342,13 +356,29 @@ describe('FindCoordinator', () => {
     }
   });
 
-  it('answers an unknown key type with INVALID_REQUEST, without a denial', () => {
+  it('answers an unknown key type, and a share key before v6, with INVALID_REQUEST, without a denial', () => {
     const h = harness();
-    expect(answered<FindCoordinatorResponse>(authorize(key, find(2, 'app-1'), 3, h)).errorCode).toBe(42);
+    expect(answered<FindCoordinatorResponse>(authorize(key, find(2, 'app-1'), 3, h))).toMatchObject({ errorCode: 42, errorMessage: expect.stringContaining('malformed') });
     const perKey = authorize(key, find(7, 'app-1', 'other'), 4, h);
-    expect(answered<FindCoordinatorResponse>(perKey).coordinators.map((c) => c.errorCode)).toEqual([42, 42]);
+    // As Kafka, which cannot parse the key type: every key, with the code's message.
+    expect(answered<FindCoordinatorResponse>(perKey).coordinators.map((c) => [c.errorCode, c.errorMessage !== null])).toEqual([
+      [42, true],
+      [42, true],
+    ]);
     expectWritable(key, perKey, 4);
+    for (const v of [4, 5]) {
+      const share = authorize(key, find(2, 'app-1:0'), v, h);
+      expect(answered<FindCoordinatorResponse>(share).coordinators.map((c) => [c.key, c.errorCode, c.errorMessage])).toEqual([['app-1:0', 42, null]]);
+    }
     expect(h.logs).toEqual([]);
+  });
+
+  it('answers a share key (v6) with 31: it needs ClusterAction, never a client\'s', () => {
+    const h = harness('audit');
+    const outcome = authorize(key, find(2, 'app-1:0'), 6, h);
+    expect(answered<FindCoordinatorResponse>(outcome).coordinators.map((c) => [c.key, c.errorCode, c.nodeId])).toEqual([['app-1:0', 31, -1]]);
+    expectWritable(key, outcome, 6);
+    expect(denialsOf(h)).toEqual(['cluster:kafka-cluster:cluster-action']);
   });
 
   it('forwards in audit mode and logs', () => {
@@ -367,7 +397,11 @@ describe('group membership: JoinGroup, Heartbeat, LeaveGroup, SyncGroup', () => 
       key: API_KEYS.LeaveGroup,
       request: { ...defaultLeaveGroupRequest(), memberId: 'member-7', members: [{ memberId: 'member-7', groupInstanceId: null, reason: null }] },
     },
-    { name: 'SyncGroup', key: API_KEYS.SyncGroup, request: { ...defaultSyncGroupRequest(), memberId: 'member-7', generationId: 4 } },
+    {
+      name: 'SyncGroup',
+      key: API_KEYS.SyncGroup,
+      request: { ...defaultSyncGroupRequest(), memberId: 'member-7', generationId: 4, protocolType: 'consumer', protocolName: 'range' },
+    },
   ];
 
   for (const { name, key, request } of membership) {
@@ -383,16 +417,30 @@ describe('group membership: JoinGroup, Heartbeat, LeaveGroup, SyncGroup', () => 
     });
   }
 
-  it('JoinGroup: a denial keeps the member id, has no generation, and a null protocol name only where the field is nullable', () => {
+  it('JoinGroup: a denial has no member id, no generation, and a null protocol name only where the field is nullable', () => {
     const request = { ...defaultJoinGroupRequest(), groupId: 'other', memberId: 'member-7' };
     const answer = (v: number) => answered<JoinGroupResponse>(authorize(API_KEYS.JoinGroup, request, v));
-    expect(answer(6)).toMatchObject({ memberId: 'member-7', generationId: -1, protocolName: '', leader: '', members: [] });
-    expect(answer(7)).toMatchObject({ memberId: 'member-7', generationId: -1, protocolName: null });
+    // As JoinGroupRequest.getErrorResponse: UNKNOWN_MEMBER_ID, whatever the request named.
+    expect(answer(6)).toMatchObject({ memberId: '', generationId: -1, protocolName: '', leader: '', members: [] });
+    expect(answer(7)).toMatchObject({ memberId: '', generationId: -1, protocolName: null });
+  });
+
+  it('SyncGroup v5+ without protocol type or name: INCONSISTENT_GROUP_PROTOCOL (23) before any authorization', () => {
+    for (const missing of [{ protocolType: null }, { protocolName: null }]) {
+      const h = harness();
+      const request = { ...defaultSyncGroupRequest(), groupId: 'other', protocolType: 'consumer', protocolName: 'range', ...missing };
+      const outcome = authorize(API_KEYS.SyncGroup, request, 5, h);
+      expect(answered<{ errorCode: number }>(outcome).errorCode).toBe(23);
+      expectWritable(API_KEYS.SyncGroup, outcome, 5);
+      expect(h.logs).toEqual([]);
+      // Before v5 the fields are not required: the group is checked.
+      expect(answered<{ errorCode: number }>(authorize(API_KEYS.SyncGroup, request, 4)).errorCode).toBe(30);
+    }
   });
 
   it('forwards in audit mode and logs', () => {
     const h = harness('audit');
-    expect(authorize(API_KEYS.SyncGroup, { ...defaultSyncGroupRequest(), groupId: 'other' }, 5, h)).toEqual(UNTOUCHED);
+    expect(authorize(API_KEYS.SyncGroup, { ...defaultSyncGroupRequest(), groupId: 'other', protocolType: 'consumer', protocolName: 'range' }, 5, h)).toEqual(UNTOUCHED);
     expect(denialsOf(h)).toEqual(['group:other:read']);
   });
 });
@@ -437,10 +485,11 @@ describe('DescribeGroups', () => {
       expectWritable(key, outcome, v);
       const resp = { ...defaultDescribeGroupsResponse(), groups: [described('app-old'), described('viewable')] };
       edit(resp);
+      // Kafka lists the denied groups first.
       expect(resp.groups.map((g) => [g.groupId, g.errorCode, g.groupState, g.authorizedOperations])).toEqual([
+        ['other', 30, '', NOT_REQUESTED],
         ['app-old', 0, 'Stable', include ? READ | DESCRIBE | DELETE : NOT_REQUESTED],
         ['viewable', 0, 'Stable', include ? DESCRIBE : NOT_REQUESTED],
-        ['other', 30, '', NOT_REQUESTED],
       ]);
     }
   });
@@ -506,6 +555,14 @@ describe('DeleteGroups', () => {
       ]);
       expectWritable(key, outcome, v);
     }
+  });
+
+  it('answers a group named twice once, as Kafka (which ignores repeated names)', () => {
+    const outcome = authorize(key, deleteGroups('other', 'other', 'app-1'), 2);
+    expect(answered<DeleteGroupsResponse>(outcome).results).toEqual([
+      { groupId: 'other', errorCode: 30 },
+      { groupId: 'app-1', errorCode: 30 },
+    ]);
   });
 
   it('rebuilds with the deletable groups and merges the others back', () => {
@@ -586,9 +643,12 @@ describe('ConsumerGroupHeartbeat', () => {
     subscribedTopicNames,
   });
 
-  it('forwards with Group Read and Describe on every subscribed topic, or an unchanged (null) subscription', () => {
-    expect(authorize(key, heartbeat('app-1', ['orders', 'catalog']), 0)).toEqual(UNTOUCHED);
-    expect(authorize(key, heartbeat('app-1', null), 0)).toEqual(UNTOUCHED);
+  it('forwards with Group Read, whatever the subscribed topics (Kafka 3.9 checks none of them)', () => {
+    const h = harness();
+    expect(authorize(key, heartbeat('app-1', ['orders', 'catalog']), 0, h)).toEqual(UNTOUCHED);
+    expect(authorize(key, heartbeat('app-1', null), 0, h)).toEqual(UNTOUCHED);
+    expect(authorize(key, heartbeat('app-1', ['secret', 'hidden']), 0, h)).toEqual(UNTOUCHED);
+    expect(h.logs).toEqual([]);
   });
 
   it('answers 30 without Group Read', () => {
@@ -597,18 +657,10 @@ describe('ConsumerGroupHeartbeat', () => {
     expectWritable(key, outcome, 0);
   });
 
-  it('answers 29 when any subscribed topic may not be described, logging each', () => {
-    const h = harness();
-    const outcome = authorize(key, heartbeat('app-1', ['secret', 'orders', 'hidden']), 0, h);
-    expect(answered<ConsumerGroupHeartbeatResponse>(outcome).errorCode).toBe(29);
-    expectWritable(key, outcome, 0);
-    expect(denialsOf(h)).toEqual(['topic:secret:describe', 'topic:hidden:describe']);
-  });
-
   it('forwards in audit mode and logs', () => {
     const h = harness('audit');
     expect(authorize(key, heartbeat('other', ['secret']), 0, h)).toEqual(UNTOUCHED);
-    expect(denialsOf(h)).toEqual(['group:other:read', 'topic:secret:describe']);
+    expect(denialsOf(h)).toEqual(['group:other:read']);
   });
 });
 
@@ -642,9 +694,10 @@ describe('ConsumerGroupDescribe', () => {
       expectWritable(key, outcome, 0);
       const resp = { ...defaultConsumerGroupDescribeResponse(), groups: [described('app-1')] };
       edit(resp);
+      // Kafka lists the denied groups first.
       expect(resp.groups.map((g) => [g.groupId, g.errorCode, g.groupEpoch, g.authorizedOperations])).toEqual([
-        ['app-1', 0, 5, include ? READ | DESCRIBE : NOT_REQUESTED],
         ['other', 30, 0, NOT_REQUESTED],
+        ['app-1', 0, 5, include ? READ | DESCRIBE : NOT_REQUESTED],
       ]);
     }
   });

@@ -12,6 +12,7 @@ import { type MetadataResponse, defaultMetadataResponse, defaultMetadataResponse
 import { type ProduceRequest, defaultProduceRequest } from '../../src/protocol/generated/messages/ProduceRequest.js';
 import { type ProduceResponse, defaultProduceResponse } from '../../src/protocol/generated/messages/ProduceResponse.js';
 import { Writer } from '../../src/protocol/writer.js';
+import { recordBatch } from '../support/record-batch.js';
 import { ruleHarness } from '../support/rule-harness.js';
 
 const POLICY = `
@@ -23,12 +24,19 @@ roles:
 `;
 const harness = (mode: 'enforce' | 'audit' = 'enforce') => ruleHarness(POLICY, { roles: ['app'], mode, topicIds: { ID_ORDERS: 'orders', ID_SECRET: 'secret' } });
 
-function produce(topics: string[], transactionalId: string | null = null): ProduceRequest {
+function produce(topics: string[], transactionalId: string | null = null, records: Buffer = Buffer.from('batch')): ProduceRequest {
   return {
     ...defaultProduceRequest(),
     transactionalId,
-    topicData: topics.map((name) => ({ name, partitionData: [0, 1].map((index) => ({ index, records: Buffer.from('batch') })) })),
+    topicData: topics.map((name) => ({ name, partitionData: [0, 1].map((index) => ({ index, records })) })),
   };
+}
+
+/** A record batch with the transactional attribute set (the rule reads the attributes only, not the CRC). */
+function transactionalBatch(): Buffer {
+  const batch = Buffer.from(recordBatch(['v']));
+  batch.writeInt16BE(0x10, 21);
+  return batch;
 }
 
 /** Every version of the API must be able to carry what the rule built. */
@@ -68,11 +76,18 @@ describe('Produce rule', () => {
     encodesAtEveryVersion(API_KEYS.Produce, 'request', out.request, [3, 9, 11]);
   });
 
-  it('answers 53 on every partition for a transactional id without Write', () => {
-    const out = produceRule.authorize(produce(['orders'], 'other-tx'), harness().ctx(9));
+  it('answers 53 on every partition for transactional records whose transactional id has no Write', () => {
+    const out = produceRule.authorize(produce(['orders'], 'other-tx', transactionalBatch()), harness().ctx(9));
     expect(out.action).toBe('answer');
     expect((out as { response: ProduceResponse }).response.responses[0].partitionResponses.map((p) => p.errorCode)).toEqual([53, 53]);
-    expect(produceRule.authorize(produce(['orders'], 'tx-1'), harness().ctx(9))).toEqual({ action: 'forward' });
+    expect(produceRule.authorize(produce(['orders'], 'tx-1', transactionalBatch()), harness().ctx(9))).toEqual({ action: 'forward' });
+  });
+
+  it('checks the transactional id only when the records are transactional, as Kafka (RequestUtils.hasTransactionalRecords)', () => {
+    const h = harness();
+    expect(produceRule.authorize(produce(['orders'], 'other-tx', recordBatch(['v'])), h.ctx(9))).toEqual({ action: 'forward' });
+    expect(produceRule.authorize(produce(['orders'], 'other-tx'), h.ctx(9))).toEqual({ action: 'forward' });
+    expect(h.logs).toEqual([]);
   });
 
   it('forwards everything in audit mode and logs what enforcement would deny', () => {
@@ -133,9 +148,17 @@ describe('Fetch rule', () => {
     expect(leading.map((t) => [t.topic, t.partitions[0].partitionIndex, t.partitions[0].errorCode])).toEqual([['secret', 3, 29]]);
   });
 
-  it('refuses a fetch that claims to be a follower replica, whatever the grants', () => {
-    const out = fetchRule.authorize({ ...fetchOf([{ topic: 'orders' }]), replicaId: 1 }, harness().ctx(12));
-    expect(out).toMatchObject({ action: 'answer', response: { errorCode: 31 } });
+  it('refuses a fetch that claims to be a follower replica, whatever the grants, as Kafka without ClusterAction: 29 on every partition', () => {
+    const h = harness('audit');
+    const out = fetchRule.authorize({ ...fetchOf([{ topic: 'orders' }, { topic: 'eu-1' }]), replicaId: 1 }, h.ctx(12));
+    expect(out.action).toBe('answer');
+    const resp = (out as { response: FetchResponse }).response;
+    expect(resp.errorCode).toBe(0);
+    expect(resp.responses.map((t) => [t.topic, t.partitions.map((p) => [p.partitionIndex, p.errorCode])])).toEqual([
+      ['orders', [[3, 29]]],
+      ['eu-1', [[3, 29]]],
+    ]);
+    expect(h.logs.flatMap((l) => (l.resources as { resourceType: string; operation: string }[]).map((r) => `${r.resourceType}:${r.operation}`))).toEqual(['cluster:cluster-action']);
   });
 });
 

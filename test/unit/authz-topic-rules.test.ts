@@ -214,18 +214,13 @@ describe('OffsetForLeaderEpoch', () => {
     });
   });
 
-  it('refuses a replica (broker traffic) with 31 on every partition, even in audit mode', () => {
-    for (const mode of ['enforce', 'audit'] as const) {
-      for (const v of versions(key).filter((v) => v >= 3)) {
-        const h = harness(mode);
-        const outcome = authorize(key, epochs(2, 'orders', 'secret'), v, h);
-        expect(codes(answered<OffsetForLeaderEpochResponse>(outcome))).toEqual([
-          ['orders', [[0, 31, -1n], [1, 31, -1n]]],
-          ['secret', [[0, 31, -1n], [1, 31, -1n]]],
-        ]);
-        expect(denialsOf(h)).toEqual(['cluster::cluster-action']);
-        expectWritable(key, outcome, v);
-      }
+  it('decides a request naming a replica id as any other, as Kafka (the id plays no part in its checks)', () => {
+    for (const v of versions(key).filter((v) => v >= 3)) {
+      expect(authorize(key, epochs(2, 'orders', 'catalog'), v)).toEqual(UNTOUCHED);
+      const h = harness();
+      const { request } = rebuilt<OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse>(authorize(key, epochs(2, 'orders', 'secret'), v, h));
+      expect(request).toMatchObject({ replicaId: 2, topics: [{ topic: 'orders' }] });
+      expect(denialsOf(h)).toEqual(['topic:secret:describe']);
     }
   });
 
@@ -468,8 +463,40 @@ describe('CreateTopics', () => {
 
   it('forwards any topic for a principal with Cluster Create, without logging', () => {
     const h = harness('enforce', 'carol');
-    expect(authorize(key, create('secret', 'orders-new'), 7, h)).toEqual(UNTOUCHED);
+    // Before v5 the response has no configs to hide.
+    expect(authorize(key, create('secret', 'orders-new'), 4, h)).toEqual(UNTOUCHED);
+    expect(authorize(key, create('secret', 'orders-new'), 7, h).action).toBe('forward');
     expect(h.logs).toEqual([]);
+  });
+
+  it('hides a created topic\'s configs, partitions and replication factor (v5+) without Topic DescribeConfigs, as a KRaft controller', () => {
+    const h = harness('enforce', 'carol');
+    const edit = forwardEdit<CreateTopicsResponse>(authorize(key, create('secret', 'scratch-1', 'catalog'), 7, h));
+    const created = (name: string, errorCode = 0) => ({
+      ...defaultCreateTopicsResponseCreatableTopicResult(),
+      name,
+      errorCode,
+      numPartitions: 3,
+      replicationFactor: 1,
+      configs: [{ name: 'cleanup.policy', value: 'delete', readOnly: false, configSource: 5, isSensitive: false }],
+    });
+    const resp = { ...defaultCreateTopicsResponse(), topics: [created('secret'), created('scratch-1'), created('catalog', 36)] };
+    edit(resp);
+    expect(resp.topics.map((t) => [t.name, t.topicConfigErrorCode, t.numPartitions, t.replicationFactor, t.configs?.length])).toEqual([
+      ['secret', 29, -1, -1, 0],
+      ['scratch-1', 0, 3, 1, 1],
+      // A topic not created (here: it exists) is left as the broker answered.
+      ['catalog', 0, 3, 1, 1],
+    ]);
+    expect(h.logs).toEqual([]);
+  });
+
+  it('leaves a name given twice, and __cluster_metadata, to the broker, which refuses them before any authorization', () => {
+    const h = harness();
+    const outcome = authorize(key, create('secret', 'secret', '__cluster_metadata', 'other'), 7, h);
+    const { request } = rebuilt<CreateTopicsRequest, CreateTopicsResponse>(outcome);
+    expect(request.topics.map((t) => t.name)).toEqual(['secret', 'secret', '__cluster_metadata']);
+    expect(denialsOf(h)).toEqual(['topic:other:create']);
   });
 
   it('answers 29 with Kafka\'s message (where the version has one) and no topic id when nothing may be created', () => {
@@ -678,6 +705,12 @@ describe('CreatePartitions', () => {
     });
   });
 
+  it('leaves a name given twice to the broker, which refuses it before any authorization', () => {
+    const h = harness();
+    expect(authorize(key, createPartitions('secret', 'secret'), 3, h)).toEqual(UNTOUCHED);
+    expect(h.logs).toEqual([]);
+  });
+
   it('forwards in audit mode and logs what enforcement would deny', () => {
     expectAuditForward(key, createPartitions('orders'), 3, ['topic:orders:alter']);
   });
@@ -693,6 +726,13 @@ describe('DescribeProducers', () => {
 
   it('forwards topics the principal may read', () => {
     expect(authorize(key, describeProducers('orders', 'orders-eu'), 0)).toEqual(UNTOUCHED);
+  });
+
+  it('leaves an invalid topic name to the broker, which answers INVALID_TOPIC_EXCEPTION before any authorization', () => {
+    const h = harness();
+    const { request } = rebuilt<DescribeProducersRequest, DescribeProducersResponse>(authorize(key, describeProducers('bad/name', '', 'secret'), 0, h));
+    expect(request.topics.map((t) => t.name)).toEqual(['bad/name', '']);
+    expect(denialsOf(h)).toEqual(['topic:secret:read']);
   });
 
   it('answers 29 on every partition: Describe is not enough', () => {

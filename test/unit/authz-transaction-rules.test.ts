@@ -29,12 +29,13 @@ import {
   defaultTxnOffsetCommitRequestPartition,
 } from '../../src/protocol/generated/messages/TxnOffsetCommitRequest.js';
 import { type TxnOffsetCommitResponse, defaultTxnOffsetCommitResponse } from '../../src/protocol/generated/messages/TxnOffsetCommitResponse.js';
-import { answered, denialsOf, expectWritable, rebuilt, UNTOUCHED } from '../support/rule-outcomes.js';
+import { answered, denialsOf, expectWritable, forwardEdit, rebuilt, UNTOUCHED } from '../support/rule-outcomes.js';
 import { ruleHarness } from '../support/rule-harness.js';
 
 // alice: a transactional producer (Write on tx-* ids, Read on app-* groups, Write and Read on
 // orders topics), who may also Describe "view-tx". carol: Cluster IdempotentWrite only.
-// dave: Read on one topic, no write anywhere. Everything else is denied.
+// dave: Read on one topic, no write anywhere. erin: alice's grants and Write on every topic.
+// Everything else is denied.
 const POLICY = `
 roles:
   txn-producer:
@@ -46,10 +47,13 @@ roles:
     - { cluster: true, operations: [idempotent-write] }
   reader:
     - { topics: ["orders"], operations: [read] }
+  any-writer:
+    - { topics: ["*"], operations: [write] }
 bindings:
   alice: [txn-producer]
   carol: [idempotent]
   dave: [reader]
+  erin: [txn-producer, any-writer]
 `;
 
 function harness(mode: EnforcementMode = 'enforce', principal = 'alice') {
@@ -157,6 +161,21 @@ describe('AddPartitionsToTxn', () => {
       expectWritable(key, outcome, v);
       expect(denialsOf(h)).toEqual(['topic:secret:write', 'topic:hidden:write']);
     }
+  });
+
+  it('denies an internal topic (29, the others 55) whatever the grants, even in audit mode, as Kafka leaves it out of the authorization', () => {
+    for (const mode of ['enforce', 'audit'] as const) {
+      const h = harness(mode, 'erin');
+      const outcome = authorize(key, add('tx-1', [['orders', [0]], ['__consumer_offsets', [7]], ['__transaction_state', [1]]]), 3, h);
+      expect(results(answered(outcome))).toEqual([
+        ['orders', [[0, 55]]],
+        ['__consumer_offsets', [[7, 29]]],
+        ['__transaction_state', [[1, 29]]],
+      ]);
+      expectWritable(key, outcome, 3);
+      expect(denialsOf(h)).toEqual(['topic:__consumer_offsets:write', 'topic:__transaction_state:write']);
+    }
+    expect(authorize(key, add('tx-1', [['orders', [0]], ['__consumer_offsets_x', [7]]]), 3, harness('enforce', 'erin'))).toEqual(UNTOUCHED);
   });
 
   it('needs Write, not Read, on the topics', () => {
@@ -292,8 +311,19 @@ describe('DescribeTransactions', () => {
     producerId: 1000n,
   });
 
-  it('forwards ids the principal may describe (Write implies Describe)', () => {
-    expect(authorize(key, describeTxns('tx-1', 'view-tx'), 0)).toEqual(UNTOUCHED);
+  const withTopics = (transactionalId: string, ...topics: string[]) => ({ ...state(transactionalId), topics: topics.map((topic) => ({ topic, partitions: [0] })) });
+
+  it('forwards ids the principal may describe (Write implies Describe), listing only the topics it may describe', () => {
+    const h = harness();
+    const edit = forwardEdit<DescribeTransactionsResponse>(authorize(key, describeTxns('tx-1', 'view-tx'), 0, h));
+    const resp = { ...defaultDescribeTransactionsResponse(), transactionStates: [withTopics('tx-1', 'orders', 'secret'), withTopics('view-tx', 'hidden')] };
+    edit(resp);
+    expect(resp.transactionStates.map((s) => [s.transactionalId, s.topics.map((t) => t.topic)])).toEqual([
+      ['tx-1', ['orders']],
+      ['view-tx', []],
+    ]);
+    // As Kafka's listing: not a denial of the request.
+    expect(h.logs).toEqual([]);
   });
 
   it('answers 53 per id when none may be described', () => {
@@ -310,18 +340,18 @@ describe('DescribeTransactions', () => {
     const { request, edit } = rebuilt<DescribeTransactionsRequest, DescribeTransactionsResponse>(outcome);
     expect(request.transactionalIds).toEqual(['view-tx', 'tx-1']);
     expectWritable(key, outcome, 0);
-    const resp = { ...defaultDescribeTransactionsResponse(), transactionStates: [state('view-tx'), state('tx-1')] };
+    const resp = { ...defaultDescribeTransactionsResponse(), transactionStates: [state('view-tx'), withTopics('tx-1', 'secret', 'orders-eu')] };
     edit(resp);
-    expect(resp.transactionStates.map((s) => [s.transactionalId, s.errorCode, s.transactionState])).toEqual([
-      ['view-tx', 0, 'Ongoing'],
-      ['tx-1', 0, 'Ongoing'],
-      ['other', 53, ''],
+    expect(resp.transactionStates.map((s) => [s.transactionalId, s.errorCode, s.transactionState, s.topics.map((t) => t.topic)])).toEqual([
+      ['view-tx', 0, 'Ongoing', []],
+      ['tx-1', 0, 'Ongoing', ['orders-eu']],
+      ['other', 53, '', []],
     ]);
   });
 
   it('forwards in audit mode and logs', () => {
     const h = harness('audit');
-    expect(authorize(key, describeTxns('other'), 0, h)).toEqual(UNTOUCHED);
+    expect(authorize(key, describeTxns('other'), 0, h).action).toBe('forward');
     expect(denialsOf(h)).toEqual(['transactionalId:other:describe']);
   });
 });

@@ -24,11 +24,11 @@ function authorizer(mode: 'enforce' | 'audit' = 'enforce') {
   return { h, authorizer: new RequestAuthorizer(h.ctx(0).access, new TopicIds(async () => [], createLogger('silent')), DEFAULT_MAX_ENTITIES_PER_REQUEST) };
 }
 
-function produceFrame(version: number, topics: string[], transactionalId: string | null = null): Buffer {
+function produceFrame(version: number, topics: string[], transactionalId: string | null = null, records = Buffer.alloc(64, 1)): Buffer {
   const message = {
     ...defaultProduceRequest(),
     transactionalId,
-    topicData: topics.map((name) => ({ name, partitionData: [{ index: 0, records: Buffer.alloc(64, 1) }] })),
+    topicData: topics.map((name) => ({ name, partitionData: [{ index: 0, records }] })),
   };
   return requestFrame(API_KEYS.Produce, version, 7, 'unit', message);
 }
@@ -59,7 +59,13 @@ describe('request authorizer', () => {
 
   it('answers a transactional Produce without TransactionalId Write itself', () => {
     const { authorizer: a } = authorizer();
-    expect(a.decide(produceFrame(9, ['orders'], 'other-tx'), API_KEYS.Produce, 9).kind).toBe('answer');
+    // A record batch (magic 2) with the transactional attribute: Kafka checks the id only for such records.
+    const transactional = Buffer.alloc(64);
+    transactional.writeInt32BE(64 - 12, 8);
+    transactional[16] = 2;
+    transactional.writeInt16BE(0x10, 21);
+    expect(a.decide(produceFrame(9, ['orders'], 'other-tx', transactional), API_KEYS.Produce, 9).kind).toBe('answer');
+    expect(a.decide(produceFrame(9, ['orders'], 'other-tx'), API_KEYS.Produce, 9).kind).toBe('forward');
   });
 
   it('in audit mode forwards the original bytes and still logs what enforcement would deny', () => {

@@ -7,7 +7,13 @@ import {
   defaultAlterClientQuotasResponseEntityData,
   defaultAlterClientQuotasResponseEntryData,
 } from '../../protocol/generated/messages/AlterClientQuotasResponse.js';
-import { type AlterPartitionReassignmentsResponse, defaultAlterPartitionReassignmentsResponse } from '../../protocol/generated/messages/AlterPartitionReassignmentsResponse.js';
+import type { AlterPartitionReassignmentsRequest } from '../../protocol/generated/messages/AlterPartitionReassignmentsRequest.js';
+import {
+  type AlterPartitionReassignmentsResponse,
+  defaultAlterPartitionReassignmentsResponse,
+  defaultAlterPartitionReassignmentsResponseReassignablePartitionResponse,
+  defaultAlterPartitionReassignmentsResponseReassignableTopicResponse,
+} from '../../protocol/generated/messages/AlterPartitionReassignmentsResponse.js';
 import type { AlterReplicaLogDirsRequest } from '../../protocol/generated/messages/AlterReplicaLogDirsRequest.js';
 import {
   type AlterReplicaLogDirsResponse,
@@ -31,7 +37,12 @@ import type { DescribeClusterRequest } from '../../protocol/generated/messages/D
 import type { DescribeClusterResponse } from '../../protocol/generated/messages/DescribeClusterResponse.js';
 import { type DescribeQuorumResponse, defaultDescribeQuorumResponse } from '../../protocol/generated/messages/DescribeQuorumResponse.js';
 import { type DescribeLogDirsResponse, defaultDescribeLogDirsResponse } from '../../protocol/generated/messages/DescribeLogDirsResponse.js';
-import { type DescribeUserScramCredentialsResponse, defaultDescribeUserScramCredentialsResponse } from '../../protocol/generated/messages/DescribeUserScramCredentialsResponse.js';
+import type { DescribeUserScramCredentialsRequest } from '../../protocol/generated/messages/DescribeUserScramCredentialsRequest.js';
+import {
+  type DescribeUserScramCredentialsResponse,
+  defaultDescribeUserScramCredentialsResponse,
+  defaultDescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult,
+} from '../../protocol/generated/messages/DescribeUserScramCredentialsResponse.js';
 import type { ElectLeadersRequest } from '../../protocol/generated/messages/ElectLeadersRequest.js';
 import {
   type ElectLeadersResponse,
@@ -40,13 +51,19 @@ import {
   defaultElectLeadersResponseReplicaElectionResult,
 } from '../../protocol/generated/messages/ElectLeadersResponse.js';
 import { type ListClientMetricsResourcesResponse, defaultListClientMetricsResourcesResponse } from '../../protocol/generated/messages/ListClientMetricsResourcesResponse.js';
-import { type ListPartitionReassignmentsResponse, defaultListPartitionReassignmentsResponse } from '../../protocol/generated/messages/ListPartitionReassignmentsResponse.js';
+import type { ListPartitionReassignmentsRequest } from '../../protocol/generated/messages/ListPartitionReassignmentsRequest.js';
+import {
+  type ListPartitionReassignmentsResponse,
+  defaultListPartitionReassignmentsResponse,
+  defaultListPartitionReassignmentsResponseOngoingPartitionReassignment,
+  defaultListPartitionReassignmentsResponseOngoingTopicReassignment,
+} from '../../protocol/generated/messages/ListPartitionReassignmentsResponse.js';
 import { type RemoveRaftVoterResponse, defaultRemoveRaftVoterResponse } from '../../protocol/generated/messages/RemoveRaftVoterResponse.js';
 import { type UnregisterBrokerResponse, defaultUnregisterBrokerResponse } from '../../protocol/generated/messages/UnregisterBrokerResponse.js';
 import { type UpdateFeaturesResponse, defaultUpdateFeaturesResponse } from '../../protocol/generated/messages/UpdateFeaturesResponse.js';
 import { NOT_REQUESTED, authorizedOperations } from '../authorized-operations.js';
 import type { Operation } from '../operations.js';
-import { CLUSTER_AUTHORIZATION_FAILED } from './errors.js';
+import { CLUSTER_AUTHORIZATION_FAILED, KAFKA_MESSAGE } from './errors.js';
 import { NO_AUTHORIZATION } from './no-authorization.js';
 import { type ApiRule, FORWARD, type RuleTable } from './rule.js';
 
@@ -100,13 +117,14 @@ function electLeadersDenial(req: ElectLeadersRequest): ElectLeadersResponse {
   };
 }
 
+/** As Kafka answers (AlterClientQuotasRequest.getErrorResponse): each entry with the code's message. */
 function alterClientQuotasDenial(req: AlterClientQuotasRequest): AlterClientQuotasResponse {
   return {
     ...defaultAlterClientQuotasResponse(),
     entries: req.entries.map((e) => ({
       ...defaultAlterClientQuotasResponseEntryData(),
       errorCode: DENIED,
-      errorMessage: null,
+      errorMessage: KAFKA_MESSAGE[DENIED],
       entity: e.entity.map(({ entityType, entityName }) => ({ ...defaultAlterClientQuotasResponseEntityData(), entityType, entityName })),
     })),
   };
@@ -118,6 +136,54 @@ function alterUserScramCredentialsDenial(req: AlterUserScramCredentialsRequest):
   return {
     ...defaultAlterUserScramCredentialsResponse(),
     results: users.map((user) => ({ ...defaultAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(), user, errorCode: DENIED, errorMessage: null })),
+  };
+}
+
+/** The top-level error and, as Kafka answers, each named partition's (its message, which quotes the request, is left out). */
+function alterPartitionReassignmentsDenial(req: AlterPartitionReassignmentsRequest): AlterPartitionReassignmentsResponse {
+  return {
+    ...defaultAlterPartitionReassignmentsResponse(),
+    errorCode: DENIED,
+    errorMessage: null,
+    responses: req.topics.map((t) => ({
+      ...defaultAlterPartitionReassignmentsResponseReassignableTopicResponse(),
+      name: t.name,
+      partitions: t.partitions.map((p) => ({
+        ...defaultAlterPartitionReassignmentsResponseReassignablePartitionResponse(),
+        partitionIndex: p.partitionIndex,
+        errorCode: DENIED,
+        errorMessage: null,
+      })),
+    })),
+  };
+}
+
+/** The top-level error, and the partitions named listed back without replicas, as Kafka answers. */
+function listPartitionReassignmentsDenial(req: ListPartitionReassignmentsRequest): ListPartitionReassignmentsResponse {
+  return {
+    ...defaultListPartitionReassignmentsResponse(),
+    errorCode: DENIED,
+    errorMessage: null,
+    topics: (req.topics ?? []).map((t) => ({
+      ...defaultListPartitionReassignmentsResponseOngoingTopicReassignment(),
+      name: t.name,
+      partitions: t.partitionIndexes.map((partitionIndex) => ({ ...defaultListPartitionReassignmentsResponseOngoingPartitionReassignment(), partitionIndex })),
+    })),
+  };
+}
+
+/** The top-level error and, as Kafka answers, one result per user named (with no user name). */
+function describeUserScramCredentialsDenial(req: DescribeUserScramCredentialsRequest): DescribeUserScramCredentialsResponse {
+  return {
+    ...defaultDescribeUserScramCredentialsResponse(),
+    errorCode: DENIED,
+    errorMessage: null,
+    results: (req.users ?? []).map(() => ({
+      ...defaultDescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult(),
+      user: '',
+      errorCode: DENIED,
+      errorMessage: null,
+    })),
   };
 }
 
@@ -149,30 +215,22 @@ export const CLUSTER_RULES: RuleTable = {
   [API_KEYS.AlterReplicaLogDirs]: clusterRule('alter', alterReplicaLogDirsDenial),
   [API_KEYS.DescribeLogDirs]: clusterRule('describe', describeLogDirsDenial),
   [API_KEYS.ElectLeaders]: clusterRule('alter', electLeadersDenial),
-  [API_KEYS.AlterPartitionReassignments]: clusterRule(
-    'alter',
-    (): AlterPartitionReassignmentsResponse => ({ ...defaultAlterPartitionReassignmentsResponse(), errorCode: DENIED, errorMessage: null }),
-  ),
-  [API_KEYS.ListPartitionReassignments]: clusterRule(
-    'describe',
-    (): ListPartitionReassignmentsResponse => ({ ...defaultListPartitionReassignmentsResponse(), errorCode: DENIED, errorMessage: null }),
-  ),
+  [API_KEYS.AlterPartitionReassignments]: clusterRule('alter', alterPartitionReassignmentsDenial),
+  [API_KEYS.ListPartitionReassignments]: clusterRule('describe', listPartitionReassignmentsDenial),
   // As Kafka answers: no entries at all (null), rather than an empty list.
   [API_KEYS.DescribeClientQuotas]: clusterRule(
     'describe-configs',
     (): DescribeClientQuotasResponse => ({ ...defaultDescribeClientQuotasResponse(), errorCode: DENIED, errorMessage: null, entries: null }),
   ),
   [API_KEYS.AlterClientQuotas]: clusterRule('alter-configs', alterClientQuotasDenial),
-  [API_KEYS.DescribeUserScramCredentials]: clusterRule(
-    'describe',
-    (): DescribeUserScramCredentialsResponse => ({ ...defaultDescribeUserScramCredentialsResponse(), errorCode: DENIED, errorMessage: null }),
-  ),
+  [API_KEYS.DescribeUserScramCredentials]: clusterRule('describe', describeUserScramCredentialsDenial),
   [API_KEYS.AlterUserScramCredentials]: clusterRule('alter', alterUserScramCredentialsDenial),
   [API_KEYS.UpdateFeatures]: clusterRule('alter', (): UpdateFeaturesResponse => ({ ...defaultUpdateFeaturesResponse(), errorCode: DENIED, errorMessage: null })),
   [API_KEYS.DescribeCluster]: describeClusterRule,
-  [API_KEYS.DescribeQuorum]: clusterRule('describe', (): DescribeQuorumResponse => ({ ...defaultDescribeQuorumResponse(), errorCode: DENIED, errorMessage: null })),
-  [API_KEYS.AddRaftVoter]: clusterRule('alter', (): AddRaftVoterResponse => ({ ...defaultAddRaftVoterResponse(), errorCode: DENIED, errorMessage: null })),
-  [API_KEYS.RemoveRaftVoter]: clusterRule('alter', (): RemoveRaftVoterResponse => ({ ...defaultRemoveRaftVoterResponse(), errorCode: DENIED, errorMessage: null })),
+  [API_KEYS.DescribeQuorum]: clusterRule('describe', (): DescribeQuorumResponse => ({ ...defaultDescribeQuorumResponse(), errorCode: DENIED, errorMessage: KAFKA_MESSAGE[DENIED] })),
+  // As Kafka answers (AddRaftVoterRequest/RemoveRaftVoterRequest.getErrorResponse): with the code's message.
+  [API_KEYS.AddRaftVoter]: clusterRule('alter', (): AddRaftVoterResponse => ({ ...defaultAddRaftVoterResponse(), errorCode: DENIED, errorMessage: KAFKA_MESSAGE[DENIED] })),
+  [API_KEYS.RemoveRaftVoter]: clusterRule('alter', (): RemoveRaftVoterResponse => ({ ...defaultRemoveRaftVoterResponse(), errorCode: DENIED, errorMessage: KAFKA_MESSAGE[DENIED] })),
   [API_KEYS.UnregisterBroker]: clusterRule('alter', (): UnregisterBrokerResponse => ({ ...defaultUnregisterBrokerResponse(), errorCode: DENIED, errorMessage: null })),
   [API_KEYS.ListClientMetricsResources]: clusterRule(
     'describe-configs',

@@ -47,7 +47,15 @@ import type { SyncGroupRequest } from '../../protocol/generated/messages/SyncGro
 import { type SyncGroupResponse, defaultSyncGroupResponse } from '../../protocol/generated/messages/SyncGroupResponse.js';
 import { authorizedOperations } from '../authorized-operations.js';
 import type { SessionAccess } from '../session-access.js';
-import { GROUP_AUTHORIZATION_FAILED, INVALID_REQUEST, TOPIC_AUTHORIZATION_FAILED, TRANSACTIONAL_ID_AUTHORIZATION_FAILED } from './errors.js';
+import {
+  CLUSTER_AUTHORIZATION_FAILED,
+  GROUP_AUTHORIZATION_FAILED,
+  INCONSISTENT_GROUP_PROTOCOL,
+  INVALID_REQUEST,
+  KAFKA_MESSAGE,
+  TOPIC_AUTHORIZATION_FAILED,
+  TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+} from './errors.js';
 import { type ApiRule, FORWARD, type Outcome, type RuleTable, appendAll, denyEach, partition } from './rule.js';
 
 /** A topic and the partitions a commit or offset-delete request names in it. */
@@ -115,7 +123,12 @@ function describableTopics<T extends { name: string }>(topics: T[], access: Sess
   return topics.filter((t) => access.permits('topic', t.name, 'describe'));
 }
 
-/** OffsetFetch v0-7, one group: Group Describe, then Topic Describe per named topic; all topics (null) are filtered. */
+/**
+ * OffsetFetch v0-7, one group: Group Describe, then Topic Describe per named topic; all topics
+ * (null) are filtered. A denied group before v2 gets 30 on every partition named: Kafka 3.9's
+ * own v1 answer has no topics at all (the coordinator's empty group answer converted), which
+ * would hide the error.
+ */
 function authorizeOffsetFetchGroup(req: OffsetFetchRequest, access: SessionAccess, version: number): Outcome<OffsetFetchResponse> {
   if (!access.check('group', req.groupId, 'describe')) {
     // Before v2 the error can only be given per partition.
@@ -124,19 +137,24 @@ function authorizeOffsetFetchGroup(req: OffsetFetchRequest, access: SessionAcces
   }
   if (req.topics === null) return { action: 'forward', edit: (resp) => void (resp.topics = describableTopics(resp.topics, access)) };
   const [allowed, denied] = partition(req.topics, (t) => access.check('topic', t.name, 'describe'));
-  return denyEach(
+  const outcome = denyEach(
     allowed,
     offsetFetchErrors(denied, TOPIC_AUTHORIZATION_FAILED),
     (topics) => ({ ...defaultOffsetFetchResponse(), topics }),
     (topics) => ({ ...req, topics }),
     (resp) => resp.topics,
   );
+  // As Kafka: a group the coordinator answers with an error (v2+) gets that answer alone.
+  if (outcome.action !== 'rebuild') return outcome;
+  const merge = outcome.edit!;
+  return { ...outcome, edit: (resp) => void (resp.errorCode === 0 && merge(resp)) };
 }
 
 /**
  * OffsetFetch v8+, per group: a denied group gets its own entry with 30; an allowed group is
  * forwarded with its describable topics only, and the broker's entry for it gets the others
- * back with 29 (or, for all topics, loses the ones the principal may not describe).
+ * back with 29 unless it carries a group error (or, for all topics, loses the ones the
+ * principal may not describe).
  */
 function authorizeOffsetFetchGroups(req: OffsetFetchRequest, access: SessionAccess): Outcome<OffsetFetchResponse> {
   const [allowed, denied] = partition(req.groups, (g) => access.check('group', g.groupId, 'describe'));
@@ -157,7 +175,8 @@ function authorizeOffsetFetchGroups(req: OffsetFetchRequest, access: SessionAcce
   const edit = (resp: OffsetFetchResponse) => {
     for (const g of resp.groups) {
       g.topics = describableTopics(g.topics, access);
-      appendAll(g.topics, deniedTopics.get(g.groupId) ?? []);
+      // As Kafka: a group the coordinator answers with an error gets that answer alone.
+      if (g.errorCode === 0) appendAll(g.topics, deniedTopics.get(g.groupId) ?? []);
     }
     appendAll(resp.groups, deniedGroups);
   };
@@ -173,30 +192,56 @@ const offsetFetchRule: ApiRule<OffsetFetchRequest, OffsetFetchResponse> = {
 /** FindCoordinator key types. */
 const GROUP_KEY = 0;
 const TRANSACTION_KEY = 1;
+/** Share-group coordinators (KIP-932): looked up by brokers only, with ClusterAction. */
+const SHARE_KEY = 2;
 /** FindCoordinator has one key per request before this version, a list from it on. */
 const FIND_COORDINATOR_KEYS_FROM = 4;
+/** FindCoordinator knows share keys from this version on. */
+const FIND_COORDINATOR_SHARE_KEYS_FROM = 6;
 /** Where a denied key's coordinator is: nowhere. */
 const NO_NODE = { nodeId: -1, host: '', port: -1 } as const;
 
-/** The error a coordinator key is answered with, or 0 when it may be looked up: what the key names depends on the key type. */
-function coordinatorKeyError(keyType: number, key: string, access: SessionAccess): number {
+/**
+ * The error a coordinator key is answered with, or 0 when it may be looked up: what the key
+ * names depends on the key type (KafkaApis.getCoordinator). A share key needs ClusterAction,
+ * which is never a client's: 31 from v6, INVALID_REQUEST (42) before.
+ */
+function coordinatorKeyError(keyType: number, key: string, access: SessionAccess, version: number): number {
   if (keyType === GROUP_KEY) return access.check('group', key, 'describe') ? 0 : GROUP_AUTHORIZATION_FAILED;
   if (keyType === TRANSACTION_KEY) return access.check('transactionalId', key, 'describe') ? 0 : TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
-  return INVALID_REQUEST;
+  if (version < FIND_COORDINATOR_SHARE_KEYS_FROM) return INVALID_REQUEST;
+  access.refuse('cluster', 'kafka-cluster', 'cluster-action');
+  return CLUSTER_AUTHORIZATION_FAILED;
 }
 
-/** FindCoordinator: Group Describe (30) or TransactionalId Describe (53), per key from v4; an unknown key type is INVALID_REQUEST (42). */
+/**
+ * FindCoordinator: Group Describe (30) or TransactionalId Describe (53), per key from v4; share
+ * keys as coordinatorKeyError says. Before v4 the error carries Kafka's message for its code; an
+ * unknown key type is INVALID_REQUEST (42) with its message on every key, as Kafka answers the
+ * request it cannot parse.
+ */
 const findCoordinatorRule: ApiRule<FindCoordinatorRequest, FindCoordinatorResponse> = {
   authorize(req, { access, version }) {
+    const knownKeyType = req.keyType === GROUP_KEY || req.keyType === TRANSACTION_KEY || req.keyType === SHARE_KEY;
     if (version < FIND_COORDINATOR_KEYS_FROM) {
-      const errorCode = coordinatorKeyError(req.keyType, req.key, access);
+      const errorCode = knownKeyType ? coordinatorKeyError(req.keyType, req.key, access, version) : INVALID_REQUEST;
       if (errorCode === 0) return FORWARD;
-      return { action: 'answer', response: { ...defaultFindCoordinatorResponse(), errorCode, errorMessage: null, ...NO_NODE } };
+      return { action: 'answer', response: { ...defaultFindCoordinatorResponse(), errorCode, errorMessage: KAFKA_MESSAGE[errorCode], ...NO_NODE } };
+    }
+    if (!knownKeyType) {
+      const coordinators = req.coordinatorKeys.map((key) => ({
+        ...defaultFindCoordinatorResponseCoordinator(),
+        key,
+        errorCode: INVALID_REQUEST,
+        errorMessage: KAFKA_MESSAGE[INVALID_REQUEST],
+        ...NO_NODE,
+      }));
+      return { action: 'answer', response: { ...defaultFindCoordinatorResponse(), coordinators } };
     }
     const allowed: string[] = [];
     const denied: FindCoordinatorResponseCoordinator[] = [];
     for (const key of req.coordinatorKeys) {
-      const errorCode = coordinatorKeyError(req.keyType, key, access);
+      const errorCode = coordinatorKeyError(req.keyType, key, access, version);
       if (errorCode === 0) allowed.push(key);
       else denied.push({ ...defaultFindCoordinatorResponseCoordinator(), key, errorCode, errorMessage: null, ...NO_NODE });
     }
@@ -220,11 +265,13 @@ function groupReadRule<Req extends { groupId: string }, Resp>(denied: (req: Req,
 /** JoinGroup's protocol name is nullable from this version on; a broker sends null with an error. */
 const JOIN_GROUP_NULLABLE_PROTOCOL_FROM = 7;
 
-const joinGroupRule = groupReadRule<JoinGroupRequest, JoinGroupResponse>((req, version) => ({
+/** As JoinGroupRequest.getErrorResponse: no generation, no member id, no leader. */
+const joinGroupRule = groupReadRule<JoinGroupRequest, JoinGroupResponse>((_req, version) => ({
   ...defaultJoinGroupResponse(),
   errorCode: GROUP_AUTHORIZATION_FAILED,
   generationId: -1,
-  memberId: req.memberId,
+  leader: '',
+  memberId: '',
   protocolName: version >= JOIN_GROUP_NULLABLE_PROTOCOL_FROM ? null : '',
 }));
 
@@ -233,18 +280,39 @@ const heartbeatRule = groupReadRule<HeartbeatRequest, HeartbeatResponse>(() => (
 /** From v3 a LeaveGroup names several members; the top-level error covers them all. */
 const leaveGroupRule = groupReadRule<LeaveGroupRequest, LeaveGroupResponse>(() => ({ ...defaultLeaveGroupResponse(), errorCode: GROUP_AUTHORIZATION_FAILED }));
 
-const syncGroupRule = groupReadRule<SyncGroupRequest, SyncGroupResponse>(() => ({ ...defaultSyncGroupResponse(), errorCode: GROUP_AUTHORIZATION_FAILED }));
+const syncGroupReadRule = groupReadRule<SyncGroupRequest, SyncGroupResponse>(() => ({ ...defaultSyncGroupResponse(), errorCode: GROUP_AUTHORIZATION_FAILED }));
 
-/** DescribeGroups: Group Describe per group (30); authorized operations from the policy when asked for (v3+). */
+/** SyncGroup must name its protocol type and name from this version on. */
+const SYNC_GROUP_PROTOCOL_REQUIRED_FROM = 5;
+
+/**
+ * SyncGroup: as Kafka, a v5+ request without protocol type or name is answered
+ * INCONSISTENT_GROUP_PROTOCOL (23) before any authorization; otherwise Group Read (30).
+ */
+const syncGroupRule: ApiRule<SyncGroupRequest, SyncGroupResponse> = {
+  authorize(req, ctx) {
+    if (ctx.version >= SYNC_GROUP_PROTOCOL_REQUIRED_FROM && (req.protocolType === null || req.protocolName === null)) {
+      return { action: 'answer', response: { ...defaultSyncGroupResponse(), errorCode: INCONSISTENT_GROUP_PROTOCOL } };
+    }
+    return syncGroupReadRule.authorize(req, ctx);
+  },
+};
+
+/** Puts the denied groups' entries in front of the broker's, where Kafka lists them (KafkaApis.handleDescribeGroupsRequest). */
+function deniedGroupsFirst<T, E, Resp extends { groups: E[] }>(allowed: T[], errors: E[], answer: (errors: E[]) => Resp, rebuild: (allowed: T[]) => object): Outcome<Resp> {
+  const outcome = denyEach(allowed, errors, answer, rebuild, (resp: Resp) => resp.groups);
+  return outcome.action === 'rebuild' ? { ...outcome, edit: (resp) => void (resp.groups = [...errors, ...resp.groups]) } : outcome;
+}
+
+/** DescribeGroups: Group Describe per group (30, listed first); authorized operations from the policy when asked for (v3+). */
 const describeGroupsRule: ApiRule<DescribeGroupsRequest, DescribeGroupsResponse> = {
   authorize(req, { access }) {
     const [allowed, denied] = partition(req.groups, (groupId) => access.check('group', groupId, 'describe'));
-    const outcome = denyEach(
+    const outcome = deniedGroupsFirst(
       allowed,
       denied.map((groupId) => ({ ...defaultDescribeGroupsResponseDescribedGroup(), groupId, errorCode: GROUP_AUTHORIZATION_FAILED })),
       (groups) => ({ ...defaultDescribeGroupsResponse(), groups }),
       (groups) => ({ ...req, groups }),
-      (resp) => resp.groups,
     );
     return req.includeAuthorizedOperations ? withAuthorizedOperations(outcome, (resp) => resp.groups, access) : outcome;
   },
@@ -258,10 +326,10 @@ const listGroupsRule: ApiRule<ListGroupsRequest, ListGroupsResponse> = {
   },
 };
 
-/** DeleteGroups: Group Delete per group (30). */
+/** DeleteGroups: Group Delete per group (30), each group once, as Kafka (which ignores repeated names). */
 const deleteGroupsRule: ApiRule<DeleteGroupsRequest, DeleteGroupsResponse> = {
   authorize(req, { access }) {
-    const [allowed, denied] = partition(req.groupsNames, (groupId) => access.check('group', groupId, 'delete'));
+    const [allowed, denied] = partition([...new Set(req.groupsNames)], (groupId) => access.check('group', groupId, 'delete'));
     return denyEach(
       allowed,
       denied.map((groupId) => ({ groupId, errorCode: GROUP_AUTHORIZATION_FAILED })),
@@ -289,30 +357,24 @@ const offsetDeleteRule: ApiRule<OffsetDeleteRequest, OffsetDeleteResponse> = {
   },
 };
 
-/** ConsumerGroupHeartbeat (KIP-848): Group Read (30), and Topic Describe on every subscribed topic (29): both top-level. */
-const consumerGroupHeartbeatRule: ApiRule<ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse> = {
-  authorize(req, { access }) {
-    const deny = (errorCode: number): Outcome<ConsumerGroupHeartbeatResponse> => ({
-      action: 'answer',
-      response: { ...defaultConsumerGroupHeartbeatResponse(), errorCode },
-    });
-    if (!access.check('group', req.groupId, 'read')) return deny(GROUP_AUTHORIZATION_FAILED);
-    // null: the subscription is unchanged since the last heartbeat. Every topic is checked, so every denial is logged.
-    const unauthorized = (req.subscribedTopicNames ?? []).filter((name) => !access.check('topic', name, 'describe'));
-    return unauthorized.length === 0 ? FORWARD : deny(TOPIC_AUTHORIZATION_FAILED);
-  },
-};
+/**
+ * ConsumerGroupHeartbeat (KIP-848): Group Read (30, top-level), as Kafka 3.9 checks: the
+ * subscribed topics need nothing (Kafka 4.0 adds Topic Describe on them).
+ */
+const consumerGroupHeartbeatRule = groupReadRule<ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse>(() => ({
+  ...defaultConsumerGroupHeartbeatResponse(),
+  errorCode: GROUP_AUTHORIZATION_FAILED,
+}));
 
-/** ConsumerGroupDescribe: Group Describe per group (30); authorized operations from the policy when asked for. */
+/** ConsumerGroupDescribe: Group Describe per group (30, listed first); authorized operations from the policy when asked for. */
 const consumerGroupDescribeRule: ApiRule<ConsumerGroupDescribeRequest, ConsumerGroupDescribeResponse> = {
   authorize(req, { access }) {
     const [allowed, denied] = partition(req.groupIds, (groupId) => access.check('group', groupId, 'describe'));
-    const outcome = denyEach(
+    const outcome = deniedGroupsFirst(
       allowed,
       denied.map((groupId) => ({ ...defaultConsumerGroupDescribeResponseDescribedGroup(), groupId, errorCode: GROUP_AUTHORIZATION_FAILED })),
       (groups) => ({ ...defaultConsumerGroupDescribeResponse(), groups }),
       (groupIds) => ({ ...req, groupIds }),
-      (resp) => resp.groups,
     );
     return req.includeAuthorizedOperations ? withAuthorizedOperations(outcome, (resp) => resp.groups, access) : outcome;
   },

@@ -12,7 +12,7 @@ import {
   defaultProduceResponsePartitionProduceResponse,
   defaultProduceResponseTopicProduceResponse,
 } from '../../protocol/generated/messages/ProduceResponse.js';
-import { CLUSTER_AUTHORIZATION_FAILED, FETCH_SESSION_ID_NOT_FOUND, TOPIC_AUTHORIZATION_FAILED, TRANSACTIONAL_ID_AUTHORIZATION_FAILED, UNKNOWN_TOPIC_ID } from './errors.js';
+import { FETCH_SESSION_ID_NOT_FOUND, TOPIC_AUTHORIZATION_FAILED, TRANSACTIONAL_ID_AUTHORIZATION_FAILED, UNKNOWN_TOPIC_ID } from './errors.js';
 import { type ApiRule, FORWARD, type Outcome, denyEach, partition } from './rule.js';
 
 /** Fetch names topics by id from this version on (KIP-516). */
@@ -26,11 +26,39 @@ function produceErrors(topics: readonly ProduceRequestTopicProduceData[], errorC
   }));
 }
 
-/** Produce: Topic Write per topic (29 per partition); transactional data also needs TransactionalId Write (53 on every partition). */
+/** A record batch's header up to its magic byte (offset, length, leader epoch), and the offset of its attributes (magic 2). */
+const BATCH_HEADER_UP_TO_MAGIC = 17;
+const BATCH_LENGTH_OFFSET = 8;
+const BATCH_LOG_OVERHEAD = 12;
+const BATCH_MAGIC_OFFSET = 16;
+const BATCH_ATTRIBUTES_OFFSET = 21;
+const TRANSACTIONAL_FLAG = 0x10;
+
+/**
+ * Whether a partition's records are transactional, as Kafka's RequestUtils.hasTransactionalRecords
+ * tells: from its first batch only, and only a complete one of magic 2 or later.
+ */
+function firstBatchIsTransactional(records: Buffer | null): boolean {
+  if (records === null || records.length < BATCH_HEADER_UP_TO_MAGIC) return false;
+  const length = records.readInt32BE(BATCH_LENGTH_OFFSET);
+  // A batch too short for its attributes is corrupt: the broker refuses it; counted as transactional meanwhile.
+  if (length < BATCH_ATTRIBUTES_OFFSET + 2 - BATCH_LOG_OVERHEAD) return true;
+  if (records.length < length + BATCH_LOG_OVERHEAD || records[BATCH_MAGIC_OFFSET] < 2) return false;
+  return (records.readInt16BE(BATCH_ATTRIBUTES_OFFSET) & TRANSACTIONAL_FLAG) !== 0;
+}
+
+/**
+ * Produce: Topic Write per topic (29 per partition). A request holding transactional records
+ * also needs TransactionalId Write (53 on every partition), as in KafkaApis.handleProduceRequest;
+ * without them the transactional id is not checked. (Transactional records without an id get 53
+ * from the broker itself.) The scanner checks the id whenever there is one: that never forwards
+ * what the rule would refuse, it only sends more requests the long way.
+ */
 export const produceRule: ApiRule<ProduceRequest, ProduceResponse> = {
   scanChecks: { transactionalId: ['transactionalId', 'write'], 'topicData[].name': ['topic', 'write'] },
   authorize(req, { access }) {
-    if (req.transactionalId !== null && !access.check('transactionalId', req.transactionalId, 'write')) {
+    const transactional = req.transactionalId !== null && req.topicData.some((t) => t.partitionData.some((p) => firstBatchIsTransactional(p.records)));
+    if (transactional && !access.check('transactionalId', req.transactionalId!, 'write')) {
       return { action: 'answer', response: { ...defaultProduceResponse(), responses: produceErrors(req.topicData, TRANSACTIONAL_ID_AUTHORIZATION_FAILED) } };
     }
     const [allowed, denied] = partition(req.topicData, (t) => access.check('topic', t.name, 'write'));
@@ -71,7 +99,8 @@ const FINAL_EPOCH = -1;
  * Fetch: Topic Read per topic (29 per partition). The denied topics' errors are put in front of
  * the broker's answer for the allowed ones while it streams through (never held). From v13 topics come by id: a name the proxy
  * cannot learn answers UNKNOWN_TOPIC_ID (100), so the client refreshes its metadata. A fetch
- * as a follower replica is broker traffic (ClusterAction) and always refused.
+ * as a follower replica is broker traffic (ClusterAction) and always refused, answered as Kafka
+ * answers a follower without ClusterAction: 29 on every partition.
  *
  * Fetch sessions are kept out: an incremental fetch names only what changed, so the broker
  * would go on serving partitions the proxy no longer checks (after a policy reload, or for
@@ -84,7 +113,7 @@ export const fetchRule: ApiRule<FetchRequest, FetchResponse> = {
   authorize(req, ctx): Outcome<FetchResponse> {
     if (fetchReplicaId(req, ctx.version) >= 0) {
       ctx.access.refuse('cluster', 'kafka-cluster', 'cluster-action');
-      return { action: 'answer', response: { ...defaultFetchResponse(), errorCode: CLUSTER_AUTHORIZATION_FAILED } };
+      return { action: 'answer', response: { ...defaultFetchResponse(), responses: fetchErrors(req.topics, () => TOPIC_AUTHORIZATION_FAILED) } };
     }
     const sessions = ctx.version >= FETCH_SESSIONS_FROM;
     if (sessions && (req.sessionId !== 0 || req.sessionEpoch > 0)) {

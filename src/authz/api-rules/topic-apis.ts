@@ -67,18 +67,21 @@ import {
 } from '../../protocol/generated/messages/OffsetForLeaderEpochResponse.js';
 import type { SessionAccess } from '../session-access.js';
 import { describeTopicPartitionsRule } from './describe-topic-partitions.js';
-import { CLUSTER_AUTHORIZATION_FAILED, TOPIC_AUTHORIZATION_FAILED, UNKNOWN_TOPIC_ID } from './errors.js';
+import { CLUSTER_AUTHORIZATION_FAILED, KAFKA_MESSAGE, TOPIC_AUTHORIZATION_FAILED, UNKNOWN_TOPIC_ID } from './errors.js';
 import { type ApiRule, type RuleContext, type RuleTable, denyEach, partition } from './rule.js';
 
-/**
- * The messages Kafka's ApiError gives these codes when no other is set: KRaft controllers and
- * brokers answer some denials with them, so the proxy does too.
- */
-const KAFKA_MESSAGE: Readonly<Record<number, string>> = {
-  [TOPIC_AUTHORIZATION_FAILED]: 'Topic authorization failed.',
-  [CLUSTER_AUTHORIZATION_FAILED]: 'Cluster authorization failed.',
-  [UNKNOWN_TOPIC_ID]: 'This server does not host this topic ID.',
-};
+/** Names that appear more than once in `names`. */
+function repeated(names: readonly string[]): Set<string> {
+  const seen = new Set<string>();
+  const twice = new Set<string>();
+  for (const name of names) (seen.has(name) ? twice : seen).add(name);
+  return twice;
+}
+
+/** Kafka's Topic.isValid: what a broker refuses as INVALID_TOPIC_EXCEPTION before any authorization. */
+export function isValidTopicName(name: string): boolean {
+  return name.length > 0 && name.length <= 249 && name !== '.' && name !== '..' && /^[a-zA-Z0-9._-]+$/.test(name);
+}
 
 /** ListOffsets: Topic Describe per topic (29 on each partition, no offsets). */
 const listOffsetsRule: ApiRule<ListOffsetsRequest, ListOffsetsResponse> = {
@@ -93,9 +96,6 @@ const listOffsetsRule: ApiRule<ListOffsetsRequest, ListOffsetsResponse> = {
   },
 };
 
-/** OffsetForLeaderEpoch names the requesting replica from this version on. */
-const OFFSET_FOR_LEADER_EPOCH_REPLICA_ID_FROM = 3;
-
 function epochErrors(topics: readonly OffsetForLeaderEpochRequestOffsetForLeaderTopic[], errorCode: number): OffsetForLeaderEpochResponse['topics'] {
   return topics.map((t) => ({
     ...defaultOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(),
@@ -105,15 +105,12 @@ function epochErrors(topics: readonly OffsetForLeaderEpochRequestOffsetForLeader
 }
 
 /**
- * OffsetForLeaderEpoch: Topic Describe per topic (29 on each partition). A request from a
- * replica (replicaId >= 0) is broker traffic (ClusterAction): refused with 31 everywhere.
+ * OffsetForLeaderEpoch: Topic Describe per topic (29 on each partition). As in Kafka
+ * (KafkaApis.handleOffsetForLeaderEpochRequest), the replica id plays no part: Cluster
+ * ClusterAction would cover every topic, but is never a client's.
  */
 const offsetForLeaderEpochRule: ApiRule<OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse> = {
-  authorize(req, { access, version }) {
-    if (version >= OFFSET_FOR_LEADER_EPOCH_REPLICA_ID_FROM && req.replicaId >= 0) {
-      access.refuse('cluster', '', 'cluster-action');
-      return { action: 'answer', response: { ...defaultOffsetForLeaderEpochResponse(), topics: epochErrors(req.topics, CLUSTER_AUTHORIZATION_FAILED) } };
-    }
+  authorize(req, { access }) {
     const [allowed, denied] = partition(req.topics, (t) => access.check('topic', t.topic, 'describe'));
     return denyEach(
       allowed,
@@ -125,22 +122,47 @@ const offsetForLeaderEpochRule: ApiRule<OffsetForLeaderEpochRequest, OffsetForLe
   },
 };
 
+/** The topic a KRaft controller refuses to create whoever asks (INVALID_REQUEST). */
+const CLUSTER_METADATA_TOPIC = '__cluster_metadata';
+/** CreateTopics answers with the new topic's configs, partitions and replication factor from this version on. */
+const CREATE_TOPICS_CONFIGS_FROM = 5;
+
 /**
- * CreateTopics: Cluster Create covers every topic, else each needs Topic Create (29, with the
- * message a KRaft controller gives). The cluster grant is looked up without logging a denial,
- * as Kafka does, since a topic grant may still allow the creation.
+ * CreateTopics, as a KRaft controller decides (ControllerApis.createTopics): Cluster Create
+ * covers every topic, else each needs Topic Create (29, "Authorization failed."). The cluster
+ * grant is looked up without logging a denial, as Kafka does, since a topic grant may still
+ * allow the creation. A name given twice, and __cluster_metadata, are refused with
+ * INVALID_REQUEST before any authorization: they go to the broker unchecked, which refuses
+ * them the same way. A created topic's configs, partition count and replication factor (v5+)
+ * are shown only with Topic DescribeConfigs; without it they are blanked and its
+ * topicConfigErrorCode is 29.
  */
 const createTopicsRule: ApiRule<CreateTopicsRequest, CreateTopicsResponse> = {
-  authorize(req, { access }) {
+  authorize(req, { access, version }) {
     const clusterWide = access.grants.allows('cluster', '', 'create');
-    const [allowed, denied] = partition(req.topics, (t) => clusterWide || access.check('topic', t.name, 'create'));
+    const refusedByBroker = repeated(req.topics.map((t) => t.name)).add(CLUSTER_METADATA_TOPIC);
+    const [allowed, denied] = partition(req.topics, (t) => clusterWide || refusedByBroker.has(t.name) || access.check('topic', t.name, 'create'));
     const errors: CreateTopicsResponse['topics'] = denied.map((t) => ({
       ...defaultCreateTopicsResponseCreatableTopicResult(),
       name: t.name,
       errorCode: TOPIC_AUTHORIZATION_FAILED,
       errorMessage: 'Authorization failed.',
     }));
-    return denyEach(allowed, errors, (topics) => ({ ...defaultCreateTopicsResponse(), topics }), (topics) => ({ ...req, topics }), (resp) => resp.topics);
+    const outcome = denyEach(allowed, errors, (topics) => ({ ...defaultCreateTopicsResponse(), topics }), (topics) => ({ ...req, topics }), (resp) => resp.topics);
+    if (outcome.action === 'answer' || version < CREATE_TOPICS_CONFIGS_FROM) return outcome;
+    if (allowed.every((t) => refusedByBroker.has(t.name) || access.permits('topic', t.name, 'describe-configs'))) return outcome;
+    const merge = outcome.action === 'rebuild' ? outcome.edit : undefined;
+    const edit = (resp: CreateTopicsResponse) => {
+      for (const t of resp.topics) {
+        if (t.errorCode !== 0 || access.permits('topic', t.name, 'describe-configs')) continue;
+        t.configs = [];
+        t.numPartitions = -1;
+        t.replicationFactor = -1;
+        t.topicConfigErrorCode = TOPIC_AUTHORIZATION_FAILED;
+      }
+      merge?.(resp);
+    };
+    return outcome.action === 'rebuild' ? { ...outcome, edit } : { action: 'forward', edit };
   },
 };
 
@@ -207,19 +229,28 @@ const deleteRecordsRule: ApiRule<DeleteRecordsRequest, DeleteRecordsResponse> = 
   },
 };
 
-/** CreatePartitions: Topic Alter per topic (29, no message, as a KRaft controller answers). */
+/**
+ * CreatePartitions: Topic Alter per topic (29, no message, as a KRaft controller answers). A name
+ * given twice is refused with INVALID_REQUEST before any authorization (ControllerApis.createPartitions):
+ * it goes to the broker unchecked, which refuses it the same way.
+ */
 const createPartitionsRule: ApiRule<CreatePartitionsRequest, CreatePartitionsResponse> = {
   authorize(req, { access }) {
-    const [allowed, denied] = partition(req.topics, (t) => access.check('topic', t.name, 'alter'));
+    const refusedByBroker = repeated(req.topics.map((t) => t.name));
+    const [allowed, denied] = partition(req.topics, (t) => refusedByBroker.has(t.name) || access.check('topic', t.name, 'alter'));
     const errors: CreatePartitionsResponse['results'] = denied.map((t) => ({ ...defaultCreatePartitionsResponseCreatePartitionsTopicResult(), name: t.name, errorCode: TOPIC_AUTHORIZATION_FAILED, errorMessage: null }));
     return denyEach(allowed, errors, (results) => ({ ...defaultCreatePartitionsResponse(), results }), (topics) => ({ ...req, topics }), (resp) => resp.results);
   },
 };
 
-/** DescribeProducers: Topic Read per topic (29 on each partition). */
+/**
+ * DescribeProducers: Topic Read per topic (29 on each partition, with Kafka's message). An invalid
+ * topic name is answered INVALID_TOPIC_EXCEPTION before any authorization
+ * (KafkaApis.handleDescribeProducersRequest): it goes to the broker unchecked.
+ */
 const describeProducersRule: ApiRule<DescribeProducersRequest, DescribeProducersResponse> = {
   authorize(req, { access }) {
-    const [allowed, denied] = partition(req.topics, (t) => access.check('topic', t.name, 'read'));
+    const [allowed, denied] = partition(req.topics, (t) => !isValidTopicName(t.name) || access.check('topic', t.name, 'read'));
     const errors: DescribeProducersResponse['topics'] = denied.map((t) => ({
       ...defaultDescribeProducersResponseTopicResponse(),
       name: t.name,

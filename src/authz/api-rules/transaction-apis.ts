@@ -56,10 +56,14 @@ function addPartitionsResults(
   return { ...defaultAddPartitionsToTxnResponse(), resultsByTopicV3AndBelow };
 }
 
+/** Kafka's internal topics (Topic.isInternal): never a client's to add to a transaction, whatever its grants. */
+const INTERNAL_TOPICS: ReadonlySet<string> = new Set(['__consumer_offsets', '__transaction_state', '__share_group_state']);
+
 /**
  * AddPartitionsToTxn (client versions 0-3): TransactionalId Write (53 on every partition), then
- * Topic Write per topic. A transaction takes all its partitions or none: with any topic denied
- * the denied ones get 29 and the others 55, and nothing reaches the broker, as in Kafka.
+ * Topic Write per topic; an internal topic is always denied (29), as Kafka leaves it out of the
+ * authorization. A transaction takes all its partitions or none: with any topic denied the
+ * denied ones get 29 and the others 55, and nothing reaches the broker, as in Kafka.
  */
 const addPartitionsToTxnRule: ApiRule<AddPartitionsToTxnRequest, AddPartitionsToTxnResponse> = {
   // v4+ batches transactions for brokers verifying produce requests: never a client's.
@@ -70,7 +74,15 @@ const addPartitionsToTxnRule: ApiRule<AddPartitionsToTxnRequest, AddPartitionsTo
       return { action: 'answer', response: addPartitionsResults(topics, () => TRANSACTIONAL_ID_AUTHORIZATION_FAILED) };
     }
     // Every topic is checked, so every denial is logged.
-    const deniedNames = new Set(topics.filter((t) => !access.check('topic', t.name, 'write')).map((t) => t.name));
+    const deniedNames = new Set(
+      topics
+        .filter((t) => {
+          if (!INTERNAL_TOPICS.has(t.name)) return !access.check('topic', t.name, 'write');
+          access.refuse('topic', t.name, 'write');
+          return true;
+        })
+        .map((t) => t.name),
+    );
     if (deniedNames.size === 0) return FORWARD;
     const errorCode = (name: string) => (deniedNames.has(name) ? TOPIC_AUTHORIZATION_FAILED : OPERATION_NOT_ATTEMPTED);
     return { action: 'answer', response: addPartitionsResults(topics, errorCode) };
@@ -114,11 +126,14 @@ const txnOffsetCommitRule: ApiRule<TxnOffsetCommitRequest, TxnOffsetCommitRespon
   },
 };
 
-/** DescribeTransactions: TransactionalId Describe per id (53). */
+/**
+ * DescribeTransactions: TransactionalId Describe per id (53). As Kafka, a described transaction
+ * lists only the topics the principal may describe (KafkaApis.handleDescribeTransactionsRequest).
+ */
 const describeTransactionsRule: ApiRule<DescribeTransactionsRequest, DescribeTransactionsResponse> = {
   authorize(req, { access }) {
     const [allowed, denied] = partition(req.transactionalIds, (id) => access.check('transactionalId', id, 'describe'));
-    return denyEach(
+    const outcome = denyEach(
       allowed,
       denied.map((transactionalId) => ({
         ...defaultDescribeTransactionsResponseTransactionState(),
@@ -129,6 +144,13 @@ const describeTransactionsRule: ApiRule<DescribeTransactionsRequest, DescribeTra
       (transactionalIds) => ({ ...req, transactionalIds }),
       (resp) => resp.transactionStates,
     );
+    if (outcome.action === 'answer') return outcome;
+    const merge = outcome.action === 'rebuild' ? outcome.edit : undefined;
+    const edit = (resp: DescribeTransactionsResponse) => {
+      for (const s of resp.transactionStates) s.topics = s.topics.filter((t) => access.permits('topic', t.topic, 'describe'));
+      merge?.(resp);
+    };
+    return outcome.action === 'rebuild' ? { ...outcome, edit } : { action: 'forward', edit };
   },
 };
 

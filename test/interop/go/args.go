@@ -8,7 +8,7 @@ import (
 )
 
 // A typo must fail, not silently run with a default (say, without a transaction).
-var knownOptions = map[string]bool{"acks": true, "idempotent": true, "transactional-id": true, "timeout-ms": true, "group": true, "rate": true, "sasl": true}
+var knownOptions = map[string]bool{"acks": true, "idempotent": true, "transactional-id": true, "timeout-ms": true, "group": true, "rate": true, "sasl": true, "kafka-version": true}
 
 // args holds positionals (command, bootstrap, then per-command ones) and --name value options.
 type args struct {
@@ -41,7 +41,7 @@ func parseArgs(argv []string) (*args, error) {
 		a.options[name] = value
 	}
 	if len(positionals) < 2 {
-		return nil, fmt.Errorf("usage: produce|produce-for|consume|describe <bootstrap> ...")
+		return nil, fmt.Errorf("usage: <command> <bootstrap> ... (commands at the top of main.go)")
 	}
 	a.command, a.bootstrap, a.positional = positionals[0], strings.Split(positionals[1], ","), positionals[2:]
 	return a, nil
@@ -64,6 +64,15 @@ func (a *args) option(name, fallback string) string {
 
 func (a *args) intArg(index int) (int, error) {
 	return strconv.Atoi(a.positional[index])
+}
+
+// topicAndNumber reads the two positional arguments most commands start with: a topic and a count.
+func (a *args) topicAndNumber() (string, int, error) {
+	if err := a.need(2); err != nil {
+		return "", 0, err
+	}
+	n, err := a.intArg(1)
+	return a.positional[0], n, err
 }
 
 func (a *args) timeout() (time.Duration, error) {

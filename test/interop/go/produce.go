@@ -15,11 +15,7 @@ type produced struct {
 }
 
 func produce(a *args) (any, error) {
-	if err := a.need(2); err != nil {
-		return nil, err
-	}
-	topic := a.positional[0]
-	count, err := a.intArg(1)
+	topic, count, err := a.topicAndNumber()
 	if err != nil {
 		return nil, err
 	}

@@ -21,11 +21,7 @@ type producedFor struct {
 // produceFor sends rate * seconds records on a fixed schedule, so a reader knows how many to
 // expect; a stall is caught up rather than shortening the run. An authentication failure ends it.
 func produceFor(a *args) (any, error) {
-	if err := a.need(2); err != nil {
-		return nil, err
-	}
-	topic := a.positional[0]
-	seconds, err := a.intArg(1)
+	topic, seconds, err := a.topicAndNumber()
 	if err != nil {
 		return nil, err
 	}
