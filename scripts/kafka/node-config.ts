@@ -49,6 +49,10 @@ function serverProperties(node: NodeSpec, cluster: NodeSpec[], overrides: Record
     'inter.broker.listener.name': 'PLAINTEXT',
     'log.dirs': nodeFiles(node.dir).data,
     'auto.create.topics.enable': 'true',
+    // Topics created without a replication factor (auto-created ones, Kafka Streams' internal
+    // ones) get a replica on every broker too, so a test that stops a broker leaves every
+    // partition a leader.
+    'default.replication.factor': replication,
     'offsets.topic.replication.factor': replication,
     'transaction.state.log.replication.factor': replication,
     'transaction.state.log.min.isr': '1',

@@ -54,7 +54,7 @@ export class RequestAuthorizer {
   decide(frame: Buffer, apiKey: number, version: number, retried = false): RequestDecision {
     const rule = API_RULES[apiKey];
     if (rule === NO_AUTHORIZATION) return { kind: 'forward', frame, edit: undefined };
-    if (rule.scanChecks) {
+    if (rule.scanChecks && version >= (rule.scanChecksFrom ?? 0)) {
       const scan = this.scan(frame, apiKey, version, rule.scanChecks);
       if (scan.entries > this.maxEntitiesPerRequest) return this.refuseTooMany(frame, apiKey, version, scan.entries);
       if (scan.allowed) return { kind: 'forward', frame, edit: undefined };

@@ -92,9 +92,9 @@ describe('transparent proxy in front of a 3-broker cluster', () => {
   it('Metadata, FindCoordinator and DescribeCluster name only proxy addresses, at every version', async () => {
     const conn = await KafkaConnection.connect('127.0.0.1', tp.bootstrapPort);
     try {
-      // From v4, the first version a request can keep the broker from creating topics.
       for (let v = CLIENT_API_RANGES[API_KEYS.Metadata]!.minVersion; v <= 12; v++) {
-        const md = await conn.request<MetadataResponse>(API_KEYS.Metadata, v, { ...defaultMetadataRequest(), topics: null });
+        // Every topic: an empty list at v0, null from v1.
+        const md = await conn.request<MetadataResponse>(API_KEYS.Metadata, v, { ...defaultMetadataRequest(), topics: v === 0 ? [] : null });
         expect(md.leftover).toBe(0);
         expect(md.body.brokers.length, `Metadata v${v}`).toBe(kafka.brokers.length);
         for (const b of md.body.brokers) {

@@ -643,12 +643,9 @@ describe('ConsumerGroupHeartbeat', () => {
     subscribedTopicNames,
   });
 
-  it('forwards with Group Read, whatever the subscribed topics (Kafka 3.9 checks none of them)', () => {
-    const h = harness();
-    expect(authorize(key, heartbeat('app-1', ['orders', 'catalog']), 0, h)).toEqual(UNTOUCHED);
-    expect(authorize(key, heartbeat('app-1', null), 0, h)).toEqual(UNTOUCHED);
-    expect(authorize(key, heartbeat('app-1', ['secret', 'hidden']), 0, h)).toEqual(UNTOUCHED);
-    expect(h.logs).toEqual([]);
+  it('forwards with Group Read and Describe on every subscribed topic, or an unchanged (null) subscription', () => {
+    expect(authorize(key, heartbeat('app-1', ['orders', 'catalog']), 0)).toEqual(UNTOUCHED);
+    expect(authorize(key, heartbeat('app-1', null), 0)).toEqual(UNTOUCHED);
   });
 
   it('answers 30 without Group Read', () => {
@@ -657,10 +654,18 @@ describe('ConsumerGroupHeartbeat', () => {
     expectWritable(key, outcome, 0);
   });
 
+  it('answers 29 when any subscribed topic may not be described, logging each (Kafka 4.0’s check: 3.9 would assign it and so tell that it exists)', () => {
+    const h = harness();
+    const outcome = authorize(key, heartbeat('app-1', ['secret', 'orders', 'hidden']), 0, h);
+    expect(answered<ConsumerGroupHeartbeatResponse>(outcome).errorCode).toBe(29);
+    expectWritable(key, outcome, 0);
+    expect(denialsOf(h)).toEqual(['topic:secret:describe', 'topic:hidden:describe']);
+  });
+
   it('forwards in audit mode and logs', () => {
     const h = harness('audit');
     expect(authorize(key, heartbeat('other', ['secret']), 0, h)).toEqual(UNTOUCHED);
-    expect(denialsOf(h)).toEqual(['group:other:read']);
+    expect(denialsOf(h)).toEqual(['group:other:read', 'topic:secret:describe']);
   });
 });
 

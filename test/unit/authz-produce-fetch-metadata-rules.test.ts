@@ -90,6 +90,21 @@ describe('Produce rule', () => {
     expect(h.logs).toEqual([]);
   });
 
+  it('refuses transactional or control records without a transactional id (53), in every mode, and logs it', () => {
+    const control = Buffer.from(recordBatch(['v']));
+    control.writeInt16BE(0x20, 21);
+    for (const [version, records] of [
+      [9, transactionalBatch()],
+      [2, Buffer.concat([Buffer.from(recordBatch(['v'])), control])],
+    ] as const) {
+      const h = harness('audit');
+      const out = produceRule.authorize(produce(['orders'], null, records), h.ctx(version));
+      expect(out.action, `v${version}`).toBe('answer');
+      expect((out as { response: ProduceResponse }).response.responses[0].partitionResponses.map((p) => p.errorCode)).toEqual([53, 53]);
+      expect(h.logs).toEqual([expect.objectContaining({ msg: 'authorization denied', resources: [{ resourceType: 'transactionalId', resourceName: '', operation: 'write' }] })]);
+    }
+  });
+
   it('forwards everything in audit mode and logs what enforcement would deny', () => {
     const h = harness('audit');
     expect(produceRule.authorize(produce(['orders', 'secret']), h.ctx(9))).toEqual({ action: 'forward' });

@@ -10,6 +10,7 @@ import { Reader } from '../../src/protocol/reader.js';
 import { requestFrame } from '../../src/protocol/request-frame.js';
 import { type RequestDecision, RequestAuthorizer } from '../../src/proxy/request-authorizer.js';
 import { TopicIds } from '../../src/proxy/topic-ids.js';
+import { recordBatch } from '../support/record-batch.js';
 import { ruleHarness } from '../support/rule-harness.js';
 
 const POLICY = `
@@ -66,6 +67,22 @@ describe('request authorizer', () => {
     transactional.writeInt16BE(0x10, 21);
     expect(a.decide(produceFrame(9, ['orders'], 'other-tx', transactional), API_KEYS.Produce, 9).kind).toBe('answer');
     expect(a.decide(produceFrame(9, ['orders'], 'other-tx'), API_KEYS.Produce, 9).kind).toBe('forward');
+  });
+
+  it('before v3 looks at every batch: a transactional batch behind a plain one is refused (53), not forwarded by the scanner', () => {
+    const transactional = Buffer.from(recordBatch(['v']));
+    transactional.writeInt16BE(0x10, 21);
+    const records = Buffer.concat([Buffer.from(recordBatch(['v'])), transactional]);
+    for (const version of [0, 2]) {
+      const { authorizer: a, h } = authorizer();
+      const decision = a.decide(produceFrame(version, ['orders'], null, records), API_KEYS.Produce, version);
+      expect(decision.kind, `v${version}`).toBe('answer');
+      expect(h.logs).toEqual([expect.objectContaining({ msg: 'authorization denied', api: 'Produce', resources: [{ resourceType: 'transactionalId', resourceName: '', operation: 'write' }] })]);
+    }
+    // From v3 a request holds one batch per partition: the broker refuses this one itself.
+    const { authorizer: a } = authorizer();
+    const frame = produceFrame(3, ['orders'], null, records);
+    expect(a.decide(frame, API_KEYS.Produce, 3)).toEqual({ kind: 'forward', frame, edit: undefined });
   });
 
   it('in audit mode forwards the original bytes and still logs what enforcement would deny', () => {

@@ -358,13 +358,23 @@ const offsetDeleteRule: ApiRule<OffsetDeleteRequest, OffsetDeleteResponse> = {
 };
 
 /**
- * ConsumerGroupHeartbeat (KIP-848): Group Read (30, top-level), as Kafka 3.9 checks: the
- * subscribed topics need nothing (Kafka 4.0 adds Topic Describe on them).
+ * ConsumerGroupHeartbeat (KIP-848): Group Read (30), and Topic Describe on every subscribed
+ * topic (29), both top-level. Kafka 3.9 checks only the group; the topic check is Kafka 4.0's,
+ * kept on purpose: without it the assignment would tell whether a topic the principal may not
+ * describe exists, with its id and partition count.
  */
-const consumerGroupHeartbeatRule = groupReadRule<ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse>(() => ({
-  ...defaultConsumerGroupHeartbeatResponse(),
-  errorCode: GROUP_AUTHORIZATION_FAILED,
-}));
+const consumerGroupHeartbeatRule: ApiRule<ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse> = {
+  authorize(req, { access }) {
+    const deny = (errorCode: number): Outcome<ConsumerGroupHeartbeatResponse> => ({
+      action: 'answer',
+      response: { ...defaultConsumerGroupHeartbeatResponse(), errorCode },
+    });
+    if (!access.check('group', req.groupId, 'read')) return deny(GROUP_AUTHORIZATION_FAILED);
+    // null: the subscription is unchanged since the last heartbeat. Every topic is checked, so every denial is logged.
+    const unauthorized = (req.subscribedTopicNames ?? []).filter((name) => !access.check('topic', name, 'describe'));
+    return unauthorized.length === 0 ? FORWARD : deny(TOPIC_AUTHORIZATION_FAILED);
+  },
+};
 
 /** ConsumerGroupDescribe: Group Describe per group (30, listed first); authorized operations from the policy when asked for. */
 const consumerGroupDescribeRule: ApiRule<ConsumerGroupDescribeRequest, ConsumerGroupDescribeResponse> = {

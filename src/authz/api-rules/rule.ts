@@ -45,6 +45,8 @@ export interface ApiRule<Req = any, Resp = any> {
    * condition than these checks.
    */
   scanChecks?: Readonly<Record<string, readonly [ResourceKind, Operation]>>;
+  /** Lowest version the scanner may decide for, when older ones need the rule to look further. */
+  scanChecksFrom?: number;
   /** Topic ids the request names: the proxy learns their names before `authorize` runs. */
   topicIds?(request: Req, version: number): readonly string[];
   /** Whether the request asks about every topic: the proxy lists the cluster's topics (`clusterTopics`) before `authorize` runs. */
