@@ -127,7 +127,7 @@ const AWS_SECRET = 'benchmark-secret-0001/abcdefghijk';
 /** An AWS_MSK_IAM mechanism with one key, and payloads signed now (distinct signing times). */
 function awsMskIam(): [SaslMechanism, Buffer[]] {
   const credential = { accessKeyId: AWS_KEY, secretAccessKey: AWS_SECRET, principal: 'User:bench', roles: [] };
-  const mechanism = new AwsMskIamMechanism({ lookup: (id) => (id === AWS_KEY ? credential : undefined), generation: 0 }, { region: 'us-east-1', allowedHosts: ['proxy.bench'] });
+  const mechanism = new AwsMskIamMechanism({ lookup: (id) => (id === AWS_KEY ? credential : undefined), generation: 0 }, { region: 'us-east-1', allowsHost: (host) => host === 'proxy.bench' });
   const messages = Array.from({ length: TOKENS }, (_, i) => mskIamPayload({ host: 'proxy.bench', accessKeyId: AWS_KEY, secretAccessKey: AWS_SECRET, signedAt: Date.now() - i * 1000 }));
   return [mechanism, messages];
 }

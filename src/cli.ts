@@ -11,6 +11,7 @@ import { createLogger } from './observe/logger.js';
 import { startAdminServer } from './observe/admin-server.js';
 import { ProxyMetrics } from './observe/metrics.js';
 import { KafkaAuthProxy } from './proxy/proxy.js';
+import { checkTlsFiles } from './tls/certificate-files.js';
 
 const USAGE = `usage:
   kafka-auth-proxy --config proxy.yaml          run the proxy
@@ -61,7 +62,7 @@ async function run(file: string): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGHUP', () => {
-    log.info('SIGHUP: reloading the credentials file, the JWKS and the policy file');
+    log.info('SIGHUP: reloading the credentials file, the JWKS, the policy file and the TLS certificates');
     proxy.reload().catch((e: Error) => log.error({ err: e.message }, 'reload failed'));
   });
 }
@@ -84,7 +85,9 @@ async function main(argv: string[]): Promise<void> {
   if (positionals.length === 0) return run(values.config);
   if (positionals.length === 1 && positionals[0] === 'check') {
     const config = readConfig(values.config);
-    const problems = config.authorization ? checkPolicyFile(config.authorization.policyFile) : [];
+    const tls = checkTlsFiles(values.config, config);
+    for (const warning of tls.warnings) process.stderr.write(`warning: ${warning}\n`);
+    const problems = [...(config.authorization ? checkPolicyFile(config.authorization.policyFile) : []), ...tls.problems];
     if (problems.length) fail(problems.map(formatProblem).join('\n'));
     process.stdout.write(`${values.config}: OK (${config.listeners.length} listener${config.listeners.length === 1 ? '' : 's'})\n`);
     return;

@@ -40,8 +40,10 @@ async function write(kafka: Kafka, topic: string): Promise<Outcome> {
 }
 
 async function read(kafka: Kafka, topic: string): Promise<Outcome> {
-  // A crashed consumer must stay down: restarting would hide the error behind a retry loop.
-  const consumer = kafka.consumer({ groupId: GROUP, maxWaitTimeInMs: 250, retry: { retries: 0, restartOnFailure: async () => false } });
+  // A crashed consumer must stay down: restarting would hide the error behind a retry loop. A few
+  // quick retries of retriable errors only (kafkajs never retries an authorization error) ride
+  // out a fresh broker's group coordinator still loading (NOT_COORDINATOR) on a busy machine.
+  const consumer = kafka.consumer({ groupId: GROUP, maxWaitTimeInMs: 250, retry: { retries: 3, initialRetryTime: 300, restartOnFailure: async () => false } });
   try {
     await consumer.connect();
     // A topic the principal may not describe fails here already, in the Metadata request.

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { classSharingFlags } from './cds.js';
 import { onParentExit } from './exit-hooks.js';
 import { KafkaNode } from './node.js';
-import { listenerProperties, newClusterId, writeNodeConfig, type ExtraListener, type NodeSpec } from './node-config.js';
+import { listenerProperties, newClusterId, writeNodeConfig, type ExtraListener, type NodeSpec, type SslListener } from './node-config.js';
 import { LOOPBACK, pickFreePorts } from './ports.js';
 import { waitForBrokers } from './ready.js';
 import { resolveKafka } from './resolve.js';
@@ -20,6 +20,8 @@ export interface KafkaCluster {
   /** "127.0.0.1:port" of every broker, in node id order. */
   bootstrapServers: string[];
   brokers: KafkaBroker[];
+  /** Per SSL listener name (StartKafkaClusterOptions.sslListeners): "127.0.0.1:port" of every broker, in node id order. Empty without SSL listeners. */
+  sslBootstrapServers: Record<string, string[]>;
   /** Holds node-<id>/ with server.properties, data/, server.log and stdout.log. */
   dataDir: string;
   /** Stops one node: controlled shutdown, or SIGKILL (a crash) with `kill`. Data and ports are kept. */
@@ -49,7 +51,17 @@ export interface StartKafkaClusterOptions {
    * relay while PLAINTEXT's go straight to the broker.
    */
   extraListeners?: (broker: KafkaBroker) => ExtraListener[] | Promise<ExtraListener[]>;
+  /**
+   * TLS listeners for clients (security protocol SSL) per node, besides PLAINTEXT, which stays
+   * the brokers' own listener and the one `bootstrapServers` and `brokers` name; called once per
+   * node before it starts. Ports are picked here; each listener advertises its own port unless
+   * `advertise` names another SSL listener of the node whose port it should advertise instead.
+   */
+  sslListeners?: (broker: KafkaBroker) => SslListenerOptions[] | Promise<SslListenerOptions[]>;
 }
+
+/** What a test gives for one SSL listener: its name and key material (see SslListener). */
+export type SslListenerOptions = Omit<SslListener, 'port' | 'advertisedPort'> & { advertise?: string };
 
 const STARTUP_TIMEOUT_MS = 90_000;
 const RESTART_TIMEOUT_MS = 60_000;
@@ -95,10 +107,12 @@ export async function startKafkaCluster(opts: StartKafkaClusterOptions): Promise
     return node;
   };
 
+  let sslByNode = new Map<number, SslListener[]>();
   try {
     log(`kafka: starting ${opts.brokers} KRaft node(s) of Kafka ${dist.version} in ${dataDir}`);
     const clusterId = newClusterId();
-    await Promise.all(specs.map(async (spec) => writeNodeConfig(spec, specs, await nodeOverrides(spec, opts))));
+    sslByNode = await sslListenersOf(specs, ports, opts);
+    await Promise.all(specs.map(async (spec) => writeNodeConfig(spec, specs, await nodeOverrides(spec, opts, sslByNode.get(spec.nodeId) ?? []))));
     await Promise.all(nodes.map((node) => node.format(clusterId)));
     await Promise.all(nodes.map((node) => node.start(deadline)));
     await awaitVisible(nodes, nodes, deadline);
@@ -111,6 +125,7 @@ export async function startKafkaCluster(opts: StartKafkaClusterOptions): Promise
   return {
     bootstrapServers: specs.map(address),
     brokers: specs.map((spec) => ({ nodeId: spec.nodeId, host: LOOPBACK, port: spec.port })),
+    sslBootstrapServers: sslBootstrapServers(specs, sslByNode),
     dataDir,
     stop,
     async stopBroker(nodeId, stopOpts) {
@@ -141,12 +156,40 @@ async function awaitVisible(expected: KafkaNode[], all: KafkaNode[], deadline: n
   throw new Error(reports.join('\n\n'));
 }
 
-async function nodeOverrides(spec: NodeSpec, opts: StartKafkaClusterOptions): Promise<Record<string, string>> {
-  if (!opts.advertisedPort && !opts.extraListeners) return opts.serverProperties ?? {};
+async function nodeOverrides(spec: NodeSpec, opts: StartKafkaClusterOptions, ssl: SslListener[]): Promise<Record<string, string>> {
+  if (!opts.advertisedPort && !opts.extraListeners && ssl.length === 0) return opts.serverProperties ?? {};
   const broker = { nodeId: spec.nodeId, host: LOOPBACK, port: spec.port };
   const advertisedPort = opts.advertisedPort ? await opts.advertisedPort(broker) : spec.port;
   const extra = opts.extraListeners ? await opts.extraListeners(broker) : [];
-  return { ...opts.serverProperties, ...listenerProperties(spec, advertisedPort, extra) };
+  return { ...opts.serverProperties, ...listenerProperties(spec, advertisedPort, extra, ssl) };
+}
+
+/** Each node's SSL listeners, with ports picked apart from the ones already `taken`. */
+async function sslListenersOf(specs: NodeSpec[], taken: number[], opts: StartKafkaClusterOptions): Promise<Map<number, SslListener[]>> {
+  const byNode = new Map<number, SslListener[]>();
+  if (!opts.sslListeners) return byNode;
+  const wanted = await Promise.all(specs.map((spec) => opts.sslListeners!({ nodeId: spec.nodeId, host: LOOPBACK, port: spec.port })));
+  const count = wanted.reduce((n, listeners) => n + listeners.length, 0);
+  const free = (await pickFreePorts(count + taken.length)).filter((p) => !taken.includes(p)).slice(0, count);
+  specs.forEach((spec, i) => {
+    const listeners = wanted[i].map(({ advertise: _, ...l }) => ({ ...l, port: free.shift()!, advertisedPort: 0 }));
+    for (const [j, l] of listeners.entries()) {
+      const advertise = wanted[i][j].advertise ?? l.name;
+      const target = listeners.find((other) => other.name === advertise);
+      if (!target) throw new Error(`SSL listener ${l.name} of node ${spec.nodeId} advertises unknown listener ${advertise}`);
+      l.advertisedPort = target.port;
+    }
+    byNode.set(spec.nodeId, listeners);
+  });
+  return byNode;
+}
+
+function sslBootstrapServers(specs: NodeSpec[], byNode: Map<number, SslListener[]>): Record<string, string[]> {
+  const servers: Record<string, string[]> = {};
+  for (const spec of specs) {
+    for (const l of byNode.get(spec.nodeId) ?? []) (servers[l.name] ??= []).push(`${LOOPBACK}:${l.port}`);
+  }
+  return servers;
 }
 
 function address(spec: NodeSpec): string {

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createPrivateKey, randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LOOPBACK } from './ports.js';
@@ -17,6 +17,26 @@ export interface ExtraListener {
   name: string;
   port: number;
   advertisedPort: number;
+}
+
+/**
+ * A TLS listener for clients (security protocol SSL) with its key material inline in
+ * server.properties (PEM stores, Kafka 2.7+). The brokers keep talking PLAINTEXT among themselves.
+ */
+export interface SslListener {
+  /** Listener name: upper-case letters, digits and '_'; not PLAINTEXT or CONTROLLER. */
+  name: string;
+  port: number;
+  /** The port clients are told to use (Metadata); `port` in the usual case. */
+  advertisedPort: number;
+  /** PEM: the broker's certificate first, then any intermediates. */
+  certificateChain: string;
+  /** PEM private key, unencrypted (PKCS#8 or PKCS#1; Kafka's PEM store takes PKCS#8, so it is written as that). */
+  privateKey: string;
+  /** PEM CA certificates client certificates are checked against; needed unless clientAuth is none. */
+  trustedCertificates?: string;
+  /** ssl.client.auth; none by default. */
+  clientAuth?: 'none' | 'requested' | 'required';
 }
 
 export function nodeFiles(dir: string) {
@@ -68,14 +88,46 @@ function serverProperties(node: NodeSpec, cluster: NodeSpec[], overrides: Record
   return Object.entries(props).map(([key, value]) => `${key}=${value}`).join('\n') + '\n';
 }
 
-/** The listener entries of server.properties: PLAINTEXT, any extra plaintext listeners, CONTROLLER. */
-export function listenerProperties(node: NodeSpec, advertisedPort = node.port, extra: ExtraListener[] = []): Record<string, string> {
+/** The listener entries of server.properties: PLAINTEXT, any extra plaintext listeners, any SSL listeners, CONTROLLER. */
+export function listenerProperties(node: NodeSpec, advertisedPort = node.port, extra: ExtraListener[] = [], ssl: SslListener[] = []): Record<string, string> {
   const plaintext = [{ name: 'PLAINTEXT', port: node.port, advertisedPort }, ...extra];
+  const client = [...plaintext, ...ssl];
   return {
-    listeners: [...plaintext.map((l) => `${l.name}://${LOOPBACK}:${l.port}`), `CONTROLLER://${LOOPBACK}:${node.controllerPort}`].join(','),
-    'advertised.listeners': plaintext.map((l) => `${l.name}://${LOOPBACK}:${l.advertisedPort}`).join(','),
-    'listener.security.protocol.map': [...plaintext.map((l) => `${l.name}:PLAINTEXT`), 'CONTROLLER:PLAINTEXT'].join(','),
+    listeners: [...client.map((l) => `${l.name}://${LOOPBACK}:${l.port}`), `CONTROLLER://${LOOPBACK}:${node.controllerPort}`].join(','),
+    'advertised.listeners': client.map((l) => `${l.name}://${LOOPBACK}:${l.advertisedPort}`).join(','),
+    'listener.security.protocol.map': [...plaintext.map((l) => `${l.name}:PLAINTEXT`), ...ssl.map((l) => `${l.name}:SSL`), 'CONTROLLER:PLAINTEXT'].join(','),
+    ...Object.assign({}, ...ssl.map(sslListenerProperties)),
   };
+}
+
+/**
+ * One SSL listener's key material and client-certificate rule, under its listener.name.<name>.
+ * prefix so listeners can differ. PEM values are multi-line: each is written as one
+ * properties line with its newlines escaped as \n, which java.util.Properties turns back
+ * into newlines (Kafka's PEM parser accepts any whitespace between the lines anyway).
+ */
+function sslListenerProperties(l: SslListener): Record<string, string> {
+  if (!/^[A-Z][A-Z0-9_]*$/.test(l.name) || l.name === 'PLAINTEXT' || l.name === 'CONTROLLER') throw new Error(`bad SSL listener name "${l.name}"`);
+  const clientAuth = l.clientAuth ?? 'none';
+  if (clientAuth !== 'none' && !l.trustedCertificates) throw new Error(`SSL listener ${l.name}: clientAuth ${clientAuth} needs trustedCertificates`);
+  const prefix = `listener.name.${l.name.toLowerCase()}.`;
+  const key = createPrivateKey(l.privateKey).export({ type: 'pkcs8', format: 'pem' }).toString();
+  const props: Record<string, string> = {
+    [`${prefix}ssl.keystore.type`]: 'PEM',
+    [`${prefix}ssl.keystore.certificate.chain`]: propertiesValue(l.certificateChain),
+    [`${prefix}ssl.keystore.key`]: propertiesValue(key),
+    [`${prefix}ssl.client.auth`]: clientAuth,
+  };
+  if (l.trustedCertificates) {
+    props[`${prefix}ssl.truststore.type`] = 'PEM';
+    props[`${prefix}ssl.truststore.certificates`] = propertiesValue(l.trustedCertificates);
+  }
+  return props;
+}
+
+/** A value for a key=value line of a .properties file: backslashes and line breaks escaped. */
+function propertiesValue(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/\r?\n/g, '\\n');
 }
 
 /** log4j 1.x (reload4j) config sending everything to the node's server.log. */

@@ -44,7 +44,7 @@ function portProblems(file: string, listeners: ListenerConfig[]): ConfigProblem[
   };
   listeners.forEach((l, i) => {
     claim(l.bind, l.port, `listener "${l.name}" (bootstrap)`, `listeners[${i}].port`);
-    if ('map' in l.brokerPorts) {
+    if (l.brokerPorts && 'map' in l.brokerPorts) {
       for (const [nodeId, port] of Object.entries(l.brokerPorts.map)) {
         claim(l.bind, port, `listener "${l.name}" broker ${nodeId}`, `listeners[${i}].brokerPorts.map.${nodeId}`);
       }
@@ -75,6 +75,13 @@ export function loadConfig(file: string): ProxyConfig {
   if (problems.length) throw new ConfigError(problems);
   if (config.awsMskIam) config.awsMskIam.credentialsFile = relativeTo(file, config.awsMskIam.credentialsFile);
   if (config.authorization) config.authorization.policyFile = relativeTo(file, config.authorization.policyFile);
+  for (const tls of [...config.listeners.map((l) => l.tls), config.upstream.tls]) {
+    if (!tls) continue;
+    for (const key of ['certFile', 'keyFile', 'caFile'] as const) {
+      const path = tls[key];
+      if (path !== undefined) tls[key] = relativeTo(file, path);
+    }
+  }
   if (config.oauthbearer?.jwksUrl.startsWith('file://')) {
     config.oauthbearer.jwksUrl = `file://${relativeTo(file, config.oauthbearer.jwksUrl.slice('file://'.length))}`;
   }

@@ -2,7 +2,9 @@ import { z } from 'zod';
 
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected "host:port"');
 const port = z.number().int().min(1).max(65535);
-const mechanism = z.enum(['OAUTHBEARER', 'AWS_MSK_IAM']);
+/** SASL mechanisms, and MTLS: the principal from the client certificate, no SASL (Kafka's SSL listener). */
+const mechanism = z.enum(['OAUTHBEARER', 'AWS_MSK_IAM', 'MTLS']);
+const filePath = z.string().min(1);
 
 const brokerPorts = z.union([
   z.strictObject({
@@ -47,15 +49,82 @@ const listenerLimits = z
     message: 'must be below authenticationTimeoutMs, or a failed client is cut off before its answer',
   });
 
-const listener = z.strictObject({
-  name: z.string().min(1),
-  bind: z.string().min(1).default('0.0.0.0'),
-  port,
-  advertisedHost: z.string().min(1),
-  brokerPorts,
-  authentication: z.union([z.literal('none'), z.array(mechanism).min(1)]),
-  mode: z.enum(['enforce', 'audit', 'allow-all']).default('enforce'),
-  limits: listenerLimits,
+/**
+ * A listener's TLS: it then speaks SSL (`authentication: none` or `[MTLS]`) or SASL_SSL. The
+ * files are read again when they change, for new connections only.
+ */
+const listenerTls = z.strictObject({
+  /** PEM certificate chain, the listener's own certificate first. */
+  certFile: filePath,
+  /** PEM private key of that certificate. */
+  keyFile: filePath,
+  /** Password of an encrypted key. */
+  keyPassword: z.string().min(1).optional(),
+  /** PEM CA bundle client certificates are checked against (needed for clientAuth requested or required). */
+  caFile: filePath.optional(),
+  /** Kafka's ssl.client.auth: ask for a client certificate, and whether it must be there. */
+  clientAuth: z.enum(['none', 'requested', 'required']).default('none'),
+  minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
+  /** OpenSSL cipher list for TLS 1.2; Node's defaults when unset. */
+  ciphers: z.string().min(1).optional(),
+  /** How a certificate subject becomes a principal, as Kafka's ssl.principal.mapping.rules. */
+  principalMappingRules: z.array(z.string().min(1)).min(1).default(['DEFAULT']),
+});
+
+/** One port for the bootstrap and every broker, told apart by the TLS server name (SNI). */
+const sniRouting = z.strictObject({
+  /** The name clients bootstrap with. */
+  bootstrapHost: z.string().min(1),
+  /** Each broker's advertised name; `{nodeId}` stands for the node id, e.g. "broker-{nodeId}.kafka.example.com". */
+  brokerHostPattern: z.string().regex(/\{nodeId\}/, 'must contain {nodeId}'),
+});
+
+const listener = z
+  .strictObject({
+    name: z.string().min(1),
+    bind: z.string().min(1).default('0.0.0.0'),
+    port,
+    /** The host advertised with broker ports (not used with sni). */
+    advertisedHost: z.string().min(1).optional(),
+    brokerPorts: brokerPorts.optional(),
+    sni: sniRouting.optional(),
+    tls: listenerTls.optional(),
+    authentication: z.union([z.literal('none'), z.array(mechanism).min(1)]),
+    mode: z.enum(['enforce', 'audit', 'allow-all']).default('enforce'),
+    limits: listenerLimits,
+  })
+  .superRefine((l, ctx) => {
+    if (l.sni) {
+      if (!l.tls) ctx.addIssue({ code: 'custom', path: ['sni'], message: 'SNI routing needs a tls section: the server name travels in the TLS handshake' });
+      if (l.brokerPorts) ctx.addIssue({ code: 'custom', path: ['brokerPorts'], message: 'a listener routes by sni or by brokerPorts, not both' });
+    } else {
+      if (!l.brokerPorts) ctx.addIssue({ code: 'custom', path: ['brokerPorts'], message: 'set brokerPorts (a port per broker) or sni (one port, routed by server name)' });
+      if (!l.advertisedHost) ctx.addIssue({ code: 'custom', path: ['advertisedHost'], message: 'brokerPorts needs the advertisedHost clients connect to' });
+    }
+    const mechanisms = l.authentication === 'none' ? [] : l.authentication;
+    if (mechanisms.includes('MTLS')) {
+      if (mechanisms.length > 1) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['authentication'],
+          message: 'MTLS stands alone; for SASL with client certificates set tls.clientAuth: required and list the SASL mechanisms (the principal then comes from SASL, as on Kafka)',
+        });
+      }
+      if (l.tls?.clientAuth !== 'required') ctx.addIssue({ code: 'custom', path: ['tls', 'clientAuth'], message: 'MTLS needs tls.clientAuth: required' });
+    }
+    if (l.tls && l.tls.clientAuth !== 'none' && !l.tls.caFile) ctx.addIssue({ code: 'custom', path: ['tls', 'caFile'], message: `clientAuth ${l.tls.clientAuth} needs a caFile to check client certificates against` });
+  });
+
+/** TLS to the brokers, for clusters whose listeners use TLS without authentication. */
+const upstreamTls = z.strictObject({
+  /** PEM CA bundle the brokers' certificates are checked against; the system's CAs when unset. */
+  caFile: filePath.optional(),
+  /** A client certificate for brokers that ask for one (PEM chain and key). */
+  certFile: filePath.optional(),
+  keyFile: filePath.optional(),
+  keyPassword: z.string().min(1).optional(),
+  /** Check that a broker's certificate names the host the proxy dialed. */
+  checkServerName: z.boolean().default(true),
 });
 
 /** limits.maxEntitiesPerRequest when the config does not set it. */
@@ -110,6 +179,7 @@ export const configSchema = z
   .strictObject({
     upstream: z.strictObject({
       bootstrapServers: z.array(hostPort).min(1),
+      tls: upstreamTls.refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), { message: 'certFile and keyFile go together' }).optional(),
       /** How often the proxy re-reads the broker table from the cluster. */
       metadataRefreshMs: z.number().int().min(1000).default(60_000),
     }),

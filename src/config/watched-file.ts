@@ -30,16 +30,29 @@ export class WatchedFile<T> {
   private timer: NodeJS.Timeout | undefined;
 
   private constructor(
-    readonly file: string,
+    /** The files the value is read from: a change to any of them reads them all again. */
+    readonly files: readonly string[],
     private current: T,
-    private readonly read: (file: string) => Promise<T>,
+    private readonly read: () => Promise<T>,
     private readonly events: WatchedFileEvents<T>,
   ) {}
 
+  get file(): string {
+    return this.files[0];
+  }
+
   /** Reads the file and starts watching it; rejects if the first read fails (nothing older to keep). */
-  static async open<T>(file: string, read: (file: string) => Promise<T>, events: WatchedFileEvents<T>, options: WatchedFileOptions = {}): Promise<WatchedFile<T>> {
-    const version = await fileVersion(file);
-    const watched = new WatchedFile(file, await read(file), read, events);
+  static open<T>(file: string, read: (file: string) => Promise<T>, events: WatchedFileEvents<T>, options: WatchedFileOptions = {}): Promise<WatchedFile<T>> {
+    return WatchedFile.openAll([file], () => read(file), events, options);
+  }
+
+  /**
+   * A value made from several files that change together (a certificate and its key): any change
+   * reads them all again, and a read that fails (one replaced before the other) keeps the old value.
+   */
+  static async openAll<T>(files: readonly string[], read: () => Promise<T>, events: WatchedFileEvents<T>, options: WatchedFileOptions = {}): Promise<WatchedFile<T>> {
+    const version = await filesVersion(files);
+    const watched = new WatchedFile(files, await read(), read, events);
     watched.readVersion = version;
     watched.timer = setInterval(() => void watched.reloadIfChanged(), options.watchIntervalMs ?? 5_000);
     watched.timer.unref();
@@ -63,15 +76,15 @@ export class WatchedFile<T> {
   }
 
   private async reloadIfChanged(): Promise<void> {
-    if (this.loading === 0 && (await fileVersion(this.file)) !== this.readVersion) await this.reload('file changed');
+    if (this.loading === 0 && (await filesVersion(this.files)) !== this.readVersion) await this.reload('file changed');
   }
 
   private async load(reason: string): Promise<boolean> {
     // Taken before reading: an edit after this point shows up as a new version at the next poll.
-    this.readVersion = await fileVersion(this.file);
+    this.readVersion = await filesVersion(this.files);
     let value: T;
     try {
-      value = await this.read(this.file);
+      value = await this.read();
     } catch (e) {
       this.events.rejected(e, reason);
       return false;
@@ -80,6 +93,10 @@ export class WatchedFile<T> {
     this.events.replaced(value, reason);
     return true;
   }
+}
+
+async function filesVersion(files: readonly string[]): Promise<string> {
+  return (await Promise.all(files.map(fileVersion))).join('|');
 }
 
 async function fileVersion(file: string): Promise<string> {

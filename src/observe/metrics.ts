@@ -50,6 +50,13 @@ export class ProxyMetrics {
     registers: [this.registry],
   });
 
+  readonly tlsHandshakeFailures = new Counter({
+    name: 'kafka_proxy_tls_handshake_failures_total',
+    help: 'TLS connections refused before any request, by listener and reason (tls-error: a failed handshake, such as plaintext bytes to a TLS port; client-certificate: missing, untrusted or expired where one is required; timeout: no handshake within authenticationTimeoutMs; closed: the client left mid-handshake; unknown-server-name: an SNI name the listener does not serve, or none on an sni listener)',
+    labelNames: ['listener', 'reason'] as const,
+    registers: [this.registry],
+  });
+
   readonly authenticationTimeouts = new Counter({
     name: 'kafka_proxy_authentication_timeouts_total',
     help: 'Connections closed because they did not authenticate within the listener\'s authenticationTimeoutMs, by listener',

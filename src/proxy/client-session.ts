@@ -1,4 +1,4 @@
-import { type Socket, connect } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { LimitsConfig } from '../config/schema.js';
 import { ProtocolError } from '../protocol/errors.js';
@@ -9,6 +9,7 @@ import { Reader } from '../protocol/reader.js';
 import type { CompiledPolicy } from '../authz/compiled-policy.js';
 import type { RevocationReason } from '../auth/credential-check.js';
 import type { SaslServer, SaslStep } from '../sasl/sasl-server.js';
+import { type BrokerDialer, describeTlsError } from './broker-dialer.js';
 import type { BrokerAddress, ClusterView } from './cluster-view.js';
 import { CLIENT_API_RANGES, isOfferedVersion } from './client-apis.js';
 import { apiVersionsAnswer, unsupportedApiVersionsAnswer } from './local-answers.js';
@@ -42,8 +43,12 @@ export interface SessionContext {
    * port fails over across the configured servers); empty when the broker is unknown.
    */
   upstreams(): BrokerAddress[];
+  /** Opens the broker connection: plaintext, or TLS with upstream.tls. */
+  dialer: BrokerDialer;
   /** Present on listeners that authenticate: this connection's SASL server. */
   sasl: SaslServer | undefined;
+  /** On MTLS listeners: the principal the client's certificate maps to. */
+  certificatePrincipal?: string;
   /** Present on listeners that enforce or audit a policy. */
   authorization: ListenerAuthorization | undefined;
   /** Counts a session ended because a reload took its credential away. */
@@ -98,9 +103,9 @@ export class ClientSession {
     private readonly ctx: SessionContext,
   ) {
     this.clientAddress = `${client.remoteAddress}:${client.remotePort}`;
-    this.log = ctx.log.child({ client: this.clientAddress });
+    this.log = ctx.log.child(ctx.certificatePrincipal === undefined ? { client: this.clientAddress } : { client: this.clientAddress, principal: ctx.certificatePrincipal });
     this.sasl = ctx.sasl;
-    if (!this.sasl && ctx.authorization) this.authorizer = ctx.authorization.authorizerFor(ANONYMOUS, [], this.clientAddress, null);
+    if (!this.sasl && ctx.authorization) this.authorizer = ctx.authorization.authorizerFor(ctx.certificatePrincipal ?? ANONYMOUS, [], this.clientAddress, null);
     this.requests = new FrameSplitter(this.sasl ? ctx.limits.maxUnauthenticatedRequestBytes : ctx.limits.maxRequestBytes);
     const evicted = () => {
       this.ctx.budgetRefused('held-responses');
@@ -121,7 +126,7 @@ export class ClientSession {
 
   /** Who the client authenticated as, on authenticating listeners. */
   get principal(): string | undefined {
-    return this.sasl?.identity?.principal;
+    return this.sasl?.identity?.principal ?? this.ctx.certificatePrincipal;
   }
 
   /** A new policy applies from this connection's next request on, without reconnecting. */
@@ -170,8 +175,6 @@ export class ClientSession {
     }
     const target = targets[index];
     const address = `${target.host}:${target.port}`;
-    const upstream = connect({ host: target.host, port: target.port, noDelay: true });
-    this.upstream = upstream;
     let connected = false;
     const failed = (why: string) => {
       if (connected || this.closed) return;
@@ -186,18 +189,21 @@ export class ClientSession {
     };
     const timer = setTimeout(() => failed('connect timeout'), this.ctx.limits.connectTimeoutMs);
     this.onClose(() => clearTimeout(timer));
-    upstream.once('connect', () => {
+    const ready = () => {
       connected = true;
       clearTimeout(timer);
       this.log.debug({ broker: address }, 'connection open');
-      upstream.on('error', (e) => this.close(`broker connection failed: ${e.message}`));
+      upstream.on('error', (e) => this.close(`broker connection failed: ${describeTlsError(e)}`));
       upstream.on('close', () => this.close('broker closed the connection'));
       settled();
-    });
-    upstream.once('error', (e) => {
+    };
+    const upstream = this.ctx.dialer.dial(target.host, target.port, ready, (why, handshake) => {
       clearTimeout(timer);
-      failed(e.message);
+      // A refused certificate is a configuration fault, not an outage: said once per connection, with the TLS code.
+      if (handshake && !this.closed) this.log.warn({ broker: address, reason: why }, 'TLS handshake with the broker failed');
+      failed(why);
     });
+    this.upstream = upstream;
     upstream.on('data', (chunk: Buffer) => this.fromUpstream(chunk));
     upstream.on('drain', () => this.resumeClient('upstream-busy'));
   }

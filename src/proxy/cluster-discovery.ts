@@ -3,6 +3,7 @@ import { API_KEYS } from '../protocol/generated/apis.js';
 import type { ApiVersionsResponse } from '../protocol/generated/messages/ApiVersionsResponse.js';
 import { defaultMetadataRequest } from '../protocol/generated/messages/MetadataRequest.js';
 import type { MetadataResponse } from '../protocol/generated/messages/MetadataResponse.js';
+import type { BrokerDialer } from './broker-dialer.js';
 import type { BrokerAddress, ClusterView } from './cluster-view.js';
 import { KafkaConnection } from './kafka-connection.js';
 import type { TopicIdEntry } from './topic-ids.js';
@@ -18,13 +19,13 @@ export function parseHostPort(server: string): BrokerAddress {
 }
 
 /** Runs `fn` on a connection to the first bootstrap server that answers; throws naming every server tried when none does. */
-async function withBootstrapServer<T>(bootstrapServers: string[], timeoutMs: number, fn: (conn: KafkaConnection) => Promise<T>): Promise<T> {
+async function withBootstrapServer<T>(bootstrapServers: string[], timeoutMs: number, dialer: BrokerDialer, fn: (conn: KafkaConnection) => Promise<T>): Promise<T> {
   const failures: string[] = [];
   for (const server of bootstrapServers) {
     const { host, port } = parseHostPort(server);
     let conn: KafkaConnection | undefined;
     try {
-      conn = await KafkaConnection.connect(host, port, timeoutMs);
+      conn = await KafkaConnection.connect(host, port, timeoutMs, dialer);
       conn.requestTimeoutMs = timeoutMs;
       return await fn(conn);
     } catch (e) {
@@ -37,8 +38,8 @@ async function withBootstrapServer<T>(bootstrapServers: string[], timeoutMs: num
 }
 
 /** Asks the cluster for its brokers and API versions and records them in `cluster`. */
-export async function discoverCluster(bootstrapServers: string[], cluster: ClusterView, timeoutMs: number): Promise<void> {
-  await withBootstrapServer(bootstrapServers, timeoutMs, async (conn) => {
+export async function discoverCluster(bootstrapServers: string[], cluster: ClusterView, timeoutMs: number, dialer: BrokerDialer): Promise<void> {
+  await withBootstrapServer(bootstrapServers, timeoutMs, dialer, async (conn) => {
     const versions = await conn.request<ApiVersionsResponse>(API_KEYS.ApiVersions, API_VERSIONS_VERSION, {
       clientSoftwareName: 'kafka-auth-proxy',
       clientSoftwareVersion: '0.1.0',
@@ -51,8 +52,8 @@ export async function discoverCluster(bootstrapServers: string[], cluster: Clust
 }
 
 /** Every topic's id and name (Metadata v10+ carries ids; Kafka 2.8 and later serve it). */
-export function listTopicIds(bootstrapServers: string[], timeoutMs: number): Promise<TopicIdEntry[]> {
-  return withBootstrapServer(bootstrapServers, timeoutMs, async (conn) => {
+export function listTopicIds(bootstrapServers: string[], timeoutMs: number, dialer: BrokerDialer): Promise<TopicIdEntry[]> {
+  return withBootstrapServer(bootstrapServers, timeoutMs, dialer, async (conn) => {
     const metadata = await conn.request<MetadataResponse>(API_KEYS.Metadata, METADATA_VERSION, {
       ...defaultMetadataRequest(),
       topics: null,
@@ -63,9 +64,16 @@ export function listTopicIds(bootstrapServers: string[], timeoutMs: number): Pro
 }
 
 /** Re-reads the broker table periodically so new brokers get their proxy ports. */
-export function refreshPeriodically(bootstrapServers: string[], cluster: ClusterView, everyMs: number, timeoutMs: number, log: Logger): () => void {
+export function refreshPeriodically(
+  bootstrapServers: string[],
+  cluster: ClusterView,
+  everyMs: number,
+  timeoutMs: number,
+  log: Logger,
+  dialer: BrokerDialer,
+): () => void {
   const timer = setInterval(() => {
-    discoverCluster(bootstrapServers, cluster, timeoutMs).catch((e: Error) => log.warn({ err: e.message }, 'metadata refresh failed'));
+    discoverCluster(bootstrapServers, cluster, timeoutMs, dialer).catch((e: Error) => log.warn({ err: e.message }, 'metadata refresh failed'));
   }, everyMs);
   timer.unref();
   return () => clearInterval(timer);

@@ -1,4 +1,5 @@
-import { type Socket, connect } from 'node:net';
+import type { Socket } from 'node:net';
+import { type BrokerDialer, PLAINTEXT_DIALER, describeTlsError } from './broker-dialer.js';
 import { FrameSplitter } from '../protocol/frame-splitter.js';
 import { REQUEST_CODECS, RESPONSE_CODECS } from '../protocol/generated/index.js';
 import { readResponseHeader, writeRequestHeader } from '../protocol/headers.js';
@@ -37,30 +38,35 @@ export class KafkaConnection {
       }
     });
     const failAll = (e: Error) => {
-      this.closedReason ??= e.message;
-      for (const w of this.waiting.values()) w.reject(e);
+      const reason = describeTlsError(e);
+      this.closedReason ??= reason;
+      const err = reason === e.message ? e : new Error(reason, { cause: e });
+      for (const w of this.waiting.values()) w.reject(err);
       this.waiting.clear();
     };
     socket.on('error', failAll);
     socket.on('close', () => failAll(new Error('connection closed by the peer')));
   }
 
-  static connect(host: string, port: number, timeoutMs = 10_000): Promise<KafkaConnection> {
+  /** Connects with `dialer` (plaintext unless given; the proxy passes its upstream.tls one). */
+  static connect(host: string, port: number, timeoutMs = 10_000, dialer: BrokerDialer = PLAINTEXT_DIALER): Promise<KafkaConnection> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host, port });
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new Error(`connecting to ${host}:${port} timed out after ${timeoutMs} ms`));
       }, timeoutMs);
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        socket.removeAllListeners('error');
-        resolve(new KafkaConnection(socket));
-      });
-      socket.once('error', (e) => {
-        clearTimeout(timer);
-        reject(e);
-      });
+      const socket = dialer.dial(
+        host,
+        port,
+        () => {
+          clearTimeout(timer);
+          resolve(new KafkaConnection(socket));
+        },
+        (reason) => {
+          clearTimeout(timer);
+          reject(new Error(reason));
+        },
+      );
     });
   }
 

@@ -1,18 +1,23 @@
 import { type Server, type Socket, createServer } from 'node:net';
+import { PrincipalMapper } from '../auth/tls/principal-mapping.js';
 import type { Logger } from 'pino';
 import type { LimitsConfig, ListenerConfig } from '../config/schema.js';
 import type { RevocationReason } from '../auth/credential-check.js';
+import { quoted } from '../observe/client-text.js';
 import { LineBudget } from '../observe/line-budget.js';
 import type { ProxyMetrics } from '../observe/metrics.js';
 import type { SaslMechanism } from '../sasl/mechanism.js';
 import { SaslServer } from '../sasl/sasl-server.js';
 import { ListenerAddressing } from './addressing.js';
+import { type BrokerDialer, PLAINTEXT_DIALER } from './broker-dialer.js';
 import { ClientSession } from './client-session.js';
 import { type Admission, ConnectionLimits, type ConnectionState } from './connection-limits.js';
 import { type BudgetRefusal, ConnectionRefusals } from './connection-refusals.js';
 import { type BudgetShare, MemoryBudget } from './memory-budget.js';
 import type { BrokerAddress, ClusterView } from './cluster-view.js';
 import type { ListenerAuthorization } from './listener-authorization.js';
+import { certificatePrincipal } from './client-certificate.js';
+import { type Handshake, ListenerTls } from './listener-tls.js';
 import { ResponseRewriter } from './response-rewriter.js';
 import type { TopicIds } from './topic-ids.js';
 
@@ -21,8 +26,8 @@ const AUTHENTICATION_FAILURE_LINES_PER_SECOND = 20;
 
 /**
  * One configured listener: a bootstrap port, whose connections go to any bootstrap server, and
- * one port per broker node, whose connections go to that broker. Broker ports open as nodes
- * become known.
+ * one port per broker node, whose connections go to that broker (broker ports open as nodes
+ * become known); or, with SNI routing, one port where the TLS server name says which.
  */
 export class ProxyListener {
   private readonly servers = new Map<string, Server>();
@@ -36,7 +41,11 @@ export class ProxyListener {
   private readonly connections: ConnectionLimits;
   private readonly refusals: ConnectionRefusals;
   /** Clients can fail authentication as fast as they connect: their lines are rationed per listener. */
-  private readonly failureLines = new LineBudget<'authentication failed'>(AUTHENTICATION_FAILURE_LINES_PER_SECOND);
+  private readonly failureLines = new LineBudget<'authentication failed' | 'TLS handshake failed'>(AUTHENTICATION_FAILURE_LINES_PER_SECOND);
+  /** Set once started, on listeners with a tls section. */
+  private tls: ListenerTls | undefined;
+  /** Maps client certificates to principals, on `authentication: [MTLS]` listeners. */
+  private readonly certificatePrincipals: PrincipalMapper | undefined;
 
   constructor(
     readonly config: ListenerConfig,
@@ -57,20 +66,26 @@ export class ProxyListener {
     private readonly preAuthBytes = new MemoryBudget(limits.maxUnauthenticatedBytes),
     /** Shared by every listener of the proxy. */
     private readonly requestBytes = new MemoryBudget(limits.maxBufferedRequestBytes),
+    /** How connections to the brokers are opened (upstream.tls). */
+    private readonly dialer: BrokerDialer = PLAINTEXT_DIALER,
   ) {
     this.log = log.child({ listener: config.name });
     this.connections = new ConnectionLimits(config.limits);
     this.refusals = new ConnectionRefusals(config.name, metrics, this.log);
     this.addressing = new ListenerAddressing(config);
     this.rewriter = new ResponseRewriter(this.addressing, cluster, this.log, topicIds);
+    const mtls = config.authentication !== 'none' && config.authentication.includes('MTLS');
+    this.certificatePrincipals = mtls ? PrincipalMapper.parse(config.tls!.principalMappingRules) : undefined;
     this.stopPolicyUpdates = authorization?.onPolicyChange((policy) => {
       for (const s of this.sessions) s.policyChanged(policy);
     });
   }
 
-  /** Opens the bootstrap port and the ports of every broker known so far. */
+  /** Opens the bootstrap port and the ports of every broker known so far (with SNI routing, the one port). */
   async start(): Promise<void> {
+    if (this.config.tls) this.tls = await ListenerTls.start(this.config.tls, this.config.limits.authenticationTimeoutMs, this.log);
     await this.listen('bootstrap', this.config.port, () => this.bootstrap);
+    if (this.addressing.routesBySni) return;
     for (const nodeId of this.cluster.nodeIds()) await this.openBrokerPort(nodeId);
     this.cluster.on('added', (nodeId) => {
       this.openBrokerPort(nodeId).catch((e: Error) => this.log.error({ nodeId, err: e.message }, 'cannot open the port for a new broker'));
@@ -84,11 +99,20 @@ export class ProxyListener {
       this.log.error({ nodeId, brokerPorts: this.addressing.describe() }, 'broker node has no proxy port; clients cannot reach it');
       return;
     }
-    const target = () => {
+    await this.listen(`broker ${nodeId}`, port, this.brokerTarget(nodeId));
+  }
+
+  /** Where connections for one broker node go: that broker, once the proxy knows its address. */
+  private brokerTarget(nodeId: number): () => BrokerAddress[] {
+    return () => {
       const broker = this.cluster.get(nodeId);
       return broker ? [broker] : [];
     };
-    await this.listen(`broker ${nodeId}`, port, target);
+  }
+
+  /** Re-reads the TLS certificate files (SIGHUP); new connections use them, live ones carry on. */
+  async reload(): Promise<void> {
+    await this.tls?.reload();
   }
 
   private listen(name: string, port: number, upstreams: () => BrokerAddress[]): Promise<void> {
@@ -113,13 +137,78 @@ export class ProxyListener {
       return;
     }
     const authenticates = this.mechanisms.length > 0;
-    const admission = this.connections.admit(ip, authenticates ? 'unauthenticated' : 'authenticated');
+    // A TLS handshake is work for the proxy before it knows the client: counted as unauthenticated until done.
+    const admission = this.connections.admit(ip, authenticates || this.tls ? 'unauthenticated' : 'authenticated');
     if (typeof admission === 'string') {
       // Before any read: a refused client costs an accept and a close, nothing more.
       socket.destroy();
       this.refusals.record(admission, ip);
       return;
     }
+    if (!this.tls) {
+      this.startSession(socket, ip, admission, serves, upstreams);
+      return;
+    }
+    const started = Date.now();
+    const handshakes = this.metrics.openConnections.labels(this.config.name, 'unauthenticated');
+    handshakes.inc();
+    const timeoutMs = this.config.limits.authenticationTimeoutMs;
+    this.tls.handshake(socket, (result) => {
+      handshakes.dec();
+      if ('failed' in result) {
+        this.metrics.tlsHandshakeFailures.inc({ listener: this.config.name, reason: result.failed });
+        if (result.failed === 'timeout') this.metrics.authenticationTimeouts.inc({ listener: this.config.name });
+        const line = this.failureLines.take('TLS handshake failed');
+        if (line) this.log.info({ client: `${ip}:${socket.remotePort}`, reason: result.reason, failuresNotLogged: line.notLogged }, 'TLS handshake failed');
+        admission.closed();
+        return;
+      }
+      if (this.stopping) {
+        result.socket.destroy();
+        admission.closed();
+        return;
+      }
+      this.afterHandshake(result, ip, admission, serves, upstreams, timeoutMs - (Date.now() - started));
+    });
+  }
+
+  /** Routes a TLS connection (by its server name, with SNI routing), authenticates it by its certificate on MTLS listeners, then starts its session. */
+  private afterHandshake(handshake: Handshake, ip: string, admission: Admission, serves: string, upstreams: () => BrokerAddress[], remainingMs: number): void {
+    const { socket, serverName } = handshake;
+    if (this.addressing.routesBySni) {
+      const route = serverName === undefined ? undefined : this.addressing.route(serverName);
+      if (!route) {
+        this.metrics.tlsHandshakeFailures.inc({ listener: this.config.name, reason: 'unknown-server-name' });
+        const reason =
+          serverName === undefined ? 'no server name (SNI): connect by name to a listener with sni routing' : `server name ${quoted(serverName)} is not served by this listener`;
+        const line = this.failureLines.take('TLS handshake failed');
+        if (line) this.log.info({ client: `${ip}:${socket.remotePort}`, reason, failuresNotLogged: line.notLogged }, 'TLS handshake failed');
+        socket.destroy();
+        admission.closed();
+        return;
+      }
+      [serves, upstreams] = route.kind === 'bootstrap' ? ['bootstrap', () => this.bootstrap] : [`broker ${route.nodeId}`, this.brokerTarget(route.nodeId)];
+    }
+    let principal: string | undefined;
+    if (this.certificatePrincipals) {
+      const found = certificatePrincipal(socket, this.certificatePrincipals);
+      if ('refused' in found) {
+        const line = this.failureLines.take('authentication failed');
+        if (line) this.log.info({ client: `${ip}:${socket.remotePort}`, mechanism: 'MTLS', reason: found.refused, failuresNotLogged: line.notLogged }, 'authentication failed');
+        socket.destroy();
+        admission.closed();
+        return;
+      }
+      principal = found.principal;
+      this.log.debug({ client: `${ip}:${socket.remotePort}`, principal, mechanism: 'MTLS' }, 'authenticated');
+    }
+    // Without SASL the handshake was the authentication.
+    if (this.mechanisms.length === 0) admission.authenticated();
+    this.startSession(socket, ip, admission, serves, upstreams, principal, remainingMs);
+  }
+
+  private startSession(socket: Socket, ip: string, admission: Admission, serves: string, upstreams: () => BrokerAddress[], principal?: string, deadlineMs?: number): void {
+    const authenticates = this.mechanisms.length > 0;
     // The budgets evict through the session, which exists by the time its shares are first set.
     let session: ClientSession | undefined;
     const evictable = (budget: MemoryBudget, refusal: BudgetRefusal, reason: string) =>
@@ -136,7 +225,9 @@ export class ProxyListener {
       rewriter: this.rewriter,
       heldResponses: this.heldResponses,
       upstreams,
+      dialer: this.dialer,
       sasl: authenticates ? new SaslServer(this.mechanisms, this.maxSessionMs) : undefined,
+      certificatePrincipal: principal,
       authorization: this.authorization,
       sessionRevoked: this.countRevoked,
       unsupportedRequest: (api) => this.metrics.requestsRefused.inc({ listener: this.config.name, api, reason: 'unsupported-version' }),
@@ -148,7 +239,7 @@ export class ProxyListener {
     });
     this.sessions.add(session);
     session.onClose(() => this.sessions.delete(session));
-    this.track(session, admission, preAuthBytes, requestBytes);
+    this.track(session, admission, preAuthBytes, requestBytes, deadlineMs ?? this.config.limits.authenticationTimeoutMs);
     try {
       session.start();
     } catch (e) {
@@ -159,7 +250,7 @@ export class ProxyListener {
   }
 
   /** Keeps the counts and the open-connections gauge in step with the session, and holds it to the authentication deadline. */
-  private track(session: ClientSession, admission: Admission, preAuthBytes: BudgetShare | undefined, requestBytes: BudgetShare): void {
+  private track(session: ClientSession, admission: Admission, preAuthBytes: BudgetShare | undefined, requestBytes: BudgetShare, deadlineMs: number): void {
     const gauge = (state: ConnectionState) => this.metrics.openConnections.labels(this.config.name, state);
     gauge(admission.state).inc();
     const deadline =
@@ -167,7 +258,7 @@ export class ProxyListener {
         ? setTimeout(() => {
             this.metrics.authenticationTimeouts.inc({ listener: this.config.name });
             session.close(`not authenticated within authenticationTimeoutMs (${this.config.limits.authenticationTimeoutMs} ms)`);
-          }, this.config.limits.authenticationTimeoutMs)
+          }, Math.max(0, deadlineMs))
         : undefined;
     session.onAuthenticated(() => {
       clearTimeout(deadline);
@@ -203,6 +294,7 @@ export class ProxyListener {
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;
     this.stopPolicyUpdates?.();
+    this.tls?.stop();
     const closed = [...this.servers.values()].map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
     for (const s of this.sessions) s.drain();
     const deadline = Date.now() + graceMs;

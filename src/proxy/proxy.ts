@@ -4,6 +4,7 @@ import { PolicyStore } from '../authz/policy-store.js';
 import type { ListenerConfig, ProxyConfig } from '../config/schema.js';
 import { ProxyMetrics } from '../observe/metrics.js';
 import { Authentication } from '../sasl/authentication.js';
+import { brokerDialer } from './broker-dialer.js';
 import { discoverCluster, listTopicIds, parseHostPort, refreshPeriodically } from './cluster-discovery.js';
 import { ClusterView } from './cluster-view.js';
 import { ListenerAuthorization } from './listener-authorization.js';
@@ -33,6 +34,8 @@ export class KafkaAuthProxy {
   ) {}
 
   static async start(config: ProxyConfig, log: Logger, metrics = new ProxyMetrics()): Promise<KafkaAuthProxy> {
+    // Before anything starts: unreadable upstream.tls files are a startup error naming the file.
+    const dialer = brokerDialer(config.upstream.tls);
     const authentication = await Authentication.start(config, log);
     const { bootstrapServers } = config.upstream;
     let authorization: Authorization | undefined;
@@ -41,12 +44,12 @@ export class KafkaAuthProxy {
         authentication.stop();
         throw e;
       });
-      const topicIds = new TopicIds(() => listTopicIds(bootstrapServers, config.limits.connectTimeoutMs), log);
+      const topicIds = new TopicIds(() => listTopicIds(bootstrapServers, config.limits.connectTimeoutMs, dialer), log);
       authorization = { policies, denials: new DenialLog(log, metrics), topicIds };
     }
     const cluster = new ClusterView();
     try {
-      await discoverCluster(bootstrapServers, cluster, config.limits.connectTimeoutMs);
+      await discoverCluster(bootstrapServers, cluster, config.limits.connectTimeoutMs, dialer);
     } catch (e) {
       authentication.stop();
       authorization?.policies.stop();
@@ -73,6 +76,7 @@ export class KafkaAuthProxy {
           heldResponses,
           preAuthBytes,
           requestBytes,
+          dialer,
         ),
     );
     const proxy = new KafkaAuthProxy(cluster, listeners, metrics, config, log, authentication, authorization);
@@ -82,13 +86,13 @@ export class KafkaAuthProxy {
       await proxy.stop(0);
       throw e;
     }
-    proxy.stopRefresh = refreshPeriodically(bootstrapServers, cluster, config.upstream.metadataRefreshMs, config.limits.connectTimeoutMs, log);
+    proxy.stopRefresh = refreshPeriodically(bootstrapServers, cluster, config.upstream.metadataRefreshMs, config.limits.connectTimeoutMs, log, dialer);
     return proxy;
   }
 
-  /** SIGHUP: re-read the credentials file, the JWKS and the policy; only sessions whose credential is gone end. */
+  /** SIGHUP: re-read the credentials file, the JWKS, the policy and the TLS certificates; only sessions whose credential is gone end. */
   async reload(): Promise<void> {
-    await Promise.all([this.authentication.reload(), this.authorization?.policies.reload('SIGHUP')]);
+    await Promise.all([this.authentication.reload(), this.authorization?.policies.reload('SIGHUP'), ...this.listeners.map((l) => l.reload())]);
   }
 
   /** Graceful stop: no new connections, in-flight requests finish within the grace period. */

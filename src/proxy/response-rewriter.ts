@@ -160,8 +160,8 @@ export class ResponseRewriter {
   }
 
   private proxied(nodeId: number): { host: string; port: number } | undefined {
-    const port = this.addressing.portFor(nodeId);
-    if (port !== undefined) return { host: this.addressing.advertisedHost, port };
+    const address = this.addressing.addressFor(nodeId);
+    if (address) return address;
     if (!this.reportedUnmapped.has(nodeId)) {
       this.reportedUnmapped.add(nodeId);
       this.log.error(

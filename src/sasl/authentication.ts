@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { AwsCredentialStore } from '../auth/aws/credential-store.js';
 import { OAuthTokenValidator } from '../auth/oauth-validator.js';
 import type { ListenerConfig, ProxyConfig } from '../config/schema.js';
+import { ListenerAddressing } from '../proxy/addressing.js';
 import { AwsMskIamMechanism } from './aws-msk-iam.js';
 import type { SaslMechanism } from './mechanism.js';
 import { OAuthBearerMechanism } from './oauthbearer.js';
@@ -37,12 +38,14 @@ export class Authentication {
   /** The mechanisms a listener offers, in its configured order; none for `authentication: none`. */
   mechanismsFor(listener: ListenerConfig): SaslMechanism[] {
     if (listener.authentication === 'none') return [];
+    const advertised = new ListenerAddressing(listener);
     const aws = this.config.awsMskIam;
     const iamSettings = aws && { region: aws.region, clockSkewSeconds: aws.clockSkewSeconds };
-    return listener.authentication.map((name) =>
+    // MTLS is the TLS handshake's, not a SASL mechanism.
+    return listener.authentication.filter((name) => name !== 'MTLS').map((name) =>
       name === 'OAUTHBEARER'
         ? new OAuthBearerMechanism(this.validator, this.awsStore && iamSettings ? { store: this.awsStore, settings: iamSettings } : undefined)
-        : new AwsMskIamMechanism(this.awsStore!, { ...iamSettings!, allowedHosts: [listener.advertisedHost] }),
+        : new AwsMskIamMechanism(this.awsStore!, { ...iamSettings!, allowsHost: (host) => advertised.servesHost(host) }),
     );
   }
 

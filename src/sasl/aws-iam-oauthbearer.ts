@@ -25,7 +25,7 @@ export async function verifyIamOAuthToken(token: string, store: CredentialLookup
   const verified = verifyOrFail(() =>
     verifyConnectRequest(parsePresignedUrlToken(token), store, {
       region: settings.region,
-      allowedHosts: [`kafka.${settings.region}.amazonaws.com`],
+      allowsHost: (host) => host === `kafka.${settings.region.toLowerCase()}.amazonaws.com`,
       clockSkewSeconds: settings.clockSkewSeconds ?? DEFAULT_AWS_CLOCK_SKEW_SECONDS,
       fractionalExpires: true,
       now: settings.now ?? Date.now,

@@ -16,8 +16,8 @@ export interface AwsIamSettings {
 }
 
 export interface AwsMskIamSettings extends AwsIamSettings {
-  /** The listener's advertised hosts: the `host` a client signs is the one it dialed. */
-  allowedHosts: string[];
+  /** Whether `host` (lower case) is one of the listener's advertised hosts: the `host` a client signs is the one it dialed. */
+  allowsHost(host: string): boolean;
 }
 
 /**
@@ -37,7 +37,7 @@ export class AwsMskIamMechanism implements SaslMechanism {
     const verified = verifyOrFail(() =>
       verifyConnectRequest(parseMskIamPayload(clientMessage), this.store, {
         region: this.settings.region,
-        allowedHosts: this.settings.allowedHosts,
+        allowsHost: this.settings.allowsHost,
         clockSkewSeconds: this.settings.clockSkewSeconds ?? DEFAULT_AWS_CLOCK_SKEW_SECONDS,
         fractionalExpires: false,
         now: this.settings.now ?? Date.now,

@@ -10,7 +10,7 @@ const MINUTE = 60_000;
 function mechanism(store: CredentialLookup = storeOf(credential()), settings: Partial<AwsMskIamSettings> = {}) {
   return new AwsMskIamMechanism(store, {
     region: 'us-east-1',
-    allowedHosts: [PROXY_HOST, 'kafka-proxy.internal'],
+    allowsHost: (host) => [PROXY_HOST, 'kafka-proxy.internal'].includes(host),
     now: () => SIGNED_AT_MS + MINUTE,
     ...settings,
   });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
+import { loopbackServer, makeCa, writePem } from '../support/certificates.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'proxy-config-'));
 
@@ -155,6 +156,27 @@ describe('kafka-auth-proxy check', () => {
     expect(stderr).toContain(`${join(subdir, 'policy.yaml')}: roles.writer[0].operations[0]:`);
     expect(stderr).toContain('bindings.svc[0]: unknown role "writr"');
   });
+
+  it('inspects listener and upstream TLS files: problems fail the check, near expiry warns', async () => {
+    const ca = makeCa('check CA');
+    const server = loopbackServer(ca, [], { notAfter: new Date(Date.now() + 5 * 86_400_000) });
+    const tlsDir = mkdtempSync(join(dir, 'tls-'));
+    writeFileSync(join(tlsDir, 'policy.yaml'), 'roles: {}\nbindings: {}\n');
+    const [cert, key, caFile] = [writePem('cert.pem', server.cert), writePem('key.pem', server.key), writePem('ca.pem', ca.cert)];
+    const withTls = (keyFile: string) =>
+      VALID.replace('    authentication: none', `    tls: { certFile: ${cert}, keyFile: ${keyFile} }\n    authentication: none`).replace(
+        'upstream:\n',
+        `upstream:\n  tls: { caFile: ${caFile} }\n`,
+      );
+    writeFileSync(join(tlsDir, 'ok.yaml'), withTls(key));
+    const ok = await cli(['check', '--config', join(tlsDir, 'ok.yaml')]);
+    expect(ok.stdout).toMatch(/OK \(1 listener\)/);
+    expect(ok.stderr).toMatch(/^warning: .*ok\.yaml: listeners\[0\]\.tls: .*cert\.pem: the certificate expires on .* \(in 4 days\)$/m);
+    writeFileSync(join(tlsDir, 'bad.yaml'), withTls(writePem('other-key.pem', makeCa('unrelated').key)));
+    const err = await cli(['check', '--config', join(tlsDir, 'bad.yaml')]).catch((e: { code: number; stderr: string }) => e);
+    expect(err).toMatchObject({ code: 1 });
+    expect((err as { stderr: string }).stderr).toMatch(/bad\.yaml: listeners\[0\]\.tls: .*other-key\.pem: the private key does not belong to the first certificate of .*cert\.pem/);
+   }, 30_000);
 
   it('exits 1 and prints each problem with file and path', async () => {
     const path = file('cli-bad.yaml', VALID.replace('port: 19092', 'port: -5'));

@@ -13,8 +13,8 @@ export interface ConnectRequest extends PresignedQuery {
 export interface ConnectVerifierOptions {
   /** The one region signatures must be scoped to. */
   region: string;
-  /** Hosts a signature may be made for (compared case-insensitively). */
-  allowedHosts: readonly string[];
+  /** Whether a signature may be made for this host (given in lower case). */
+  allowsHost(host: string): boolean;
   clockSkewSeconds: number;
   /** aws-msk-iam-sasl-signer-js sends X-Amz-Expires as seconds with a fraction ("899.5"). */
   fractionalExpires: boolean;
@@ -76,7 +76,7 @@ export function verifyConnectRequest(request: ConnectRequest, store: CredentialL
     throw new ConnectRejected(`signature date ${iso(signedAtMs)} is more than ${options.clockSkewSeconds} s in the future`);
   }
   const host = request.host.toLowerCase();
-  if (!options.allowedHosts.some((allowed) => allowed.toLowerCase() === host)) {
+  if (!options.allowsHost(host)) {
     throw new ConnectRejected(`signed host ${quoted(request.host)} is not an address of this proxy`);
   }
 

@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import type { z } from 'zod';
 import { inject } from 'vitest';
 import { pickFreePortBase, pickFreePorts } from '../../../scripts/kafka/ports.js';
 import type { LimitsConfig, ListenerLimitsConfig, ProxyConfig } from '../../../src/config/schema.js';
@@ -38,14 +39,22 @@ export interface TestProxyOptions {
   limits?: Partial<LimitsConfig>;
   /** The listener's connection limits (listeners[].limits). */
   listenerLimits?: Partial<ListenerLimitsConfig>;
-  /** SASL mechanisms the listener requires; none by default. */
-  authentication?: 'none' | ('OAUTHBEARER' | 'AWS_MSK_IAM')[];
+  /** SASL mechanisms the listener requires (or MTLS); none by default. */
+  authentication?: 'none' | ('OAUTHBEARER' | 'AWS_MSK_IAM' | 'MTLS')[];
+  /** The listener's tls section (certFile and keyFile at least). */
+  tls?: Record<string, unknown>;
+  /** SNI routing instead of broker ports: one port, these names. */
+  sni?: { bootstrapHost: string; brokerHostPattern: string };
   /** Token validation settings; `jwksUrl` and `issuer` usually come from a DevIssuer. */
   oauthbearer?: Partial<NonNullable<ProxyConfig['oauthbearer']>>;
   awsMskIam?: { region: string; credentialsFile: string };
   /** Policy YAML, written to a temp file and set as authorization.policyFile. */
   policy?: string;
   mode?: 'enforce' | 'audit' | 'allow-all';
+  /** upstream.bootstrapServers instead of the shared cluster's (a test's own cluster). */
+  bootstrapServers?: string[];
+  /** upstream.tls: TLS to the brokers. */
+  upstreamTls?: NonNullable<z.input<typeof configSchema>['upstream']['tls']>;
 }
 
 export async function startTestProxy(options: TestProxyOptions = {}): Promise<TestProxy> {
@@ -58,14 +67,14 @@ export async function startTestProxy(options: TestProxyOptions = {}): Promise<Te
     writeFileSync(policyFile, options.policy);
   }
   const config = configSchema.parse({
-    upstream: { bootstrapServers: kafka.bootstrapServers },
+    upstream: { bootstrapServers: options.bootstrapServers ?? kafka.bootstrapServers, tls: options.upstreamTls },
     listeners: [
       {
         name: 'test',
         bind: '127.0.0.1',
         port: bootstrapPort,
-        advertisedHost: '127.0.0.1',
-        brokerPorts: { base },
+        ...(options.sni ? { sni: options.sni } : { advertisedHost: '127.0.0.1', brokerPorts: { base } }),
+        tls: options.tls,
         authentication: options.authentication ?? 'none',
         mode: options.mode,
         limits: options.listenerLimits,

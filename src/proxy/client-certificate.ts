@@ -1,0 +1,20 @@
+import type { TLSSocket } from 'node:tls';
+import { distinguishedName } from '../auth/tls/distinguished-name.js';
+import type { PrincipalMapper } from '../auth/tls/principal-mapping.js';
+import { shortened } from '../observe/client-text.js';
+
+/**
+ * The principal of a client authenticated by its certificate (MTLS): the certificate subject as
+ * Kafka writes it (RFC 2253), through the listener's principal mapping rules, once the handshake
+ * has checked it against the listener's CA.
+ */
+export function certificatePrincipal(socket: TLSSocket, mapper: PrincipalMapper): { principal: string } | { refused: string } {
+  const certificate = socket.getPeerX509Certificate();
+  if (!certificate) return { refused: 'no client certificate' };
+  if (!socket.authorized) return { refused: `client certificate not trusted: ${String(socket.authorizationError)}` };
+  const subject = distinguishedName(certificate);
+  const principal = mapper.map(subject);
+  if (principal === undefined) return { refused: `no principal mapping rule applies to the certificate subject ${shortened(subject)}` };
+  if (principal === '') return { refused: `the principal mapping rules turn the certificate subject ${shortened(subject)} into an empty name` };
+  return { principal };
+}

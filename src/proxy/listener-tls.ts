@@ -1,0 +1,131 @@
+import { readFile } from 'node:fs/promises';
+import type { Socket } from 'node:net';
+import { type SecureContextOptions, Server as TlsServer, type TLSSocket, createSecureContext } from 'node:tls';
+import type { Logger } from 'pino';
+import type { ListenerConfig } from '../config/schema.js';
+import { WatchedFile } from '../config/watched-file.js';
+
+export type ListenerTlsConfig = NonNullable<ListenerConfig['tls']>;
+
+/** Why a TLS handshake did not complete, as a class for logs and metrics. */
+export type HandshakeFailure = 'timeout' | 'closed' | 'tls-error' | 'client-certificate';
+
+/** A completed handshake: the socket, and the server name the client asked for (SNI), if any. */
+export interface Handshake {
+  socket: TLSSocket;
+  serverName: string | undefined;
+}
+
+export type HandshakeResult = Handshake | { failed: HandshakeFailure; reason: string };
+
+type Waiting = (result: HandshakeResult) => void;
+
+/**
+ * The TLS side of one listener. Accepted sockets are handed to a tls.Server that never listens
+ * itself (the listener's own servers count and limit connections first), which does the
+ * handshake, its timeout and the check of client certificates. Its certificate, key and CA are
+ * read again when the files change (cert-manager rotates them), for new connections only, so
+ * live connections carry on; a broken or half-written set keeps the previous one and says why.
+ */
+export class ListenerTls {
+  /** Handshakes under way, by TCP connection (client address and port, proxy port). */
+  private readonly waiting = new Map<string, Waiting>();
+
+  private constructor(
+    private readonly config: ListenerTlsConfig,
+    private readonly server: TlsServer,
+    private readonly watched: WatchedFile<SecureContextOptions>,
+  ) {
+    server.on('secureConnection', (socket: TLSSocket) => this.secured(socket));
+    server.on('tlsClientError', (e: NodeJS.ErrnoException, socket: TLSSocket) => {
+      const timeout = e.code === 'ERR_TLS_HANDSHAKE_TIMEOUT';
+      this.settle(socket, { failed: timeout ? 'timeout' : 'tls-error', reason: timeout ? 'no TLS handshake in time' : (e.code ?? e.message) });
+    });
+  }
+
+  static async start(config: ListenerTlsConfig, handshakeTimeoutMs: number, log: Logger, options: { watchIntervalMs?: number } = {}): Promise<ListenerTls> {
+    const files = [config.certFile, config.keyFile, ...(config.caFile ? [config.caFile] : [])];
+    let server: TlsServer | undefined;
+    const watched = await WatchedFile.openAll(
+      files,
+      () => contextOptions(config),
+      {
+        replaced: (context, reason) => {
+          server?.setSecureContext(context);
+          log.info({ reason }, 'TLS certificate reloaded; new connections use it');
+        },
+        rejected: (e, reason) => log.error({ reason, err: (e as Error).message }, 'cannot reload the TLS certificate; new connections keep the previous one'),
+      },
+      options,
+    );
+    server = new TlsServer({
+      ...watched.value,
+      requestCert: config.clientAuth !== 'none',
+      // Certificates are judged in secured(), with the reason at hand for the log.
+      rejectUnauthorized: false,
+      handshakeTimeout: handshakeTimeoutMs,
+    });
+    return new ListenerTls(config, server, watched);
+  }
+
+  /** Re-reads the files (SIGHUP); resolves false when the previous certificate was kept. */
+  reload(reason = 'SIGHUP'): Promise<boolean> {
+    return this.watched.reload(reason);
+  }
+
+  stop(): void {
+    this.watched.stop();
+  }
+
+  /**
+   * Runs the server side of a handshake on an accepted socket. `done` gets the TLS socket once
+   * the handshake completes, or why it did not; it is called once, and a failed socket is
+   * destroyed.
+   */
+  handshake(socket: Socket, done: (result: HandshakeResult) => void): void {
+    const key = connectionKey(socket);
+    this.waiting.set(key, done);
+    // A client that leaves mid-handshake may get no tlsClientError.
+    socket.once('close', () => {
+      if (this.waiting.get(key) !== done) return;
+      this.waiting.delete(key);
+      done({ failed: 'closed', reason: 'the client closed the connection during the TLS handshake' });
+    });
+    this.server.emit('connection', socket);
+  }
+
+  private secured(socket: TLSSocket): void {
+    if (this.config.clientAuth === 'required' && !socket.authorized) {
+      const why = socket.getPeerX509Certificate() ? String(socket.authorizationError) : 'none presented';
+      this.settle(socket, { failed: 'client-certificate', reason: `client certificate refused: ${why}` });
+      return;
+    }
+    const serverName = (socket as TLSSocket & { servername?: string | false }).servername;
+    this.settle(socket, { socket, serverName: typeof serverName === 'string' ? serverName : undefined });
+  }
+
+  private settle(socket: TLSSocket, result: HandshakeResult): void {
+    const key = connectionKey(socket);
+    const done = this.waiting.get(key);
+    this.waiting.delete(key);
+    if ('failed' in result) {
+      // The peer's reset after this has nowhere else to go.
+      socket.on('error', () => {});
+      socket.destroy();
+    }
+    done?.(result);
+  }
+}
+
+/** One TCP connection on this host: the client's address and port and the proxy's port. */
+function connectionKey(socket: Socket): string {
+  return `${socket.remoteAddress}:${socket.remotePort}>${socket.localPort}`;
+}
+
+async function contextOptions(config: ListenerTlsConfig): Promise<SecureContextOptions> {
+  const [cert, key, ca] = await Promise.all([readFile(config.certFile), readFile(config.keyFile), config.caFile ? readFile(config.caFile) : undefined]);
+  const options: SecureContextOptions = { cert, key, passphrase: config.keyPassword, ca, minVersion: config.minVersion, ciphers: config.ciphers };
+  // Throws on a key that does not match the certificate or cannot be decrypted: the old one stays.
+  createSecureContext(options);
+  return options;
+}
