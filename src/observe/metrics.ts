@@ -57,6 +57,13 @@ export class ProxyMetrics {
     registers: [this.registry],
   });
 
+  readonly tlsCertificateExpiry = new Gauge({
+    name: 'kafka_proxy_tls_certificate_expiry_timestamp_seconds',
+    help: 'When a certificate the proxy presents expires (Unix seconds; the earliest of its chain), by listener (upstream: the client certificate for the brokers) and certificate (server, upstream-client); updated on every reload',
+    labelNames: ['listener', 'certificate'] as const,
+    registers: [this.registry],
+  });
+
   readonly authenticationTimeouts = new Counter({
     name: 'kafka_proxy_authentication_timeouts_total',
     help: 'Connections closed because they did not authenticate within the listener\'s authenticationTimeoutMs, by listener',

@@ -4,6 +4,7 @@ import { type SecureContextOptions, Server as TlsServer, type TLSSocket, createS
 import type { Logger } from 'pino';
 import type { ListenerConfig } from '../config/schema.js';
 import { WatchedFile } from '../config/watched-file.js';
+import { chainExpiry } from '../tls/chain-expiry.js';
 
 export type ListenerTlsConfig = NonNullable<ListenerConfig['tls']>;
 
@@ -20,6 +21,12 @@ export type HandshakeResult = Handshake | { failed: HandshakeFailure; reason: st
 
 type Waiting = (result: HandshakeResult) => void;
 
+/** What the files give: the server's options, and when the first certificate of the chain to expire does. */
+interface LoadedCertificate {
+  options: SecureContextOptions;
+  expiresAtSeconds: number;
+}
+
 /**
  * The TLS side of one listener. Accepted sockets are handed to a tls.Server that never listens
  * itself (the listener's own servers count and limit connections first), which does the
@@ -34,7 +41,7 @@ export class ListenerTls {
   private constructor(
     private readonly config: ListenerTlsConfig,
     private readonly server: TlsServer,
-    private readonly watched: WatchedFile<SecureContextOptions>,
+    private readonly watched: WatchedFile<LoadedCertificate>,
   ) {
     server.on('secureConnection', (socket: TLSSocket) => this.secured(socket));
     server.on('tlsClientError', (e: NodeJS.ErrnoException, socket: TLSSocket) => {
@@ -43,23 +50,32 @@ export class ListenerTls {
     });
   }
 
-  static async start(config: ListenerTlsConfig, handshakeTimeoutMs: number, log: Logger, options: { watchIntervalMs?: number } = {}): Promise<ListenerTls> {
+  /** `expiry` hears when the listener's certificate chain expires, at start and after every reload. */
+  static async start(
+    config: ListenerTlsConfig,
+    handshakeTimeoutMs: number,
+    log: Logger,
+    expiry: (expiresAtSeconds: number) => void,
+    options: { watchIntervalMs?: number } = {},
+  ): Promise<ListenerTls> {
     const files = [config.certFile, config.keyFile, ...(config.caFile ? [config.caFile] : [])];
     let server: TlsServer | undefined;
     const watched = await WatchedFile.openAll(
       files,
-      () => contextOptions(config),
+      () => loadCertificate(config),
       {
-        replaced: (context, reason) => {
-          server?.setSecureContext(context);
+        replaced: (loaded, reason) => {
+          server?.setSecureContext(loaded.options);
+          expiry(loaded.expiresAtSeconds);
           log.info({ reason }, 'TLS certificate reloaded; new connections use it');
         },
         rejected: (e, reason) => log.error({ reason, err: (e as Error).message }, 'cannot reload the TLS certificate; new connections keep the previous one'),
       },
       options,
     );
+    expiry(watched.value.expiresAtSeconds);
     server = new TlsServer({
-      ...watched.value,
+      ...watched.value.options,
       requestCert: config.clientAuth !== 'none',
       // Certificates are judged in secured(), with the reason at hand for the log.
       rejectUnauthorized: false,
@@ -122,10 +138,10 @@ function connectionKey(socket: Socket): string {
   return `${socket.remoteAddress}:${socket.remotePort}>${socket.localPort}`;
 }
 
-async function contextOptions(config: ListenerTlsConfig): Promise<SecureContextOptions> {
+async function loadCertificate(config: ListenerTlsConfig): Promise<LoadedCertificate> {
   const [cert, key, ca] = await Promise.all([readFile(config.certFile), readFile(config.keyFile), config.caFile ? readFile(config.caFile) : undefined]);
   const options: SecureContextOptions = { cert, key, passphrase: config.keyPassword, ca, minVersion: config.minVersion, ciphers: config.ciphers };
   // Throws on a key that does not match the certificate or cannot be decrypted: the old one stays.
   createSecureContext(options);
-  return options;
+  return { options, expiresAtSeconds: chainExpiry(cert) };
 }

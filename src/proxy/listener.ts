@@ -83,7 +83,10 @@ export class ProxyListener {
 
   /** Opens the bootstrap port and the ports of every broker known so far (with SNI routing, the one port). */
   async start(): Promise<void> {
-    if (this.config.tls) this.tls = await ListenerTls.start(this.config.tls, this.config.limits.authenticationTimeoutMs, this.log);
+    if (this.config.tls) {
+      const expiry = this.metrics.tlsCertificateExpiry.labels(this.config.name, 'server');
+      this.tls = await ListenerTls.start(this.config.tls, this.config.limits.authenticationTimeoutMs, this.log, (at) => expiry.set(at));
+    }
     await this.listen('bootstrap', this.config.port, () => this.bootstrap);
     if (this.addressing.routesBySni) return;
     for (const nodeId of this.cluster.nodeIds()) await this.openBrokerPort(nodeId);

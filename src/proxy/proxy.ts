@@ -1,8 +1,10 @@
+import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { DenialLog } from '../authz/denial-log.js';
 import { PolicyStore } from '../authz/policy-store.js';
 import type { ListenerConfig, ProxyConfig } from '../config/schema.js';
 import { ProxyMetrics } from '../observe/metrics.js';
+import { chainExpiry } from '../tls/chain-expiry.js';
 import { Authentication } from '../sasl/authentication.js';
 import { brokerDialer } from './broker-dialer.js';
 import { discoverCluster, listTopicIds, parseHostPort, refreshPeriodically } from './cluster-discovery.js';
@@ -36,6 +38,8 @@ export class KafkaAuthProxy {
   static async start(config: ProxyConfig, log: Logger, metrics = new ProxyMetrics()): Promise<KafkaAuthProxy> {
     // Before anything starts: unreadable upstream.tls files are a startup error naming the file.
     const dialer = brokerDialer(config.upstream.tls);
+    const upstreamCert = config.upstream.tls?.certFile;
+    if (upstreamCert) metrics.tlsCertificateExpiry.labels('upstream', 'upstream-client').set(chainExpiry(readFileSync(upstreamCert)));
     const authentication = await Authentication.start(config, log);
     const { bootstrapServers } = config.upstream;
     let authorization: Authorization | undefined;

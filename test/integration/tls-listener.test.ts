@@ -256,6 +256,10 @@ describe('TLS listeners', () => {
       await producer.disconnect();
       expect(failed).toBeUndefined();
       expect(tp.logs).toContainEqual(expect.objectContaining({ msg: 'TLS certificate reloaded; new connections use it' }));
+      const expiry = await tp.proxy.metrics.registry.getSingleMetric('kafka_proxy_tls_certificate_expiry_timestamp_seconds')!.get();
+      expect(expiry.values).toEqual([
+        expect.objectContaining({ labels: { listener: 'test', certificate: 'server' }, value: Math.floor(next.forgeCert.validity.notAfter.getTime() / 1000) }),
+      ]);
     } finally {
       await tp.stop();
     }
