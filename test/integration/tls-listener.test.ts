@@ -215,6 +215,21 @@ describe('TLS listeners', () => {
     await kafkajsRoundTrip(kafkaOver(sslPlain, ca), await freshTopic(), 5);
   });
 
+  it('closes a client that never finishes the handshake after authenticationTimeoutMs, counted as a timeout', async () => {
+    const tp = await startTestProxy({ tls: { certFile, keyFile }, listenerLimits: { authenticationTimeoutMs: 500, failedAuthenticationDelayMs: 0 } });
+    try {
+      const started = Date.now();
+      // A TCP connection that sends nothing at all.
+      expect(await closedAfter(tp.bootstrapPort, Buffer.alloc(0))).toBe(true);
+      expect(Date.now() - started).toBeLessThan(5_000);
+      const failures = await tp.proxy.metrics.registry.getSingleMetric('kafka_proxy_tls_handshake_failures_total')!.get();
+      expect(failures.values).toEqual([expect.objectContaining({ labels: { listener: 'test', reason: 'timeout' }, value: 1 })]);
+      expect(tp.proxy.listeners[0].connectionCount).toBe(0);
+    } finally {
+      await tp.stop();
+    }
+  });
+
   it('rotates the certificate while a producer runs: new connections get the new one, the live producer carries on', async () => {
     const rotatingCert = writePem('rotating.pem', server.cert);
     const rotatingKey = writePem('rotating.key', server.key);
