@@ -46,6 +46,8 @@ export interface InteropRunOptions {
   classpath?: string[];
   /** Java only: more JVM options (system properties and such). */
   jvmFlags?: string[];
+  /** Runs the client under this command line, the client's own after it (a namespace wrapper, say). */
+  launcher?: string[];
 }
 
 /** A client that exited non-zero or timed out; `result` is its {error, type} line if it printed one. */
@@ -208,7 +210,8 @@ function run<T>(name: string, command: string, prefix: string[], args: string[],
   const timeoutMs = opts.timeoutMs ?? 90_000;
   const what = `${name} client ${args.join(' ')}`;
   return new Promise((resolve, reject) => {
-    const child = spawn(command, [...prefix, ...args], {
+    const [program, ...programArgs] = [...(opts.launcher ?? []), command, ...prefix, ...args];
+    const child = spawn(program, programArgs, {
       cwd: repoRoot,
       env: { ...process.env, ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -8,7 +8,8 @@ import (
 )
 
 // A typo must fail, not silently run with a default (say, without a transaction).
-var knownOptions = map[string]bool{"acks": true, "idempotent": true, "transactional-id": true, "timeout-ms": true, "group": true, "rate": true, "sasl": true, "kafka-version": true}
+var knownOptions = map[string]bool{"acks": true, "idempotent": true, "transactional-id": true, "timeout-ms": true, "group": true, "rate": true, "sasl": true, "kafka-version": true,
+	"tls-ca": true, "tls-cert": true, "tls-key": true, "tls-server-name": true}
 
 // args holds positionals (command, bootstrap, then per-command ones) and --name value options.
 type args struct {

@@ -21,6 +21,9 @@
 //	KAFKA_OAUTH_TOKEN_FILE (read again on every authentication) or KAFKA_OAUTH_TOKEN; aws is
 //	AWS_MSK_IAM with AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, [AWS_SESSION_TOKEN] and AWS_REGION.
 //
+//	franz-go commands: [--tls-ca FILE] [--tls-cert FILE --tls-key FILE] [--tls-server-name NAME]
+//	dial TLS (tls.go): PEM CA bundle, PEM client certificate and key, server name to check and send.
+//
 // --prop key=value is refused: settings are flags here.
 package main
 

@@ -13,7 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl/oauth"
 )
 
-// clientOpts are the settings every command shares: seed brokers, client id and SASL.
+// clientOpts are the settings every command shares: seed brokers, client id, SASL and TLS (tls.go).
 func clientOpts(a *args) ([]kgo.Opt, error) {
 	opts := []kgo.Opt{kgo.SeedBrokers(a.bootstrap...), kgo.ClientID("interop-go")}
 	switch mechanism := a.option("sasl", "none"); mechanism {
@@ -33,7 +33,11 @@ func clientOpts(a *args) ([]kgo.Opt, error) {
 	default:
 		return nil, fmt.Errorf("--sasl must be none, oauthbearer or aws, got %q", mechanism)
 	}
-	return opts, nil
+	tlsSettings, err := tlsOpts(a)
+	if err != nil {
+		return nil, err
+	}
+	return append(opts, tlsSettings...), nil
 }
 
 // oauthBearer takes the token from KAFKA_OAUTH_TOKEN_FILE, read again on every authentication so

@@ -82,7 +82,9 @@ def client_config(args):
             raise ValueError(f"--prop needs key=value, got {prop}")
         config[key] = value
     if args.sasl == "aws-oauth":
-        config.update({"security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "OAUTHBEARER", "oauth_cb": aws_iam_token_cb()})
+        # SASL_PLAINTEXT unless a --prop asked for SASL_SSL.
+        config.setdefault("security.protocol", "SASL_PLAINTEXT")
+        config.update({"sasl.mechanism": "OAUTHBEARER", "oauth_cb": aws_iam_token_cb()})
     return config
 
 
