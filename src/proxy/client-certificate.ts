@@ -3,6 +3,9 @@ import { distinguishedName } from '../auth/tls/distinguished-name.js';
 import type { PrincipalMapper } from '../auth/tls/principal-mapping.js';
 import { shortened } from '../observe/client-text.js';
 
+/** Far above any real subject (a handful of attributes of up to 64 characters each). */
+const MAX_SUBJECT_CHARACTERS = 1024;
+
 /**
  * The principal of a client authenticated by its certificate (MTLS): the certificate subject as
  * Kafka writes it (RFC 2253), through the listener's principal mapping rules, once the handshake
@@ -12,7 +15,15 @@ export function certificatePrincipal(socket: TLSSocket, mapper: PrincipalMapper)
   const certificate = socket.getPeerX509Certificate();
   if (!certificate) return { refused: 'no client certificate' };
   if (!socket.authorized) return { refused: `client certificate not trusted: ${String(socket.authorizationError)}` };
-  const subject = distinguishedName(certificate);
+  let subject: string;
+  try {
+    subject = distinguishedName(certificate);
+  } catch {
+    // OpenSSL accepts encodings (BER lengths) the subject parser does not read: refused, never thrown.
+    return { refused: 'the certificate subject cannot be read' };
+  }
+  // Mapping rules are regular expressions: a huge subject could keep them busy for seconds.
+  if (subject.length > MAX_SUBJECT_CHARACTERS) return { refused: `certificate subject of ${subject.length} characters; the limit is ${MAX_SUBJECT_CHARACTERS}` };
   const principal = mapper.map(subject);
   if (principal === undefined) return { refused: `no principal mapping rule applies to the certificate subject ${shortened(subject)}` };
   if (principal === '') return { refused: `the principal mapping rules turn the certificate subject ${shortened(subject)} into an empty name` };

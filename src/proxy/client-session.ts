@@ -103,7 +103,7 @@ export class ClientSession {
     private readonly ctx: SessionContext,
   ) {
     this.clientAddress = `${client.remoteAddress}:${client.remotePort}`;
-    this.log = ctx.log.child(ctx.certificatePrincipal === undefined ? { client: this.clientAddress } : { client: this.clientAddress, principal: ctx.certificatePrincipal });
+    this.log = ctx.log.child(ctx.certificatePrincipal === undefined ? { client: this.clientAddress } : { client: this.clientAddress, principal: shortened(ctx.certificatePrincipal) });
     this.sasl = ctx.sasl;
     if (!this.sasl && ctx.authorization) this.authorizer = ctx.authorization.authorizerFor(ctx.certificatePrincipal ?? ANONYMOUS, [], this.clientAddress, null);
     this.requests = new FrameSplitter(this.sasl ? ctx.limits.maxUnauthenticatedRequestBytes : ctx.limits.maxRequestBytes);

@@ -35,7 +35,7 @@ interface LoadedCertificate {
  * live connections carry on; a broken or half-written set keeps the previous one and says why.
  */
 export class ListenerTls {
-  /** Handshakes under way, by TCP connection (client address and port, proxy port). */
+  /** Handshakes under way, by TCP connection (both addresses and ports). */
   private readonly waiting = new Map<string, Waiting>();
 
   private constructor(
@@ -100,6 +100,13 @@ export class ListenerTls {
    */
   handshake(socket: Socket, done: (result: HandshakeResult) => void): void {
     const key = connectionKey(socket);
+    if (this.waiting.has(key)) {
+      // The same four-tuple again before the first one's close was seen (a reset and a quick
+      // reconnect): the results could not be told apart, so the newcomer goes.
+      socket.destroy();
+      done({ failed: 'closed', reason: 'a handshake on the same addresses and ports is still pending' });
+      return;
+    }
     this.waiting.set(key, done);
     // A client that leaves mid-handshake may get no tlsClientError.
     socket.once('close', () => {
@@ -124,7 +131,7 @@ export class ListenerTls {
     const key = connectionKey(socket);
     const done = this.waiting.get(key);
     this.waiting.delete(key);
-    if ('failed' in result) {
+    if ('failed' in result || done === undefined) {
       // The peer's reset after this has nowhere else to go.
       socket.on('error', () => {});
       socket.destroy();
@@ -133,9 +140,13 @@ export class ListenerTls {
   }
 }
 
-/** One TCP connection on this host: the client's address and port and the proxy's port. */
+/**
+ * One TCP connection on this host: the client's address and port and the proxy's. A TLS socket
+ * reports its raw socket's; one already reset may report none and then matches nothing (its raw
+ * socket's close settles it).
+ */
 function connectionKey(socket: Socket): string {
-  return `${socket.remoteAddress}:${socket.remotePort}>${socket.localPort}`;
+  return `${socket.remoteAddress}:${socket.remotePort}>${socket.localAddress}:${socket.localPort}`;
 }
 
 async function loadCertificate(config: ListenerTlsConfig): Promise<LoadedCertificate> {

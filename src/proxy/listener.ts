@@ -3,7 +3,7 @@ import { PrincipalMapper } from '../auth/tls/principal-mapping.js';
 import type { Logger } from 'pino';
 import type { LimitsConfig, ListenerConfig } from '../config/schema.js';
 import type { RevocationReason } from '../auth/credential-check.js';
-import { quoted } from '../observe/client-text.js';
+import { quoted, shortened } from '../observe/client-text.js';
 import { LineBudget } from '../observe/line-budget.js';
 import type { ProxyMetrics } from '../observe/metrics.js';
 import type { SaslMechanism } from '../sasl/mechanism.js';
@@ -171,7 +171,14 @@ export class ProxyListener {
         admission.closed();
         return;
       }
-      this.afterHandshake(result, ip, admission, serves, upstreams, timeoutMs - (Date.now() - started));
+      try {
+        this.afterHandshake(result, ip, admission, serves, upstreams, timeoutMs - (Date.now() - started));
+      } catch (e) {
+        // A fault of the proxy's own ends this one connection, never the process.
+        this.log.error({ client: `${ip}:${socket.remotePort}`, err: e instanceof Error ? e.message : String(e) }, 'cannot start a TLS session; closing the connection');
+        result.socket.destroy();
+        admission.closed();
+      }
     });
   }
 
@@ -203,7 +210,7 @@ export class ProxyListener {
         return;
       }
       principal = found.principal;
-      this.log.debug({ client: `${ip}:${socket.remotePort}`, principal, mechanism: 'MTLS' }, 'authenticated');
+      this.log.debug({ client: `${ip}:${socket.remotePort}`, principal: shortened(principal), mechanism: 'MTLS' }, 'authenticated');
     }
     // Without SASL the handshake was the authentication.
     if (this.mechanisms.length === 0) admission.authenticated();
