@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PrincipalMapper } from '../auth/tls/principal-mapping.js';
 
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected "host:port"');
 const port = z.number().int().min(1).max(65535);
@@ -68,7 +69,17 @@ const listenerTls = z.strictObject({
   /** OpenSSL cipher list for TLS 1.2; Node's defaults when unset. */
   ciphers: z.string().min(1).optional(),
   /** How a certificate subject becomes a principal, as Kafka's ssl.principal.mapping.rules. */
-  principalMappingRules: z.array(z.string().min(1)).min(1).default(['DEFAULT']),
+  principalMappingRules: z
+    .array(z.string().min(1))
+    .min(1)
+    .default(['DEFAULT'])
+    .superRefine((rules, ctx) => {
+      try {
+        PrincipalMapper.parse(rules);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: (e as Error).message });
+      }
+    }),
 });
 
 /** One port for the bootstrap and every broker, told apart by the TLS server name (SNI). */

@@ -107,6 +107,28 @@ listeners:
     expect(clash).toEqual(['listeners[1].port: port 19093 is already used by listener "a" broker 1']);
   });
 
+  it('checks TLS listener settings: MTLS needs required client certificates and a CA, SNI needs TLS, mapping rules must parse', () => {
+    const problems = problemsOf(
+      file(
+        'tls.yaml',
+        `
+upstream: { bootstrapServers: ["h:1"] }
+listeners:
+  - { name: a, port: 19092, advertisedHost: h, brokerPorts: { base: 19100 }, authentication: [MTLS, OAUTHBEARER], tls: { certFile: c, keyFile: k } }
+  - { name: b, port: 19093, sni: { bootstrapHost: k.test, brokerHostPattern: "b-{nodeId}.test" }, authentication: none }
+  - { name: c, port: 19094, advertisedHost: h, brokerPorts: { base: 19200 }, authentication: [MTLS], tls: { certFile: c, keyFile: k, caFile: ca, clientAuth: required, principalMappingRules: ["RULE:^CN=(.*$/$1/"] } }
+oauthbearer: { jwksUrl: "http://x/jwks", issuer: x, audience: [kafka] }
+`,
+      ),
+    );
+    expect(problems).toEqual([
+      'listeners[0].authentication: MTLS stands alone; for SASL with client certificates set tls.clientAuth: required and list the SASL mechanisms (the principal then comes from SASL, as on Kafka)',
+      'listeners[0].tls.clientAuth: MTLS needs tls.clientAuth: required',
+      'listeners[1].sni: SNI routing needs a tls section: the server name travels in the TLS handshake',
+      expect.stringMatching(/^listeners\[2\]\.tls\.principalMappingRules: invalid principal mapping rule "RULE:\^CN=\(\.\*\$\/\$1\/"/),
+    ]);
+  });
+
   it('gives every listener connection limits with their defaults, and checks them with their path', () => {
     const config = loadConfig(file('limits.yaml', VALID));
     expect(config.listeners[0].limits).toEqual({
