@@ -5,10 +5,13 @@ import { join } from 'node:path';
 import { startKafkaCluster } from '../scripts/kafka/cluster.js';
 import { onParentExit } from '../scripts/kafka/exit-hooks.js';
 import { LOOPBACK, pickFreePorts } from '../scripts/kafka/ports.js';
+import type { BrokerDialer } from '../src/proxy/broker-dialer.js';
 import { type AuthzProxy, startAuthzProxy } from './authz-proxy.js';
 import { ensureBuilt } from './build-dist.js';
 import { startProxyProcess } from './proxy-process.js';
 import { startRelayProcess } from './relay-process.js';
+import { benchCertificates } from './tls-certificates.js';
+import { benchTlsDialer } from './tls-dialer.js';
 
 /** One path from the load generator to the broker. */
 export interface Configuration {
@@ -20,6 +23,8 @@ export interface Configuration {
   forwarderPid?: number;
   /** An OAUTHBEARER token, where the path authenticates. */
   token?: () => Promise<string>;
+  /** How the bench's own clients (the latency probe) connect, where the path is not plaintext. */
+  dialer?: BrokerDialer;
 }
 
 export interface E2eEnvironment {
@@ -46,8 +51,9 @@ export interface E2eEnvironment {
  * measures the same JVM and log: PLAINTEXT, advertised as itself (direct clients and the
  * proxy's upstream), and RELAY, advertised as the TCP relay's port, so relay clients that
  * learn the broker's address from Metadata come back through the relay. The relay and the
- * two proxies (in front of PLAINTEXT; one authenticating and enforcing a policy) are child
- * processes.
+ * three proxies (in front of PLAINTEXT; one with a TLS listener, one authenticating and
+ * enforcing a policy) are child processes. The TLS listener's certificate is made here, signed
+ * by a CA of the bench's own that its clients trust.
  */
 export async function startE2eEnvironment(log: (line: string) => void): Promise<E2eEnvironment> {
   const workDir = await mkdtemp(join(tmpdir(), 'kafka-proxy-e2e-'));
@@ -76,9 +82,16 @@ export async function startE2eEnvironment(log: (line: string) => void): Promise<
     const broker = cluster.bootstrapServers[0];
     const proxy = await startProxyProcess(broker, workDir);
     stops.push(() => proxy.stop());
+    const certificates = await benchCertificates(workDir);
+    // authentication none over TLS (Kafka's SSL): what TLS alone costs next to the plaintext proxy.
+    const tlsProxy = await startProxyProcess(broker, workDir, {
+      name: 'proxy-tls',
+      listener: { authentication: 'none', tls: { certFile: certificates.certFile, keyFile: certificates.keyFile } },
+    });
+    stops.push(() => tlsProxy.stop());
     const authz = await startAuthzProxy(broker, workDir);
     stops.push(() => authz.stop());
-    log(`e2e: broker ${broker}, relay 127.0.0.1:${relay.port}, proxy ${proxy.bootstrap}, proxy+authz ${authz.proxy.bootstrap}`);
+    log(`e2e: broker ${broker}, relay 127.0.0.1:${relay.port}, proxy ${proxy.bootstrap}, proxy+tls ${tlsProxy.bootstrap}, proxy+authz ${authz.proxy.bootstrap}`);
     const died = new Promise<never>((_, reject) => {
       const watch = (name: string, exited: Promise<string>) =>
         exited.then((how) => {
@@ -86,6 +99,7 @@ export async function startE2eEnvironment(log: (line: string) => void): Promise<
         });
       watch('TCP relay', relay.exited);
       watch('proxy', proxy.exited);
+      watch('TLS proxy', tlsProxy.exited);
       watch('authorizing proxy', authz.proxy.exited);
     });
     // guard() reports a death; this keeps one between two measurements from being an unhandled rejection.
@@ -96,12 +110,24 @@ export async function startE2eEnvironment(log: (line: string) => void): Promise<
         { name: 'direct', bootstrap: broker, clientProperties: {} },
         { name: 'relay', bootstrap: `${LOOPBACK}:${relay.port}`, clientProperties: {}, forwarderPid: relay.pid },
         { name: 'proxy', bootstrap: proxy.bootstrap, clientProperties: {}, forwarderPid: proxy.pid },
+        {
+          name: 'proxy+tls',
+          bootstrap: tlsProxy.bootstrap,
+          // Kafka's SSL with a PEM trust store (KIP-651); the host name check stays on (the certificate names 127.0.0.1).
+          clientProperties: { 'security.protocol': 'SSL', 'ssl.truststore.type': 'PEM', 'ssl.truststore.location': certificates.caFile },
+          forwarderPid: tlsProxy.pid,
+          dialer: benchTlsDialer(certificates.caPem),
+        },
         { name: 'proxy+authz', bootstrap: authz.proxy.bootstrap, clientProperties: authz.clientProperties, forwarderPid: authz.proxy.pid, token: authz.token },
       ],
       broker,
       workDir,
       authzPolicy: authz.policy,
-      proxyProblems: () => [...proxy.problems.map((l) => `proxy: ${l}`), ...authz.proxy.problems.map((l) => `proxy+authz: ${l}`)],
+      proxyProblems: () => [
+        ...proxy.problems.map((l) => `proxy: ${l}`),
+        ...tlsProxy.problems.map((l) => `proxy+tls: ${l}`),
+        ...authz.proxy.problems.map((l) => `proxy+authz: ${l}`),
+      ],
       guard: (work) => Promise.race([work, died]),
       stop,
     };

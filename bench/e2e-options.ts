@@ -14,7 +14,7 @@ export interface E2eOptions {
   warmUpBroker: boolean;
 }
 
-// Sized for ~6 minutes on 2 cores: each run takes a few seconds, plus a quarter as long for
+// Sized for ~8 minutes on 2 cores (5 paths): each run takes a few seconds, plus a quarter as long for
 // its warm-up and ~1 s of JVM start.
 const FULL: E2eOptions = { rounds: 3, records: { 100: 500_000, 1024: 150_000 }, latencySeconds: 6, warmUpBroker: true };
 const QUICK: E2eOptions = { rounds: 1, records: { 100: 50_000, 1024: 15_000 }, latencySeconds: 2, warmUpBroker: false };

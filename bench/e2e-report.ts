@@ -52,7 +52,9 @@ export function e2eMarkdown(results: E2eResults, chartFile: string): string {
   );
   return [
     `Paths: **direct** (client to broker), **relay** (a bare Node TCP relay in its own process, the floor for ` +
-      `any proxy), **proxy** (\`node --initial-old-space-size=64 dist/cli.js\`, authentication none), **proxy+authz** (the same ` +
+      `any proxy), **proxy** (\`node --initial-old-space-size=64 dist/cli.js\`, authentication none), **proxy+tls** (the same ` +
+      `with a TLS listener: the clients speak Kafka's SSL to the proxy, RSA 2048 certificate made by the bench, the proxy ` +
+      `plaintext to the broker), **proxy+authz** (the proxy ` +
       `with an OAUTHBEARER listener in enforce mode: the clients log in with Kafka's OIDC client-credentials ` +
       `handler at the development token issuer, and every request is decoded and authorized against a policy of ` +
       `${count(policy.grants)} grants in ${policy.roles} roles: the bench principal holds ${count(policy.principalGrants)} ` +
@@ -94,7 +96,7 @@ export function e2eMarkdown(results: E2eResults, chartFile: string): string {
     `### One request's round trip, in microseconds, under that load`,
     '',
     `During each of those runs a probe in the bench's process sends one Produce request at a time (acks=1, one ` +
-      `1 KiB record, its own topic and connection, authenticated on proxy+authz) ${PROBE_RATE_TEXT}, and times each ` +
+      `1 KiB record, its own topic and connection, over TLS on proxy+tls, authenticated on proxy+authz) ${PROBE_RATE_TEXT}, and times each ` +
       `round trip with the monotonic clock: the latency a path adds, at a resolution ProducerPerformance's whole ` +
       `milliseconds cannot show. Medians over rounds; "vs direct" is paired by round.`,
     '',

@@ -170,7 +170,7 @@ async function measureLatency(bench: Bench, rates: Record<RecordSize, number>): 
     const warmup = Math.ceil(records * WARMUP_FRACTION);
     const target = await bench.target(config, `rate-${recordSize}`);
     const [host, port] = config.bootstrap.split(':');
-    const probe = { host, port: Number(port), token: config.token, topic: await bench.probeTopic(target) };
+    const probe = { host, port: Number(port), token: config.token, topic: await bench.probeTopic(target), dialer: config.dialer };
     bench.log(`${step} producing ${count(records)} records at ${count(rate)} rec/s (after ${count(warmup)} to warm up), probing meanwhile`);
     // The probe runs inside the measured run: after the JVM's start and its warm-up run, ending before the measured run does.
     const probeDelay = JVM_START_SECONDS + latencySeconds * WARMUP_FRACTION;

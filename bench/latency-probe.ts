@@ -5,6 +5,7 @@ import type { ProduceResponse } from '../src/protocol/generated/messages/Produce
 import { Writer } from '../src/protocol/writer.js';
 import { readResponseHeader } from '../src/protocol/headers.js';
 import { Reader } from '../src/protocol/reader.js';
+import type { BrokerDialer } from '../src/proxy/broker-dialer.js';
 import { KafkaConnection } from '../src/proxy/kafka-connection.js';
 import { recordBatch } from '../test/support/record-batch.js';
 import { median } from './e2e-summary.js';
@@ -16,6 +17,8 @@ export interface ProbeTarget {
   /** An OAUTHBEARER token, where the path authenticates. */
   token?: () => Promise<string>;
   topic: string;
+  /** How to connect: plaintext unless given (TLS on proxy+tls). */
+  dialer?: BrokerDialer;
 }
 
 export interface ProbeResult {
@@ -36,7 +39,7 @@ const RECORD_BYTES = 1024;
  */
 export async function probeProduceLatency(target: ProbeTarget, delaySeconds: number, seconds: number, perSecond: number): Promise<ProbeResult> {
   await sleep(delaySeconds * 1000);
-  const conn = await KafkaConnection.connect(target.host, target.port);
+  const conn = await KafkaConnection.connect(target.host, target.port, undefined, target.dialer);
   try {
     if (target.token) await authenticate(conn, 'OAUTHBEARER', oauthBearerMessage(await target.token()));
     const body = new Writer();

@@ -4,15 +4,18 @@
  *   codec   header + entity scan and header + full decode of Produce and Fetch requests, per
  *           core, with the bytes each allocates per request
  *   e2e     what the proxy costs against going straight to the broker: produce and consume
- *           throughput and produce latency through direct, a bare TCP relay, the proxy and the
- *           proxy authenticating (OAUTHBEARER) and enforcing a 10,000-grant policy, on a real
- *           Kafka broker with Kafka's perf tools (~6 minutes; also writes e2e.svg)
+ *           throughput and produce latency through direct, a bare TCP relay, the proxy, the proxy
+ *           with a TLS listener (client TLS, plaintext to the broker) and the proxy
+ *           authenticating (OAUTHBEARER) and enforcing a 10,000-grant policy, on a real Kafka
+ *           broker with Kafka's perf tools (~8 minutes; also writes e2e.svg)
  *           [--quick] [--rounds N] [--records N]
  *   sasl    full SASL handshakes per second and per CPU second: OAUTHBEARER (RS256, ES256,
  *           warm JWKS) and AWS_MSK_IAM, through the proxy's SASL server in process
  *   idle    the connection storm: new authenticated connections per second (OAUTHBEARER, then
  *           AWS_MSK_IAM) and proxy memory per idle authenticated connection, with the proxy as a
- *           child process in front of one broker [--connections N, default 10,000]
+ *           child process in front of one broker; then the same over TLS (SASL_SSL): memory per
+ *           idle TLS connection, full and resumed TLS 1.3 and 1.2 handshakes per second and per
+ *           proxy CPU second [--connections N, default 10,000]
  *   authz   policy decisions per core: allows() on a 10,000-grant policy for exact, prefix and
  *           missing topic names, with and without the per-session decision cache
  *   hotpath Produce and Fetch requests per core through the proxy's request path (frame split,
@@ -65,7 +68,19 @@ const BENCHES: Record<string, (args: string[]) => Promise<string>> = {
       ['idle authenticated connections', 'proxy RSS before (MiB)', 'after (MiB)', 'bytes per connection', 'new connections /s, OAUTHBEARER', 'new connections /s, AWS_MSK_IAM'],
       [[n(r.connections), r.proxyRssBeforeMiB, r.proxyRssAfterMiB, n(r.bytesPerConnection), n(r.connectionsPerSecond), n(r.awsConnectionsPerSecond)]],
     );
-    return writeResults('idle', ['npm run bench -- idle', ...args].join(' '), r, table);
+    const t = r.tls;
+    const memory = markdownTable(
+      ['idle OAUTHBEARER connections', 'listener', 'proxy RSS before (MiB)', 'after (MiB)', 'bytes per connection'],
+      [
+        [n(r.connections), 'SASL_PLAINTEXT', r.proxyRssBeforeMiB, r.proxyRssAfterMiB, n(r.bytesPerConnection)],
+        [n(t.connections), 'SASL_SSL (TLS 1.3 full handshakes)', t.proxyRssBeforeMiB, t.proxyRssAfterMiB, n(t.bytesPerConnection)],
+      ],
+    );
+    const storms = markdownTable(
+      ['storm (OAUTHBEARER, 100 in flight)', 'new connections /s', 'per proxy CPU second', 'proxy CPU µs per connection', 'bench clients CPU µs per connection', 'resumed', 'negotiated'],
+      t.storms.map((s) => [s.name, n(s.perSecond), n(s.perProxyCpuSecond), n(s.proxyCpuMicrosPerConnection), n(s.clientCpuMicrosPerConnection), s.protocol ? `${n(s.resumed)} of ${n(t.connections)}` : '-', s.protocol ?? 'plaintext']),
+    );
+    return writeResults('idle', ['npm run bench -- idle', ...args].join(' '), r, `${table}\n\n${memory}\n\n${storms}`);
   },
   async authz(args) {
     if (args.length) throw new Error(`authz takes no options, got ${args.join(' ')}`);

@@ -32,8 +32,8 @@ type ListenerInput = ConfigInput['listeners'][number];
 export interface ProxySetup {
   /** Names the config file, so that proxies can share a work dir. */
   name: string;
-  /** How the listener authenticates and authorizes: none by default. */
-  listener?: Pick<ListenerInput, 'authentication' | 'mode'>;
+  /** How the listener authenticates and authorizes (none by default), and its TLS (plaintext by default). */
+  listener?: Pick<ListenerInput, 'authentication' | 'mode' | 'tls'>;
   /** The top-level sections that listener needs, e.g. oauthbearer and authorization. */
   sections?: Pick<ConfigInput, 'oauthbearer' | 'authorization'>;
 }

@@ -65,7 +65,12 @@ export class ListenerTls {
       () => loadCertificate(config),
       {
         replaced: (loaded, reason) => {
-          server?.setSecureContext(loaded.options);
+          if (server) {
+            // A new context would get new session-ticket keys: keep them, so clients still resume after a rotation.
+            const ticketKeys = server.getTicketKeys();
+            server.setSecureContext(loaded.options);
+            server.setTicketKeys(ticketKeys);
+          }
           expiry(loaded.expiresAtSeconds);
           log.info({ reason }, 'TLS certificate reloaded; new connections use it');
         },

@@ -251,6 +251,8 @@ describe('TLS listeners', () => {
       })();
       const before = await tlsHandshake(tp.bootstrapPort);
       if ('error' in before) throw new Error(before.error);
+      // A TLS 1.3 ticket arrives after the handshake: wait for it, to resume with it after the rotation.
+      const ticket = await new Promise<Buffer>((resolve) => before.socket.once('session', resolve));
       before.socket.destroy();
       // cert-manager writes new files and renames them into place: key first, then certificate.
       const next = loopbackServer(ca);
@@ -263,6 +265,11 @@ describe('TLS listeners', () => {
       if ('error' in after) throw new Error(after.error);
       after.socket.destroy();
       expect(after.peer.serialNumber).not.toBe(before.peer.serialNumber);
+      // Session tickets issued before the rotation still resume: clients need not all do full handshakes at once.
+      const resumed = await tlsHandshake(tp.bootstrapPort, { session: ticket });
+      if ('error' in resumed) throw new Error(resumed.error);
+      expect(resumed.socket.isSessionReused()).toBe(true);
+      resumed.socket.destroy();
       expect(after.peer.serialNumber.toLowerCase()).toBe(next.forgeCert.serialNumber.toLowerCase());
       const sentAtRotation = sent;
       await expect.poll(() => sent, { timeout: 10_000 }).toBeGreaterThan(sentAtRotation + 20);
