@@ -161,8 +161,7 @@ export class ProxyListener {
       if ('failed' in result) {
         this.metrics.tlsHandshakeFailures.inc({ listener: this.config.name, reason: result.failed });
         if (result.failed === 'timeout') this.metrics.authenticationTimeouts.inc({ listener: this.config.name });
-        const line = this.failureLines.take('TLS handshake failed');
-        if (line) this.log.info({ client: `${ip}:${socket.remotePort}`, reason: result.reason, failuresNotLogged: line.notLogged }, 'TLS handshake failed');
+        this.logTlsRefusal(`${ip}:${socket.remotePort}`, result.reason);
         admission.closed();
         return;
       }
@@ -191,8 +190,7 @@ export class ProxyListener {
         this.metrics.tlsHandshakeFailures.inc({ listener: this.config.name, reason: 'unknown-server-name' });
         const reason =
           serverName === undefined ? 'no server name (SNI): connect by name to a listener with sni routing' : `server name ${quoted(serverName)} is not served by this listener`;
-        const line = this.failureLines.take('TLS handshake failed');
-        if (line) this.log.info({ client: `${ip}:${socket.remotePort}`, reason, failuresNotLogged: line.notLogged }, 'TLS handshake failed');
+        this.logTlsRefusal(`${ip}:${socket.remotePort}`, reason);
         socket.destroy();
         admission.closed();
         return;
@@ -215,6 +213,12 @@ export class ProxyListener {
     // Without SASL the handshake was the authentication.
     if (this.mechanisms.length === 0) admission.authenticated();
     this.startSession(socket, ip, admission, serves, upstreams, principal, remainingMs);
+  }
+
+  /** A refused TLS connection's line, rationed with the listener's authentication failures. */
+  private logTlsRefusal(client: string, reason: string): void {
+    const line = this.failureLines.take('TLS handshake failed');
+    if (line) this.log.info({ client, reason, failuresNotLogged: line.notLogged }, 'TLS handshake failed');
   }
 
   private startSession(socket: Socket, ip: string, admission: Admission, serves: string, upstreams: () => BrokerAddress[], principal?: string, deadlineMs?: number): void {

@@ -8,7 +8,6 @@ import { createLogger } from '../../src/observe/logger.js';
 import {
   type ConsumeResult,
   javaOAuthArgs,
-  type OAuthClientCredentials,
   type ProduceForResult,
   type ProduceResult,
   pythonOAuthArgs,
@@ -17,7 +16,7 @@ import {
   runJavaClient,
   runPythonClient,
 } from '../support/interop-clients.js';
-import { TEST_CLIENTS, oauthListener, startTestIssuer } from './helpers/issuer.js';
+import { TEST_CLIENTS, oauthListener, startTestIssuer, testClientCredentials } from './helpers/issuer.js';
 import { type TestProxy, startTestProxy } from './helpers/proxy.js';
 import { createTopic } from './helpers/topics.js';
 
@@ -27,10 +26,6 @@ async function freshTopic(prefix: string): Promise<string> {
   const topic = `${prefix}-${randomUUID().slice(0, 8)}`;
   await createTopic({ topic, numPartitions: 3, replicationFactor: 3 });
   return topic;
-}
-
-function credentials(issuer: DevIssuer, clientId: keyof typeof TEST_CLIENTS): OAuthClientCredentials {
-  return { tokenUrl: issuer.tokenUrl, clientId, clientSecret: TEST_CLIENTS[clientId].secret };
 }
 
 function reauthentications(tp: TestProxy, clientId: string, principal: string): number {
@@ -61,16 +56,16 @@ describe('OAUTHBEARER with the Java, Python and Go clients', () => {
 
   it('Java with OIDC client credentials produces and consumes with a group', async () => {
     const topic = await freshTopic('oauth-java');
-    const produced = await runJavaClient<ProduceResult>(['produce', tp.bootstrap, topic, '50', ...javaOAuthArgs(credentials(issuer, 'svc-writer'))]);
-    const consumed = await runJavaClient<ConsumeResult>(['consume', tp.bootstrap, topic, `g-${topic}`, '50', ...javaOAuthArgs(credentials(issuer, 'svc-reader'))]);
+    const produced = await runJavaClient<ProduceResult>(['produce', tp.bootstrap, topic, '50', ...javaOAuthArgs(testClientCredentials(issuer, 'svc-writer'))]);
+    const consumed = await runJavaClient<ConsumeResult>(['consume', tp.bootstrap, topic, `g-${topic}`, '50', ...javaOAuthArgs(testClientCredentials(issuer, 'svc-reader'))]);
     expect(produced).toEqual({ produced: 50, partitions: [0, 1, 2] });
     expect(consumed).toEqual({ consumed: 50, partitions: [0, 1, 2] });
   });
 
   it('Python (librdkafka, sasl.oauthbearer.method=oidc) produces and consumes with a group', async () => {
     const topic = await freshTopic('oauth-python');
-    const produced = await runPythonClient<ProduceResult>(['produce', tp.bootstrap, topic, '50', ...pythonOAuthArgs(credentials(issuer, 'svc-writer'))]);
-    const consumed = await runPythonClient<ConsumeResult>(['consume', tp.bootstrap, topic, `g-${topic}`, '50', ...pythonOAuthArgs(credentials(issuer, 'svc-reader'))]);
+    const produced = await runPythonClient<ProduceResult>(['produce', tp.bootstrap, topic, '50', ...pythonOAuthArgs(testClientCredentials(issuer, 'svc-writer'))]);
+    const consumed = await runPythonClient<ConsumeResult>(['consume', tp.bootstrap, topic, `g-${topic}`, '50', ...pythonOAuthArgs(testClientCredentials(issuer, 'svc-reader'))]);
     expect(produced).toEqual({ produced: 50, partitions: [0, 1, 2] });
     expect(consumed).toEqual({ consumed: 50, partitions: [0, 1, 2] });
   });
@@ -93,8 +88,8 @@ describe('OAUTHBEARER with the Java, Python and Go clients', () => {
     const opts = { timeoutMs: 30_000 };
     const expired = { KAFKA_OAUTH_TOKEN: await issuer.mint({ subject: 'svc-writer', expiresInSeconds: -120 }) };
     const [java, python, go] = await Promise.all([
-      rejection(runJavaClient(['produce', tp.bootstrap, topic, '5', ...javaOAuthArgs(credentials(untrusted, 'svc-writer'))], opts)),
-      rejection(runPythonClient(['produce', tp.bootstrap, topic, '5', ...pythonOAuthArgs(credentials(untrusted, 'svc-writer'))], opts)),
+      rejection(runJavaClient(['produce', tp.bootstrap, topic, '5', ...javaOAuthArgs(testClientCredentials(untrusted, 'svc-writer'))], opts)),
+      rejection(runPythonClient(['produce', tp.bootstrap, topic, '5', ...pythonOAuthArgs(testClientCredentials(untrusted, 'svc-writer'))], opts)),
       rejection(runGoClient(['produce', tp.bootstrap, topic, '5', ...GO_SASL], { ...opts, env: expired })),
     ]);
     expect(java.type).toBe('org.apache.kafka.common.errors.SaslAuthenticationException');
@@ -136,10 +131,10 @@ describe('OAUTHBEARER with 20 s tokens: clients re-authenticate on their live co
     const consumeArgs = (topic: string) => ['consume', tp.bootstrap, topic, `g-${topic}`, total, '--timeout-ms', String((SECONDS + 40) * 1000)];
     const produceArgs = (topic: string) => ['produce-for', tp.bootstrap, topic, String(SECONDS), '--rate', String(RATE)];
     const [javaProduced, javaConsumed, pythonProduced, pythonConsumed] = await Promise.all([
-      runJavaClient<ProduceForResult>([...produceArgs(javaTopic), ...javaOAuthArgs(credentials(issuer, 'svc-writer'))], opts),
-      runJavaClient<ConsumeResult>([...consumeArgs(javaTopic), ...javaOAuthArgs(credentials(issuer, 'svc-reader'))], opts),
-      runPythonClient<ProduceForResult>([...produceArgs(pythonTopic), ...pythonOAuthArgs(credentials(issuer, 'svc-writer'))], opts),
-      runPythonClient<ConsumeResult>([...consumeArgs(pythonTopic), ...pythonOAuthArgs(credentials(issuer, 'svc-reader'))], opts),
+      runJavaClient<ProduceForResult>([...produceArgs(javaTopic), ...javaOAuthArgs(testClientCredentials(issuer, 'svc-writer'))], opts),
+      runJavaClient<ConsumeResult>([...consumeArgs(javaTopic), ...javaOAuthArgs(testClientCredentials(issuer, 'svc-reader'))], opts),
+      runPythonClient<ProduceForResult>([...produceArgs(pythonTopic), ...pythonOAuthArgs(testClientCredentials(issuer, 'svc-writer'))], opts),
+      runPythonClient<ConsumeResult>([...consumeArgs(pythonTopic), ...pythonOAuthArgs(testClientCredentials(issuer, 'svc-reader'))], opts),
     ]);
 
     for (const [produced, consumed] of [

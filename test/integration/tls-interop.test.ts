@@ -18,7 +18,6 @@ import {
   javaLibsClasspath,
   javaMskIamArgs,
   javaOAuthArgs,
-  type OAuthClientCredentials,
   type ProduceResult,
   propArgs,
   pythonOAuthArgs,
@@ -27,7 +26,7 @@ import {
   runJavaClient,
   runPythonClient,
 } from '../support/interop-clients.js';
-import { TEST_CLIENTS, oauthListener, startTestIssuer } from './helpers/issuer.js';
+import { oauthListener, startTestIssuer, testClientCredentials } from './helpers/issuer.js';
 import { kafkajsRoundTrip } from './helpers/kafkajs-round-trip.js';
 import { type TestProxy, startTestProxy } from './helpers/proxy.js';
 import { createTopic } from './helpers/topics.js';
@@ -77,10 +76,6 @@ async function freshTopic(prefix: string): Promise<string> {
   const topic = `${prefix}-${randomUUID().slice(0, 8)}`;
   await createTopic({ topic, numPartitions: 3, replicationFactor: 3 });
   return topic;
-}
-
-function credentials(issuer: DevIssuer, clientId: keyof typeof TEST_CLIENTS): OAuthClientCredentials {
-  return { tokenUrl: issuer.tokenUrl, clientId, clientSecret: TEST_CLIENTS[clientId].secret };
 }
 
 /** Produces COUNT records to the topic's 3 partitions, then consumes them in a fresh group, with one client. */
@@ -184,15 +179,15 @@ describe('TLS listeners with the Java, librdkafka, franz-go, kafkajs and kafka-t
         runJavaClient,
         oauth.bootstrap,
         javaTopic,
-        [...javaOAuthArgs(credentials(issuer, 'svc-writer')), ...propArgs({ ...sasl, ...javaTrust(caFile) })],
-        [...javaOAuthArgs(credentials(issuer, 'svc-reader')), ...propArgs({ ...sasl, ...javaTrust(caFile) })],
+        [...javaOAuthArgs(testClientCredentials(issuer, 'svc-writer')), ...propArgs({ ...sasl, ...javaTrust(caFile) })],
+        [...javaOAuthArgs(testClientCredentials(issuer, 'svc-reader')), ...propArgs({ ...sasl, ...javaTrust(caFile) })],
       ),
       produceThenConsume(
         runPythonClient,
         oauth.bootstrap,
         pythonTopic,
-        [...pythonOAuthArgs(credentials(issuer, 'svc-writer')), ...propArgs({ ...sasl, 'ssl.ca.location': caFile })],
-        [...pythonOAuthArgs(credentials(issuer, 'svc-reader')), ...propArgs({ ...sasl, 'ssl.ca.location': caFile })],
+        [...pythonOAuthArgs(testClientCredentials(issuer, 'svc-writer')), ...propArgs({ ...sasl, 'ssl.ca.location': caFile })],
+        [...pythonOAuthArgs(testClientCredentials(issuer, 'svc-reader')), ...propArgs({ ...sasl, 'ssl.ca.location': caFile })],
       ),
       (async () => {
         const produced = await runGoClient<ProduceResult>(['produce', oauth.bootstrap, goTopic, String(COUNT), ...goTls], { env: { KAFKA_OAUTH_TOKEN: writerToken } });
@@ -360,9 +355,9 @@ describe('TLS listeners with the Java, librdkafka, franz-go, kafkajs and kafka-t
       const goArgs = ['--sasl', 'oauthbearer', '--tls-ca', caFile];
       const goOpts: InteropRunOptions = { launcher, env: { KAFKA_OAUTH_TOKEN: await issuer.mint({ subject: 'svc-writer', roles: [] }) } };
       const javaOpts: InteropRunOptions = { jvmFlags: [`-Djdk.net.hosts.file=${hostsFile}`] };
-      const javaArgs = [...javaOAuthArgs(credentials(issuer, 'svc-writer')), ...propArgs({ 'security.protocol': 'SASL_SSL', ...javaTrust(caFile) })];
+      const javaArgs = [...javaOAuthArgs(testClientCredentials(issuer, 'svc-writer')), ...propArgs({ 'security.protocol': 'SASL_SSL', ...javaTrust(caFile) })];
       const pythonOpts: InteropRunOptions = { launcher };
-      const pythonArgs = [...pythonOAuthArgs(credentials(issuer, 'svc-writer')), ...propArgs({ 'security.protocol': 'SASL_SSL', 'ssl.ca.location': caFile })];
+      const pythonArgs = [...pythonOAuthArgs(testClientCredentials(issuer, 'svc-writer')), ...propArgs({ 'security.protocol': 'SASL_SSL', 'ssl.ca.location': caFile })];
 
       const [java, python, go] = await Promise.all([
         (async () => ({
@@ -402,8 +397,8 @@ describe('TLS listeners with the Java, librdkafka, franz-go, kafkajs and kafka-t
       const from = sniDotless.logs.length;
       const bootstrap = `${SNI_DOTLESS.bootstrapHost}:${sniDotless.bootstrapPort}`;
       const topic = await freshTopic('tls-sni-dotless');
-      const args = [...pythonOAuthArgs(credentials(issuer, 'svc-writer')), ...propArgs({ 'security.protocol': 'SASL_SSL', 'ssl.ca.location': caFile })];
-      const javaArgs = [...javaOAuthArgs(credentials(issuer, 'svc-writer')), ...propArgs({ 'security.protocol': 'SASL_SSL', ...javaTrust(caFile), 'default.api.timeout.ms': '8000', 'request.timeout.ms': '4000' })];
+      const args = [...pythonOAuthArgs(testClientCredentials(issuer, 'svc-writer')), ...propArgs({ 'security.protocol': 'SASL_SSL', 'ssl.ca.location': caFile })];
+      const javaArgs = [...javaOAuthArgs(testClientCredentials(issuer, 'svc-writer')), ...propArgs({ 'security.protocol': 'SASL_SSL', ...javaTrust(caFile), 'default.api.timeout.ms': '8000', 'request.timeout.ms': '4000' })];
       const [java, [described, produced]] = await Promise.all([
         rejection(runJavaClient(['describe', bootstrap, ...javaArgs], { jvmFlags: [`-Djdk.net.hosts.file=${hostsFile}`], timeoutMs: 60_000 })),
         (async () => [
