@@ -4,14 +4,14 @@
  * kafka-auth-proxy check --config proxy.yaml    validate the config, print every problem, exit 1 if any
  * kafka-auth-proxy dev-issuer [...]             DEVELOPMENT ONLY: a local OAuth token issuer
  */
+import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import { checkPolicyFile } from './authz/check-policy.js';
 import { ConfigError, formatProblem, loadConfig } from './config/load.js';
 import { createLogger } from './observe/logger.js';
-import { startAdminServer } from './observe/admin-server.js';
-import { ProxyMetrics } from './observe/metrics.js';
-import { KafkaAuthProxy } from './proxy/proxy.js';
 import { checkTlsFiles } from './tls/certificate-files.js';
+import { Supervisor } from './workers/supervisor.js';
+import { runWorker } from './workers/worker.js';
 
 const USAGE = `usage:
   kafka-auth-proxy --config proxy.yaml          run the proxy
@@ -34,20 +34,16 @@ function readConfig(file: string) {
 }
 
 async function run(file: string): Promise<void> {
+  if (cluster.isWorker) return runWorker();
   const config = readConfig(file);
   const log = createLogger(config.logging.level);
   if (!process.execArgv.some((flag) => flag.startsWith('--initial-old-space-size'))) {
     // README, "Run": without it V8 runs a full garbage collection every 10-20 MB streamed.
     log.info('started without node --initial-old-space-size=64: streaming fetch responses may cost up to twice the CPU (see the README, "Run")');
   }
-  let proxy: KafkaAuthProxy;
+  let supervisor: Supervisor;
   try {
-    const metrics = new ProxyMetrics(true);
-    if (config.admin) {
-      await startAdminServer(config.admin.bind, config.admin.port, metrics.registry);
-      log.info({ bind: config.admin.bind, port: config.admin.port }, 'admin server listening (/metrics, /healthz)');
-    }
-    proxy = await KafkaAuthProxy.start(config, log, metrics);
+    supervisor = await Supervisor.start(file, config, log);
   } catch (e) {
     log.fatal({ err: (e as Error).message }, 'cannot start');
     process.exit(1);
@@ -57,13 +53,17 @@ async function run(file: string): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
-    proxy.stop().then(() => process.exit(0));
+    supervisor.stop().then(() => process.exit(0));
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGHUP', () => {
-    log.info('SIGHUP: reloading the credentials file, the JWKS, the policy file and the TLS certificates');
-    proxy.reload().catch((e: Error) => log.error({ err: e.message }, 'reload failed'));
+    log.info('SIGHUP: reloading the config file, the credentials file, the JWKS, the policy file and the TLS certificates');
+    supervisor.reload().catch((e: Error) => log.error({ err: e.message }, 'reload failed'));
+  });
+  process.on('SIGUSR2', () => {
+    log.info('SIGUSR2: restarting the workers from the code and config on disk');
+    supervisor.restart('SIGUSR2').catch((e: Error) => log.error({ err: e.message }, 'restart failed'));
   });
 }
 

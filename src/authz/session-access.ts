@@ -24,7 +24,8 @@ export class SessionAccess {
   private pending: RequestDenials | undefined;
 
   constructor(
-    readonly mode: EnforcementMode,
+    /** The listener's mode; a reload that switches it updates live sessions. */
+    public mode: EnforcementMode,
     private readonly requester: Requester,
     policy: CompiledPolicy,
     private readonly denials: DenialLog,

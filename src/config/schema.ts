@@ -188,6 +188,12 @@ const limits = z
 
 export const configSchema = z
   .strictObject({
+    /**
+     * Worker processes that all accept on every listener (auto: one per core the process may use,
+     * os.availableParallelism()). A supervisor process hands them connections and replaces any
+     * that dies.
+     */
+    workers: z.union([z.literal('auto'), z.number().int().min(1).max(1024)]).default('auto'),
     upstream: z.strictObject({
       bootstrapServers: z.array(hostPort).min(1),
       tls: upstreamTls.refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), { message: 'certFile and keyFile go together' }).optional(),

@@ -62,11 +62,20 @@ export class ProxyMetrics {
     help: 'When a certificate the proxy presents expires (Unix seconds; the earliest of its chain), by listener (upstream: the client certificate for the brokers) and certificate (server, upstream-client); updated on every reload',
     labelNames: ['listener', 'certificate'] as const,
     registers: [this.registry],
+    // Across workers: the earliest, which is also the old certificate while a reload is under way.
+    aggregator: 'min',
   });
 
   readonly authenticationTimeouts = new Counter({
     name: 'kafka_proxy_authentication_timeouts_total',
     help: 'Connections closed because they did not authenticate within the listener\'s authenticationTimeoutMs, by listener',
+    labelNames: ['listener'] as const,
+    registers: [this.registry],
+  });
+
+  readonly connectionsAccepted = new Counter({
+    name: 'kafka_proxy_connections_accepted_total',
+    help: 'Client connections accepted, before any limit, by listener',
     labelNames: ['listener'] as const,
     registers: [this.registry],
   });

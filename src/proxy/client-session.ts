@@ -13,7 +13,7 @@ import { type BrokerDialer, describeTlsError } from './broker-dialer.js';
 import type { BrokerAddress, ClusterView } from './cluster-view.js';
 import { CLIENT_API_RANGES, isOfferedVersion } from './client-apis.js';
 import { apiVersionsAnswer, unsupportedApiVersionsAnswer } from './local-answers.js';
-import { ANONYMOUS, type ListenerAuthorization } from './listener-authorization.js';
+import { ANONYMOUS, type ListenerAuthorization, type ListenerMode, enforcementMode } from './listener-authorization.js';
 import { produceAcks } from './produce-acks.js';
 import type { RequestAuthorizer, RequestDecision, ResponseEdit } from './request-authorizer.js';
 import type { ResponseSplice } from './response-pipeline.js';
@@ -132,6 +132,11 @@ export class ClientSession {
   /** A new policy applies from this connection's next request on, without reconnecting. */
   policyChanged(policy: CompiledPolicy): void {
     this.authorizer?.access.update(policy);
+  }
+
+  /** A listener mode switched by a reload applies from this connection's next request on. */
+  modeChanged(mode: ListenerMode): void {
+    if (this.authorizer) this.authorizer.access.mode = enforcementMode(mode);
   }
 
   onClose(listener: () => void): void {
@@ -325,7 +330,7 @@ export class ClientSession {
     let edit: ResponseEdit | undefined;
     let splice: ResponseSplice | undefined;
     let brokerVersion: number | undefined;
-    if (this.authorizer) {
+    if (this.authorizer && this.ctx.authorization!.mode !== 'allow-all') {
       const decision = this.decide(this.authorizer, frame, apiKey, version, retried);
       if (decision === undefined) return;
       switch (decision.kind) {

@@ -39,6 +39,11 @@ export class ConnectionLimits {
     this.rate = new NewConnectionRate(limits.maxNewConnectionsPerSecondPerIp, now);
   }
 
+  /** After a reload changed the limits object: the per-IP rate takes its new value (the counts read it on every admit). */
+  limitsChanged(): void {
+    this.rate.perSecond = this.limits.maxNewConnectionsPerSecondPerIp;
+  }
+
   get openConnections(): number {
     return this.open;
   }

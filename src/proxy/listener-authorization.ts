@@ -1,5 +1,6 @@
 import type { CompiledPolicy } from '../authz/compiled-policy.js';
 import type { DenialLog, EnforcementMode } from '../authz/denial-log.js';
+import type { ListenerConfig } from '../config/schema.js';
 import type { PolicyStore } from '../authz/policy-store.js';
 import { SessionAccess } from '../authz/session-access.js';
 import type { ProxyMetrics } from '../observe/metrics.js';
@@ -9,11 +10,16 @@ import type { TopicIds } from './topic-ids.js';
 /** The principal of connections to a listener without authentication, as Kafka names it. */
 export const ANONYMOUS = 'ANONYMOUS';
 
-/** What a listener in enforce or audit mode gives each of its sessions to authorize requests with. */
+export type ListenerMode = ListenerConfig['mode'];
+
+/**
+ * What a listener with a policy gives each of its sessions to authorize requests with. Its mode
+ * may change on reload; in allow-all mode sessions forward requests without deciding anything.
+ */
 export class ListenerAuthorization {
   constructor(
     readonly listener: string,
-    readonly mode: EnforcementMode,
+    public mode: ListenerMode,
     private readonly policies: PolicyStore,
     private readonly denials: DenialLog,
     private readonly topicIds: TopicIds,
@@ -31,7 +37,12 @@ export class ListenerAuthorization {
   }
 
   authorizerFor(principal: string, roles: readonly string[], clientAddress: string, clientId: string | null): RequestAuthorizer {
-    const access = new SessionAccess(this.mode, { listener: this.listener, principal, roles, clientAddress, clientId }, this.policy, this.denials);
+    const access = new SessionAccess(enforcementMode(this.mode), { listener: this.listener, principal, roles, clientAddress, clientId }, this.policy, this.denials);
     return new RequestAuthorizer(access, this.topicIds, this.maxEntitiesPerRequest);
   }
+}
+
+/** What a session's access checks do in `mode`; allow-all sessions do not check, and take the listener's mode if it switches. */
+export function enforcementMode(mode: ListenerMode): EnforcementMode {
+  return mode === 'allow-all' ? 'enforce' : mode;
 }

@@ -46,6 +46,7 @@ export class ProxyListener {
   private tls: ListenerTls | undefined;
   /** Maps client certificates to principals, on `authentication: [MTLS]` listeners. */
   private readonly certificatePrincipals: PrincipalMapper | undefined;
+  private readonly accepted;
 
   constructor(
     readonly config: ListenerConfig,
@@ -70,6 +71,7 @@ export class ProxyListener {
     private readonly dialer: BrokerDialer = PLAINTEXT_DIALER,
   ) {
     this.log = log.child({ listener: config.name });
+    this.accepted = metrics.connectionsAccepted.labels(config.name);
     this.connections = new ConnectionLimits(config.limits);
     this.refusals = new ConnectionRefusals(config.name, metrics, this.log);
     this.addressing = new ListenerAddressing(config);
@@ -113,6 +115,23 @@ export class ProxyListener {
     };
   }
 
+  /**
+   * Takes a reloaded listener config that needs no new sockets (its mode and limits). The limits
+   * object is shared with the connection counts and read on every accept, so new connections get
+   * every new value; live connections keep the timeouts and frame size they started with.
+   */
+  applyInPlace(next: ListenerConfig): void {
+    Object.assign(this.config.limits, next.limits);
+    this.connections.limitsChanged();
+    const from = this.config.mode;
+    if (next.mode === from) return;
+    this.config.mode = next.mode;
+    this.log.info({ from, to: next.mode }, 'listener mode changed');
+    if (!this.authorization) return;
+    this.authorization.mode = next.mode;
+    for (const s of this.sessions) s.modeChanged(next.mode);
+  }
+
   /** Re-reads the TLS certificate files (SIGHUP); new connections use them, live ones carry on. */
   async reload(): Promise<void> {
     await this.tls?.reload();
@@ -133,6 +152,7 @@ export class ProxyListener {
   }
 
   private accept(socket: Socket, serves: string, upstreams: () => BrokerAddress[]): void {
+    this.accepted.inc();
     const ip = socket.remoteAddress;
     // No address: the client is already gone.
     if (this.stopping || ip === undefined) {

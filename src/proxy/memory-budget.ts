@@ -26,7 +26,8 @@ export class MemoryBudget {
   private total = 0;
   private readonly holders = new Set<Holder>();
 
-  constructor(readonly maxBytes: number) {}
+  /** A reload may change it; connections already past a lower budget are evicted when they next ask for more. */
+  constructor(public maxBytes: number) {}
 
   get heldBytes(): number {
     return this.total;

@@ -17,7 +17,8 @@ export class NewConnectionRate {
   private readonly buckets: LRUCache<string, Bucket>;
 
   constructor(
-    private readonly perSecond: number,
+    /** Changed by a reload; buckets refill at the new rate from then on. */
+    public perSecond: number,
     private readonly now: () => number = () => performance.now(),
     maxTrackedIps = MAX_TRACKED_IPS,
   ) {

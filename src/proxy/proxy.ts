@@ -21,6 +21,13 @@ interface Authorization {
   topicIds: TopicIds;
 }
 
+/** The memory budgets every listener shares. */
+interface ProxyBudgets {
+  heldResponses: MemoryBudget;
+  preAuthBytes: MemoryBudget;
+  requestBytes: MemoryBudget;
+}
+
 /** The running proxy: the cluster view, its listeners, the policy and the metadata refresh. */
 export class KafkaAuthProxy {
   private stopRefresh: () => void = () => {};
@@ -33,6 +40,7 @@ export class KafkaAuthProxy {
     private readonly log: Logger,
     private readonly authentication: Authentication,
     private readonly authorization: Authorization | undefined,
+    private readonly budgets: ProxyBudgets,
   ) {}
 
   static async start(config: ProxyConfig, log: Logger, metrics = new ProxyMetrics()): Promise<KafkaAuthProxy> {
@@ -83,7 +91,7 @@ export class KafkaAuthProxy {
           dialer,
         ),
     );
-    const proxy = new KafkaAuthProxy(cluster, listeners, metrics, config, log, authentication, authorization);
+    const proxy = new KafkaAuthProxy(cluster, listeners, metrics, config, log, authentication, authorization, { heldResponses, preAuthBytes, requestBytes });
     try {
       for (const l of listeners) await l.start();
     } catch (e) {
@@ -94,9 +102,29 @@ export class KafkaAuthProxy {
     return proxy;
   }
 
-  /** SIGHUP: re-read the credentials file, the JWKS, the policy and the TLS certificates; only sessions whose credential is gone end. */
-  async reload(): Promise<void> {
+  /**
+   * SIGHUP: apply `next` (a config whose changes need no new sockets: log level, limits, listener
+   * modes) if given, then re-read the credentials file, the JWKS, the policy and the TLS
+   * certificates; only sessions whose credential is gone end.
+   */
+  async reload(next?: ProxyConfig): Promise<void> {
+    if (next) this.applyInPlace(next);
     await Promise.all([this.authentication.reload(), this.authorization?.policies.reload('SIGHUP'), ...this.listeners.map((l) => l.reload())]);
+  }
+
+  private applyInPlace(next: ProxyConfig): void {
+    // Child loggers follow their parent's level unless given their own.
+    this.log.level = next.logging.level;
+    // The limits object is shared with every listener and session, which read it per use.
+    Object.assign(this.config.limits, next.limits);
+    this.budgets.heldResponses.maxBytes = next.limits.maxHeldResponseBytes;
+    this.budgets.preAuthBytes.maxBytes = next.limits.maxUnauthenticatedBytes;
+    this.budgets.requestBytes.maxBytes = next.limits.maxBufferedRequestBytes;
+    for (const listener of this.listeners) {
+      const changed = next.listeners.find((l) => l.name === listener.config.name);
+      if (changed) listener.applyInPlace(changed);
+    }
+    this.config.logging = next.logging;
   }
 
   /** Graceful stop: no new connections, in-flight requests finish within the grace period. */
@@ -109,7 +137,7 @@ export class KafkaAuthProxy {
   }
 }
 
-/** How one listener authorizes: undefined lets every request through (no policy, or mode allow-all), with a warning where that matters. */
+/** How one listener authorizes: undefined (no policy) lets every request through, as does mode allow-all; with a warning where that matters. */
 function listenerAuthorization(
   l: ListenerConfig,
   authorization: Authorization | undefined,
@@ -123,10 +151,8 @@ function listenerAuthorization(
     }
     return undefined;
   }
-  if (l.mode === 'allow-all') {
-    log.warn({ listener: l.name }, 'listener mode allow-all: the policy is not applied here; every client may do anything');
-    return undefined;
-  }
+  // An allow-all listener keeps its authorization: a reload may switch it to enforce or audit.
+  if (l.mode === 'allow-all') log.warn({ listener: l.name }, 'listener mode allow-all: the policy is not applied here; every client may do anything');
   if (l.mode === 'audit') log.warn({ listener: l.name }, 'listener mode audit: requests the policy denies are logged and let through');
   return new ListenerAuthorization(l.name, l.mode, authorization.policies, authorization.denials, authorization.topicIds, metrics, maxEntitiesPerRequest);
 }

@@ -1,0 +1,45 @@
+import type { MetricObjectWithValues, MetricValue } from 'prom-client';
+import type { ProxyConfig } from '../config/schema.js';
+
+/** One registry's metrics as prom-client serializes them (registry.getMetricsAsJSON()). */
+export type MetricsReport = MetricObjectWithValues<MetricValue<string>>[];
+
+/** What the supervisor tells a worker, over the cluster IPC channel. */
+export type ToWorker =
+  /** The accepted config (the whole proxy's; the worker takes its share) and how many workers share it. */
+  | { type: 'start'; config: ProxyConfig; workers: number }
+  /** Apply `config` in place (it needs no new sockets), then re-read credentials, JWKS, policy and certificates. */
+  | { type: 'reload'; id: number; config: ProxyConfig; workers: number }
+  /** Stop accepting, let in-flight requests finish within graceMs, close, report metrics a last time, exit. */
+  | { type: 'drain'; graceMs: number }
+  | { type: 'metrics'; id: number };
+
+/** What a worker tells the supervisor. */
+export type FromWorker =
+  /** The worker listens for messages: send it 'start' (anything sent earlier could be lost). */
+  | { type: 'up' }
+  /** Every listener accepts. */
+  | { type: 'ready' }
+  | { type: 'start-failed'; error: string }
+  | { type: 'reloaded'; id: number; error?: string }
+  | { type: 'metrics'; id: number; metrics: MetricsReport }
+  /** Sent by a drained worker just before it exits, so its counters outlive it. */
+  | { type: 'final-metrics'; metrics: MetricsReport }
+  /** Sent every few seconds: what a crash of this worker would cost. */
+  | { type: 'status'; connections: number };
+
+const FROM_WORKER_TYPES = new Set<FromWorker['type']>(['up', 'ready', 'start-failed', 'reloaded', 'metrics', 'final-metrics', 'status']);
+const TO_WORKER_TYPES = new Set<ToWorker['type']>(['start', 'reload', 'drain', 'metrics']);
+
+function typed(message: unknown): string | undefined {
+  return typeof message === 'object' && message !== null && typeof (message as { type?: unknown }).type === 'string' ? (message as { type: string }).type : undefined;
+}
+
+/** The channel also carries node:cluster's own messages; these are ours. */
+export function isFromWorker(message: unknown): message is FromWorker {
+  return FROM_WORKER_TYPES.has(typed(message) as FromWorker['type']);
+}
+
+export function isToWorker(message: unknown): message is ToWorker {
+  return TO_WORKER_TYPES.has(typed(message) as ToWorker['type']);
+}

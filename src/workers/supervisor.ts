@@ -1,0 +1,265 @@
+import cluster from 'node:cluster';
+import type { Server } from 'node:http';
+import { ConfigError, loadConfig } from '../config/load.js';
+import { changesNeedingRestart } from '../config/reload-plan.js';
+import type { ProxyConfig } from '../config/schema.js';
+import { workerCount } from '../config/worker-share.js';
+import { startAdminServer } from '../observe/admin-server.js';
+import type { Logger } from '../observe/logger.js';
+import { ProxyWideMetrics } from './proxy-wide-metrics.js';
+import { SupervisorMetrics } from './supervisor-metrics.js';
+import { WorkerHandle, type WorkerState } from './worker-handle.js';
+
+/** How long a scrape waits for each worker's metrics before using its previous report. */
+const METRICS_WAIT_MS = 2_000;
+/** How long a reload waits for each worker to apply it. */
+const RELOAD_WAIT_MS = 30_000;
+/** A replacement that cannot start is retried after this long, doubling up to the maximum. */
+const RETRY_FIRST_MS = 1_000;
+const RETRY_MAX_MS = 30_000;
+
+/** The workers started together with one config; a restart makes the next one. */
+interface Generation {
+  number: number;
+  config: ProxyConfig;
+  workers: number;
+}
+
+/**
+ * The supervisor process: forks the workers (node:cluster, round-robin: it accepts each
+ * connection and hands it to a worker; requests and responses never pass through it), replaces a
+ * worker that dies, restarts all of them without refusing a connection, applies reloads, serves
+ * the admin endpoint for the whole proxy, and stops them all gracefully.
+ */
+export class Supervisor {
+  private readonly handles = new Set<WorkerHandle>();
+  private current: Generation;
+  private generations = 1;
+  private requests = 0;
+  private stopping = false;
+  /** The running restart, and at most one waiting behind it. */
+  private restarting: Promise<void> | undefined;
+  private queuedRestart: string | undefined;
+  private admin: Server | undefined;
+  private readonly metrics: SupervisorMetrics;
+  private readonly proxyWide: ProxyWideMetrics;
+
+  private constructor(
+    private readonly configFile: string,
+    config: ProxyConfig,
+    private readonly log: Logger,
+  ) {
+    this.current = { number: 1, config, workers: workerCount(config.workers) };
+    this.metrics = new SupervisorMetrics(() => this.countByState());
+    this.proxyWide = new ProxyWideMetrics(this.metrics.registry);
+  }
+
+  /** Starts the first workers and the admin endpoint; rejects (after stopping what started) if the workers cannot start. */
+  static async start(configFile: string, config: ProxyConfig, log: Logger): Promise<Supervisor> {
+    cluster.schedulingPolicy = cluster.SCHED_RR;
+    const supervisor = new Supervisor(configFile, config, log);
+    const first = supervisor.current;
+    log.info({ workers: first.workers, generation: first.number }, 'starting workers');
+    try {
+      await supervisor.admitted(supervisor.fork(first));
+    } catch (e) {
+      await supervisor.stop(0);
+      throw e;
+    }
+    await supervisor.bindAdmin(config.admin);
+    log.info({ workers: first.workers, generation: first.number }, 'workers ready');
+    return supervisor;
+  }
+
+  /** SIGUSR2: new workers from the code and config on disk take over; the old ones drain. */
+  restart(reason: string): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    if (this.restarting) {
+      this.log.info({ reason }, 'a restart is running; this one follows it');
+      this.queuedRestart = reason;
+      return this.restarting;
+    }
+    this.restarting = this.restartOnce(reason).finally(() => {
+      this.restarting = undefined;
+      const queued = this.queuedRestart;
+      this.queuedRestart = undefined;
+      if (queued) void this.restart(queued);
+    });
+    return this.restarting;
+  }
+
+  /** SIGHUP: re-reads the config; applies it in place where it can, else restarts the workers with it. */
+  async reload(): Promise<void> {
+    if (this.stopping) return;
+    const next = this.readConfig('reload');
+    if (!next) return;
+    await this.bindAdmin(next.admin);
+    const changes = changesNeedingRestart(this.current.config, next);
+    if (workerCount(next.workers) !== this.current.workers) changes.push('workers');
+    if (changes.length > 0 || this.restarting) {
+      this.metrics.reloads.inc({ result: 'restart' });
+      this.log.info({ changes }, 'the config changes need new workers');
+      return this.restart('config reload');
+    }
+    this.metrics.reloads.inc({ result: 'in-place' });
+    this.current = { ...this.current, config: next };
+    const ready = [...this.handles].filter((h) => h.state === 'ready');
+    const answers = await Promise.all(ready.map((h) => this.applyInPlace(h)));
+    const failed = answers.filter((error) => error !== undefined);
+    if (failed.length) this.log.error({ workers: ready.length, errors: failed }, 'reload failed in some workers');
+    else this.log.info({ workers: ready.length }, 'reloaded in place');
+  }
+
+  /** SIGTERM: every worker drains (in-flight requests finish within shutdownGraceMs), then the admin endpoint closes. */
+  async stop(graceMs = this.current.config.limits.shutdownGraceMs): Promise<void> {
+    this.stopping = true;
+    await Promise.all([...this.handles].map((h) => h.drain(graceMs)));
+    await new Promise<void>((resolve) => (this.admin ? this.admin.close(() => resolve()) : resolve()));
+    this.log.info('stopped');
+  }
+
+  private async restartOnce(reason: string): Promise<void> {
+    const config = this.readConfig('restart');
+    if (!config) {
+      this.metrics.restarts.inc({ result: 'failed' });
+      return;
+    }
+    const started = Date.now();
+    const next: Generation = { number: ++this.generations, config, workers: workerCount(config.workers) };
+    this.log.info({ reason, generation: next.number, workers: next.workers }, 'restarting workers');
+    const fresh = this.fork(next);
+    try {
+      await this.admitted(fresh);
+    } catch (e) {
+      await Promise.all(fresh.map((h) => h.drain(config.limits.shutdownGraceMs)));
+      if (this.stopping) return;
+      this.metrics.restarts.inc({ result: 'failed' });
+      this.log.error({ reason: (e as Error).message, generation: this.current.number }, 'restart failed; the running workers carry on');
+      return;
+    }
+    if (this.stopping) return;
+    this.current = next;
+    // Every older worker, including replacements forked while the new ones started.
+    const old = [...this.handles].filter((h) => h.generation !== next.number);
+    await Promise.all(old.map((h) => h.drain(config.limits.shutdownGraceMs)));
+    this.metrics.restarts.inc({ result: 'complete' });
+    this.log.info({ generation: next.number, workers: next.workers, tookMs: Date.now() - started }, 'restart complete');
+  }
+
+  /** Forks a generation's workers. */
+  private fork(generation: Generation): WorkerHandle[] {
+    return Array.from({ length: generation.workers }, () => this.forkOne(generation));
+  }
+
+  private forkOne(generation: Generation): WorkerHandle {
+    const { config, workers, number } = generation;
+    // Cluster discovery may try each bootstrap server for connectTimeoutMs.
+    const startTimeoutMs = Math.max(60_000, 3 * config.limits.connectTimeoutMs);
+    const handle = new WorkerHandle(config, workers, number, startTimeoutMs, {
+      ready: (h) => this.workerReady(h),
+      exited: (h, state, code, signal) => this.workerExited(h, state, code, signal),
+    });
+    this.handles.add(handle);
+    this.log.info({ worker: handle.id, pid: handle.pid, generation: number }, 'worker started');
+    return handle;
+  }
+
+  /** Resolves when every one of `handles` accepts; rejects with the first failure. */
+  private async admitted(handles: WorkerHandle[]): Promise<void> {
+    await Promise.all(handles.map((h) => h.whenReady()));
+  }
+
+  private workerReady(handle: WorkerHandle): void {
+    this.log.info({ worker: handle.id, pid: handle.pid, generation: handle.generation }, 'worker ready');
+    // A replacement started before an in-place reload runs the config it was given: bring it up to date.
+    if (handle.generation === this.current.number && handle.config !== this.current.config) void this.applyInPlace(handle);
+  }
+
+  private workerExited(handle: WorkerHandle, state: WorkerState, code: number | null, signal: string | null): void {
+    this.handles.delete(handle);
+    this.proxyWide.retire(handle.id, handle.finalMetrics);
+    const fields = { worker: handle.id, pid: handle.pid, generation: handle.generation, code, signal };
+    if (this.stopping || state === 'draining' || handle.generation !== this.current.number) {
+      this.log.info(fields, 'worker exited');
+      return;
+    }
+    if (state === 'starting') return; // Whoever started it reports the failure.
+    this.metrics.crashes.inc();
+    this.metrics.connectionsLost.inc(handle.connections);
+    this.log.error({ ...fields, connections: handle.connections }, 'worker crashed');
+    void this.replace(this.current);
+  }
+
+  /** Forks a worker in place of one that crashed, retrying with a growing wait while it cannot start. */
+  private async replace(generation: Generation): Promise<void> {
+    for (let waitMs = RETRY_FIRST_MS; !this.stopping && generation === this.current; waitMs = Math.min(2 * waitMs, RETRY_MAX_MS)) {
+      try {
+        return await this.forkOne(generation).whenReady();
+      } catch (e) {
+        if (this.stopping || generation !== this.current) return;
+        this.log.error({ err: (e as Error).message, retryInMs: waitMs }, 'cannot start a replacement worker');
+        await new Promise((resolve) => setTimeout(resolve, waitMs));
+      }
+    }
+  }
+
+  private async applyInPlace(handle: WorkerHandle): Promise<string | undefined> {
+    const { config, workers } = this.current;
+    const reply = await handle.ask({ type: 'reload', id: ++this.requests, config, workers }, RELOAD_WAIT_MS);
+    if (!reply) return `worker ${handle.id}: no answer within ${RELOAD_WAIT_MS} ms`;
+    return reply.type === 'reloaded' && reply.error !== undefined ? `worker ${handle.id}: ${reply.error}` : undefined;
+  }
+
+  /** The config file as it is now; undefined, after saying why, when it has problems. */
+  private readConfig(what: 'reload' | 'restart'): ProxyConfig | undefined {
+    try {
+      return loadConfig(this.configFile);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      if (what === 'reload') this.metrics.reloads.inc({ result: 'refused' });
+      this.log.error({ problems: e.problems.map((p) => `${p.path ? `${p.path}: ` : ''}${p.message}`) }, `${what} refused: the config file has problems; nothing changed`);
+      return undefined;
+    }
+  }
+
+  /** Serves the admin endpoint where `admin` says, moving it if that changed. */
+  private async bindAdmin(admin: ProxyConfig['admin']): Promise<void> {
+    const address = this.admin?.address();
+    const bound = address && typeof address === 'object' ? `${address.address}:${address.port}` : undefined;
+    const wanted = admin ? `${admin.bind}:${admin.port}` : undefined;
+    if (bound === wanted) return;
+    if (this.admin) await new Promise<void>((resolve) => this.admin!.close(() => resolve()));
+    this.admin = undefined;
+    if (!admin) return;
+    this.admin = await startAdminServer(admin.bind, admin.port, {
+      contentType: this.proxyWide.contentType,
+      metrics: () => this.scrape(),
+      workerMetrics: (id) => this.scrapeWorker(id),
+      healthy: () => [...this.handles].some((h) => h.state === 'ready'),
+    });
+    this.log.info({ bind: admin.bind, port: admin.port }, 'admin server listening (/metrics, /healthz)');
+  }
+
+  private async scrape(): Promise<string> {
+    await Promise.all([...this.handles].map((h) => this.refreshMetrics(h)));
+    return this.proxyWide.text();
+  }
+
+  private async scrapeWorker(id: number): Promise<string | undefined> {
+    const handle = [...this.handles].find((h) => h.id === id);
+    if (!handle) return undefined;
+    await this.refreshMetrics(handle);
+    return this.proxyWide.workerText(id);
+  }
+
+  private async refreshMetrics(handle: WorkerHandle): Promise<void> {
+    const reply = await handle.ask({ type: 'metrics', id: ++this.requests }, METRICS_WAIT_MS);
+    if (reply?.type === 'metrics' && this.handles.has(handle)) this.proxyWide.report(handle.id, reply.metrics);
+  }
+
+  private countByState(): Record<WorkerState, number> {
+    const counts: Record<WorkerState, number> = { starting: 0, ready: 0, draining: 0 };
+    for (const h of this.handles) counts[h.state]++;
+    return counts;
+  }
+}

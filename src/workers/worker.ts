@@ -1,0 +1,78 @@
+import cluster from 'node:cluster';
+import type { ProxyConfig } from '../config/schema.js';
+import { workerShare } from '../config/worker-share.js';
+import { type Logger, createLogger } from '../observe/logger.js';
+import { ProxyMetrics } from '../observe/metrics.js';
+import { KafkaAuthProxy } from '../proxy/proxy.js';
+import { type FromWorker, type ToWorker, isToWorker } from './messages.js';
+
+/** How often a worker tells the supervisor how many connections it holds. */
+const STATUS_INTERVAL_MS = 5_000;
+
+function send(message: FromWorker, then?: () => void): void {
+  process.send!(message, undefined, {}, () => then?.());
+}
+
+/**
+ * A worker process: runs the proxy on the config the supervisor sends, accepting on every
+ * listener alongside its siblings, until the supervisor drains it. Signals are the supervisor's
+ * to act on (a terminal's Ctrl-C or systemd's stop reaches every process of the group); a worker
+ * whose supervisor is gone exits (node:cluster does that on disconnect).
+ */
+export function runWorker(): void {
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGUSR2'] as const) process.on(signal, () => {});
+  let proxy: KafkaAuthProxy | undefined;
+  let metrics: ProxyMetrics | undefined;
+  let log: Logger | undefined;
+  process.on('message', (message: unknown) => {
+    if (!isToWorker(message)) return;
+    handle(message).catch((e: Error) => {
+      log?.fatal({ err: e.message }, 'worker failed');
+      process.exit(1);
+    });
+  });
+  send({ type: 'up' });
+
+  async function handle(message: ToWorker): Promise<void> {
+    switch (message.type) {
+      case 'start': {
+        log = createLogger(message.config.logging.level).child({ worker: cluster.worker!.id });
+        metrics = new ProxyMetrics(true);
+        proxy = await start(workerShare(message.config, message.workers), log, metrics);
+        send({ type: 'ready' });
+        const { listeners } = proxy;
+        const status = () => send({ type: 'status', connections: listeners.reduce((n, l) => n + l.connectionCount, 0) });
+        setInterval(status, STATUS_INTERVAL_MS).unref();
+        return;
+      }
+      case 'reload': {
+        const error = await proxy?.reload(workerShare(message.config, message.workers)).then(
+          () => undefined,
+          (e: Error) => e.message,
+        );
+        send({ type: 'reloaded', id: message.id, ...(error === undefined ? {} : { error }) });
+        return;
+      }
+      case 'metrics':
+        send({ type: 'metrics', id: message.id, metrics: metrics ? await metrics.registry.getMetricsAsJSON() : [] });
+        return;
+      case 'drain': {
+        await proxy?.stop(message.graceMs);
+        const report = metrics ? await metrics.registry.getMetricsAsJSON() : [];
+        send({ type: 'final-metrics', metrics: report }, () => process.exit(0));
+        return;
+      }
+    }
+  }
+}
+
+async function start(config: ProxyConfig, log: Logger, metrics: ProxyMetrics): Promise<KafkaAuthProxy> {
+  try {
+    return await KafkaAuthProxy.start(config, log, metrics);
+  } catch (e) {
+    const error = (e as Error).message;
+    log.fatal({ err: error }, 'cannot start');
+    await new Promise<void>((resolve) => send({ type: 'start-failed', error }, resolve));
+    process.exit(1);
+  }
+}
