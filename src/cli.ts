@@ -41,30 +41,39 @@ async function run(file: string): Promise<void> {
     // README, "Run": without it V8 runs a full garbage collection every 10-20 MB streamed.
     log.info('started without node --initial-old-space-size=64: streaming fetch responses may cost up to twice the CPU (see the README, "Run")');
   }
-  let supervisor: Supervisor;
-  try {
-    supervisor = await Supervisor.start(file, config, log);
-  } catch (e) {
-    log.fatal({ err: (e as Error).message }, 'cannot start');
-    process.exit(1);
-  }
+  // Handled from the start: by default SIGHUP and SIGUSR2 would end the process.
+  let supervisor: Supervisor | undefined;
+  const whenStarted = (signal: string, act: (s: Supervisor) => Promise<void>, failure: string) => {
+    if (!supervisor) {
+      log.warn({ signal }, 'still starting; signal ignored');
+      return;
+    }
+    act(supervisor).catch((e: Error) => log.error({ err: e.message }, failure));
+  };
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
+    if (!supervisor) process.exit(0);
     supervisor.stop().then(() => process.exit(0));
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGHUP', () => {
     log.info('SIGHUP: reloading the config file, the credentials file, the JWKS, the policy file and the TLS certificates');
-    supervisor.reload().catch((e: Error) => log.error({ err: e.message }, 'reload failed'));
+    whenStarted('SIGHUP', (s) => s.reload(), 'reload failed');
   });
   process.on('SIGUSR2', () => {
     log.info('SIGUSR2: restarting the workers from the code and config on disk');
-    supervisor.restart('SIGUSR2').catch((e: Error) => log.error({ err: e.message }, 'restart failed'));
+    whenStarted('SIGUSR2', (s) => s.restart('SIGUSR2'), 'restart failed');
   });
+  try {
+    supervisor = await Supervisor.start(file, config, log);
+  } catch (e) {
+    log.fatal({ err: (e as Error).message }, 'cannot start');
+    process.exit(1);
+  }
 }
 
 async function main(argv: string[]): Promise<void> {
