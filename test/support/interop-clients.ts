@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +50,15 @@ export interface InteropRunOptions {
   launcher?: string[];
 }
 
+/** The events of a `traffic` client, one per stdout line (see the clients' usage comments). */
+export type TrafficLine =
+  | { acked: string; partition: number; offset: number; at: number }
+  | { consumed: string; partition: number; offset: number; member: number; at: number }
+  | { assigned: number[]; member: number }
+  | { error: string; fatal: boolean; source: 'producer' | 'consumer' }
+  | { flushed: true; acked: number }
+  | { done: true; acked: number; consumed: number };
+
 /** A client that exited non-zero or timed out; `result` is its {error, type} line if it printed one. */
 export class InteropClientError extends Error {
   constructor(
@@ -87,6 +96,73 @@ export function javaLibsClasspath(): string[] {
 export async function runPythonClient<T = Record<string, unknown>>(args: string[], opts?: InteropRunOptions): Promise<T> {
   requireInstalled(pythonBin);
   return run('python', pythonBin, [join(repoRoot, 'test/interop/python/interop_client.py')], args, opts);
+}
+
+/** Starts `traffic <bootstrap> <topic> <group> [options]` on the Java client; see StreamingClient. */
+export async function startJavaTraffic(args: string[], opts?: InteropRunOptions): Promise<StreamingClient> {
+  const classpath = await (kafkaClasspath ??= resolveKafka(() => {}).then((dist) => dist.classpath));
+  const source = join(repoRoot, 'test/interop/java/InteropClient.java');
+  const cp = [classpath, ...(opts?.classpath ?? [])].join(delimiter);
+  return new StreamingClient('java traffic', 'java', [...JVM_FLAGS, ...(opts?.jvmFlags ?? []), '-cp', cp, source, 'traffic', ...args], opts);
+}
+
+/** Starts `traffic <bootstrap> <topic> <group> [options]` on the Python (librdkafka) client; see StreamingClient. */
+export function startPythonTraffic(args: string[], opts?: InteropRunOptions): StreamingClient {
+  requireInstalled(pythonBin);
+  return new StreamingClient('python traffic', pythonBin, [join(repoRoot, 'test/interop/python/interop_client.py'), 'traffic', ...args], opts);
+}
+
+/**
+ * A long-running client: its stdout lines as they come, parsed, and its stdin to steer it. It is
+ * not timed out; kill() it when done with it.
+ */
+export class StreamingClient {
+  readonly lines: TrafficLine[] = [];
+  stderr = '';
+  /** The exit code (or signal) once the client has exited. */
+  exit: number | NodeJS.Signals | undefined;
+  readonly exited: Promise<number | NodeJS.Signals>;
+  private readonly child: ChildProcessWithoutNullStreams;
+
+  constructor(
+    readonly name: string,
+    command: string,
+    args: string[],
+    opts: InteropRunOptions = {},
+  ) {
+    const [program, ...programArgs] = [...(opts.launcher ?? []), command, ...args];
+    this.child = spawn(program, programArgs, { cwd: repoRoot, env: { ...process.env, ...opts.env } });
+    let partial = '';
+    this.child.stdout.on('data', (chunk: Buffer) => {
+      const text = partial + chunk.toString();
+      const complete = text.split('\n');
+      partial = complete.pop()!;
+      for (const line of complete) this.lines.push(JSON.parse(line) as TrafficLine);
+    });
+    this.child.stderr.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
+    // Writing to a client that has exited fails with EPIPE; the exit itself is what callers check.
+    this.child.stdin.on('error', () => {});
+    this.exited = new Promise((resolve, reject) => {
+      this.child.on('error', (err) => reject(new Error(`cannot start ${name}: ${err.message}`)));
+      this.child.on('close', (code, signal) => resolve((this.exit = code ?? signal!)));
+    });
+  }
+
+  /** Writes one line to the client's stdin ("pause", "stop"). */
+  send(line: string): void {
+    this.child.stdin.write(`${line}\n`);
+  }
+
+  /** Fails with what the client said if it has exited: for waits on a client that must stay up. */
+  assertRunning(): void {
+    if (this.exit === undefined) return;
+    const tail = this.stderr.trim().slice(-4000);
+    throw new Error(`${this.name} exited with ${this.exit}; last lines: ${JSON.stringify(this.lines.slice(-3))}${tail ? `\nstderr:\n${tail}` : ''}`);
+  }
+
+  kill(): void {
+    if (this.exit === undefined) this.child.kill('SIGKILL');
+  }
 }
 
 /** kafka-python (test/interop/python/kafka_python_client.py): produce and consume only. */

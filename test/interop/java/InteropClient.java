@@ -1,3 +1,6 @@
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -8,24 +11,32 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.DescribeClusterResult;
 import org.apache.kafka.clients.admin.DescribeTopicsOptions;
 import org.apache.kafka.clients.admin.ListTopicsOptions;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.Node;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.RebalanceInProgressException;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -47,6 +58,9 @@ import org.apache.log4j.PatternLayout;
  *   describe <bootstrap> [--group NAME]
  *   describe-topics <bootstrap> <topic>[,<topic>...] [--partition-limit 2000]   Admin.describeTopics (DescribeTopicPartitions
  *                paged by the limit): {"topics":{"<topic>":{"partitions":[0,1,...]} or {"error":"<Kafka error name>"}}}
+ *   traffic  <bootstrap> <topic> <group> [--rate 10] [--consumers 2] [--drain-timeout-ms 60000]
+ *                streams until stdin says so, one JSON line per event (see Traffic); the last line is
+ *                {"done":true,"acked","consumed"}
  *   every command: [--prop key=value]... extra client properties (SASL settings and such)
  */
 public class InteropClient {
@@ -61,6 +75,7 @@ public class InteropClient {
         case "consume" -> consume(args);
         case "describe" -> describe(args);
         case "describe-topics" -> describeTopics(args);
+        case "traffic" -> new Traffic(args).run();
         default -> throw new IllegalArgumentException("unknown command " + args.command());
       };
       System.out.println(result);
@@ -277,6 +292,158 @@ public class InteropClient {
     return Json.object("topics", results);
   }
 
+  /**
+   * The `traffic` command: an idempotent acks=all producer sends "java-<seq>" at --rate per second
+   * (partitions in turn), and --consumers members of one group, each its own consumer on its own
+   * thread, commit synchronously after each poll's records. Every event is a line on stdout:
+   *   {"acked","partition","offset","at"}  {"consumed","partition","offset","member","at"}
+   *   {"assigned":[partitions],"member"}   {"error","fatal","source":"producer|consumer"}
+   * Errors are only reported, except a fatal one, which ends the client (exit 1) after its line.
+   * stdin "pause": stop producing and flush, then {"flushed":true,"acked"}; the group goes on.
+   * stdin "stop" (or end of stdin): pause, consume until the group has every acked value (or the
+   * drain timeout passes), close.
+   */
+  static final class Traffic {
+    private final Args args;
+    private final String topic;
+    private final String group;
+    private final int rate;
+    private final Set<String> acked = ConcurrentHashMap.newKeySet();
+    private final Set<String> consumed = ConcurrentHashMap.newKeySet();
+    private final AtomicLong consumedRecords = new AtomicLong();
+    private volatile boolean pausing;
+    private volatile boolean stopping;
+
+    Traffic(Args args) {
+      this.args = args;
+      topic = args.positional(1);
+      group = args.positional(2);
+      rate = Integer.parseInt(args.option("rate", "10"));
+    }
+
+    String run() throws Exception {
+      List<Thread> members = new ArrayList<>();
+      for (int i = 0; i < Integer.parseInt(args.option("consumers", "2")); i++) {
+        int member = i;
+        members.add(start("consumer", () -> consume(member)));
+      }
+      Thread producer = start("producer", this::produce);
+      BufferedReader stdin = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+      for (String line; (line = stdin.readLine()) != null && !line.equals("stop"); ) {
+        if (line.equals("pause")) pause(producer);
+        else System.err.println("traffic: unknown command " + line);
+      }
+      pause(producer);
+      long deadline = System.currentTimeMillis() + Long.parseLong(args.option("drain-timeout-ms", "60000"));
+      while (!consumed.containsAll(acked) && System.currentTimeMillis() < deadline) Thread.sleep(50);
+      stopping = true;
+      for (Thread member : members) member.join();
+      return Json.object("done", true, "acked", acked.size(), "consumed", consumedRecords.get());
+    }
+
+    private void pause(Thread producer) throws InterruptedException {
+      if (pausing) return;
+      pausing = true;
+      producer.join();
+      emit("flushed", true, "acked", acked.size());
+    }
+
+    /** On a fixed schedule, so a stall is caught up rather than thinning the stream. */
+    private void produce() throws InterruptedException {
+      Properties props = producerProps(args);
+      props.put("client.id", "interop-java-producer");
+      try (KafkaProducer<String, String> producer = new KafkaProducer<>(props)) {
+        int partitions = producer.partitionsFor(topic).size();
+        long start = System.nanoTime();
+        for (long i = 0; !pausing; i++) {
+          long waitNanos = start + i * 1_000_000_000L / rate - System.nanoTime();
+          if (waitNanos > 0) Thread.sleep(waitNanos / 1_000_000, (int) (waitNanos % 1_000_000));
+          String value = "java-" + i;
+          try {
+            producer.send(new ProducerRecord<>(topic, (int) (i % partitions), null, value), (metadata, err) -> {
+              if (err != null) {
+                report(err, "producer");
+                return;
+              }
+              acked.add(value);
+              emit("acked", value, "partition", metadata.partition(), "offset", metadata.offset(), "at", System.currentTimeMillis());
+            });
+          } catch (KafkaException err) {
+            report(err, "producer");
+          }
+        }
+        producer.flush();
+      }
+    }
+
+    private void consume(int member) {
+      Properties props = args.clientProps();
+      props.put("client.id", "interop-java-consumer-" + member);
+      props.put("key.deserializer", StringDeserializer.class.getName());
+      props.put("value.deserializer", StringDeserializer.class.getName());
+      props.put("group.id", group);
+      props.put("auto.offset.reset", "earliest");
+      props.put("enable.auto.commit", "false");
+      try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props)) {
+        consumer.subscribe(List.of(topic), new ConsumerRebalanceListener() {
+          @Override
+          public void onPartitionsRevoked(Collection<TopicPartition> partitions) {}
+
+          @Override
+          public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            emit("assigned", partitions.stream().map(TopicPartition::partition).sorted().toList(), "member", member);
+          }
+        });
+        while (!stopping) {
+          try {
+            ConsumerRecords<String, String> records = consumer.poll(Duration.ofMillis(200));
+            for (ConsumerRecord<String, String> record : records) {
+              consumed.add(record.value());
+              consumedRecords.incrementAndGet();
+              emit("consumed", record.value(), "partition", record.partition(), "offset", record.offset(), "member", member, "at", System.currentTimeMillis());
+            }
+            if (!records.isEmpty()) consumer.commitSync();
+          } catch (KafkaException err) {
+            report(err, "consumer");
+          }
+        }
+      }
+    }
+
+    /**
+     * Fatal: what the client does not recover from by itself. A CommitFailedException is one: the
+     * group moved the partitions on, and their new owner will consume those records again.
+     */
+    private static void report(Exception err, String source) {
+      boolean fatal = !(err instanceof RetriableException || err instanceof RebalanceInProgressException);
+      emit("error", err.getClass().getName() + ": " + err.getMessage(), "fatal", fatal, "source", source);
+      if (fatal) Runtime.getRuntime().halt(1);
+    }
+
+    /** A thread that dies of anything unexpected ends the client as a fatal error. */
+    private static Thread start(String source, ThrowingRunnable body) {
+      Thread thread = new Thread(() -> {
+        try {
+          body.run();
+        } catch (Exception err) {
+          emit("error", err.getClass().getName() + ": " + err.getMessage(), "fatal", true, "source", source);
+          Runtime.getRuntime().halt(1);
+        }
+      });
+      thread.start();
+      return thread;
+    }
+
+    /** System.out flushes at each line and takes a lock per line, so threads' lines never mix. */
+    private static void emit(Object... pairs) {
+      System.out.println(Json.object(pairs));
+    }
+
+    interface ThrowingRunnable {
+      void run() throws Exception;
+    }
+  }
+
   private static List<String> addresses(Collection<Node> nodes) {
     return nodes.stream().map(InteropClient::address).sorted().toList();
   }
@@ -286,7 +453,7 @@ public class InteropClient {
   }
 
   /** A typo must fail, not silently run with a default (say, without a transaction). */
-  private static final Set<String> KNOWN_OPTIONS = Set.of("acks", "idempotent", "transactional-id", "timeout-ms", "group", "rate", "partition-limit");
+  private static final Set<String> KNOWN_OPTIONS = Set.of("acks", "idempotent", "transactional-id", "timeout-ms", "group", "rate", "partition-limit", "consumers", "drain-timeout-ms");
 
   /** Positional arguments, then --name value options; --prop may repeat. */
   record Args(List<String> positionals, Map<String, String> options, Properties props) {
@@ -311,7 +478,7 @@ public class InteropClient {
         if (eq <= 0) throw new IllegalArgumentException("--prop needs key=value, got " + value);
         props.put(value.substring(0, eq), value.substring(eq + 1));
       }
-      if (positionals.size() < 2) throw new IllegalArgumentException("usage: produce|produce-for|produce-each|consume|describe|describe-topics <bootstrap> ...");
+      if (positionals.size() < 2) throw new IllegalArgumentException("usage: produce|produce-for|produce-each|consume|describe|describe-topics|traffic <bootstrap> ...");
       return new Args(positionals, options, props);
     }
 
@@ -352,7 +519,7 @@ public class InteropClient {
 
     private static String value(Object v) {
       if (v == null) return "null";
-      if (v instanceof Number) return v.toString();
+      if (v instanceof Number || v instanceof Boolean) return v.toString();
       if (v instanceof Collection<?> items) return "[" + String.join(",", items.stream().map(Json::value).toList()) + "]";
       if (v instanceof Map<?, ?> entries) {
         return "{" + String.join(",", entries.entrySet().stream().map(e -> value(e.getKey()) + ":" + value(e.getValue())).toList()) + "}";

@@ -7,6 +7,9 @@ on failure {"error","type"} (and "code", the Kafka error name, for a KafkaExcept
                reports per topic instead of failing: {"topics":{"<topic>":{"delivered","failed"[,"error"]}}}
   consume  <bootstrap> <topic> <group> <count> [--timeout-ms 60000]
   describe <bootstrap> [--group NAME] [--timeout-ms 60000]
+  traffic  <bootstrap> <topic> <group> [--rate 10] [--consumers 2] [--drain-timeout-ms 60000]
+           streams until stdin says so, one JSON line per event (see Traffic); the last line is
+           {"done":true,"acked","consumed"}
   every command: [--prop key=value]... extra librdkafka properties (SASL settings and such)
                  [--sasl none|aws-oauth]: aws-oauth is AWS IAM over OAUTHBEARER, tokens from
                  aws-msk-iam-sasl-signer-python for the region in AWS_REGION, credentials from
@@ -19,6 +22,7 @@ import argparse
 import json
 import os
 import sys
+import threading
 import time
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicCollection
@@ -35,7 +39,14 @@ FLUSH_TIMEOUT_S = 60
 def main() -> int:
     try:
         args = parse_args(sys.argv[1:])
-        commands = {"produce": produce, "produce-for": produce_for, "produce-each": produce_each, "consume": consume, "describe": describe}
+        commands = {
+            "produce": produce,
+            "produce-for": produce_for,
+            "produce-each": produce_each,
+            "consume": consume,
+            "describe": describe,
+            "traffic": lambda args: Traffic(args).run(),
+        }
         result = commands[args.command](args)
         print(json.dumps(result), flush=True)
         return 0
@@ -56,7 +67,7 @@ class ArgumentParser(argparse.ArgumentParser):
 
 def parse_args(argv):
     parser = ArgumentParser(prog="interop_client.py")
-    parser.add_argument("command", choices=["produce", "produce-for", "produce-each", "consume", "describe"])
+    parser.add_argument("command", choices=["produce", "produce-for", "produce-each", "consume", "describe", "traffic"])
     parser.add_argument("bootstrap")
     parser.add_argument("rest", nargs="*")
     parser.add_argument("--acks", default="all")
@@ -65,10 +76,12 @@ def parse_args(argv):
     parser.add_argument("--timeout-ms", type=int, default=60000)
     parser.add_argument("--rate", type=int, default=10)
     parser.add_argument("--group", default="interop-describe")
+    parser.add_argument("--consumers", type=int, default=2)
+    parser.add_argument("--drain-timeout-ms", type=int, default=60000)
     parser.add_argument("--prop", action="append", default=[])
     parser.add_argument("--sasl", default="none", choices=["none", "aws-oauth"])
     args = parser.parse_intermixed_args(argv)
-    needed = {"produce": 2, "produce-for": 2, "produce-each": 2, "consume": 3, "describe": 0}[args.command]
+    needed = {"produce": 2, "produce-for": 2, "produce-each": 2, "consume": 3, "describe": 0, "traffic": 2}[args.command]
     if len(args.rest) != needed:
         raise ValueError(f"{args.command} takes {needed} arguments after <bootstrap>, got {args.rest}")
     return args
@@ -202,6 +215,146 @@ def produce_each(args):
     if producer.flush(FLUSH_TIMEOUT_S) > 0:
         raise TimeoutError(f"records still undelivered after {FLUSH_TIMEOUT_S} s")
     return {"topics": results}
+
+
+class Traffic:
+    """An idempotent acks=all producer sends "python-<seq>" at --rate per second (partitions in
+    turn), and --consumers members of one group, each its own consumer on its own thread, commit
+    synchronously after each batch of records. Every event is a line on stdout:
+      {"acked","partition","offset","at"}  {"consumed","partition","offset","member","at"}
+      {"assigned":[partitions],"member"}   {"error","fatal","source":"producer|consumer"}
+    Errors are only reported, except a fatal one, which ends the client (exit 1) after its line.
+    stdin "pause": stop producing and flush, then {"flushed":true,"acked"}; the group goes on.
+    stdin "stop" (or end of stdin): pause, consume until the group has every acked value (or the
+    drain timeout passes), close."""
+
+    def __init__(self, args):
+        self.args = args
+        self.topic, self.group = args.rest
+        self.acked, self.consumed = set(), set()
+        self.consumed_records = 0
+        self.lock = threading.Lock()
+        self.pausing, self.stopping, self.closing = threading.Event(), threading.Event(), threading.Event()
+
+    def run(self):
+        members = [self.start("consumer", self.consume, i) for i in range(self.args.consumers)]
+        threading.Thread(target=self.read_commands, daemon=True).start()
+        self.produce()
+        self.emit({"flushed": True, "acked": len(self.acked)})
+        self.stopping.wait()
+        deadline = time.monotonic() + self.args.drain_timeout_ms / 1000
+        while not self.drained() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.closing.set()
+        for member in members:
+            member.join()
+        return {"done": True, "acked": len(self.acked), "consumed": self.consumed_records}
+
+    def read_commands(self):
+        for line in sys.stdin:
+            if line.strip() == "stop":
+                break
+            if line.strip() == "pause":
+                self.pausing.set()
+            else:
+                print(f"traffic: unknown command {line.strip()}", file=sys.stderr, flush=True)
+        self.pausing.set()
+        self.stopping.set()
+
+    def drained(self):
+        with self.lock:
+            return self.acked <= self.consumed
+
+    def produce(self):
+        """On a fixed schedule, so a stall is caught up rather than thinning the stream."""
+        config = producer_config(self.args)
+        config.update({"client.id": "interop-python-producer", "error_cb": self.on_error("producer")})
+        producer = Producer(config)
+        partitions = partition_count(producer, self.topic)
+        start = time.monotonic()
+        i = 0
+        while not self.pausing.is_set():
+            due = start + i / self.args.rate
+            # poll() returns early when it serves an event, so wait in a loop.
+            while (wait := due - time.monotonic()) > 0:
+                producer.poll(wait)
+            value = f"python-{i}"
+            producer.produce(self.topic, value=value, partition=i % partitions, on_delivery=self.on_delivery)
+            i += 1
+        if (left := producer.flush(FLUSH_TIMEOUT_S)) > 0:
+            self.emit({"error": f"{left} records still undelivered after {FLUSH_TIMEOUT_S} s", "fatal": False, "source": "producer"})
+
+    def on_delivery(self, err, msg):
+        if err is not None:
+            self.report(err, "producer")
+            return
+        with self.lock:
+            self.acked.add(msg.value().decode())
+        self.emit({"acked": msg.value().decode(), "partition": msg.partition(), "offset": msg.offset(), "at": now_ms()})
+
+    def consume(self, member):
+        config = client_config(self.args)
+        config.update({
+            "client.id": f"interop-python-consumer-{member}",
+            "group.id": self.group,
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+            "error_cb": self.on_error("consumer"),
+        })
+        consumer = Consumer(config)
+        try:
+            consumer.subscribe([self.topic], on_assign=lambda _, partitions: self.emit({"assigned": sorted(p.partition for p in partitions), "member": member}))
+            while not self.closing.is_set():
+                records = 0
+                for msg in consumer.consume(num_messages=500, timeout=0.2):
+                    if msg.error() is not None:
+                        self.report(msg.error(), "consumer")
+                        continue
+                    records += 1
+                    value = msg.value().decode()
+                    with self.lock:
+                        self.consumed.add(value)
+                        self.consumed_records += 1
+                    self.emit({"consumed": value, "partition": msg.partition(), "offset": msg.offset(), "member": member, "at": now_ms()})
+                if records:
+                    try:
+                        consumer.commit(asynchronous=False)
+                    except KafkaException as err:
+                        self.report(err.args[0], "consumer")
+        finally:
+            consumer.close()
+
+    def on_error(self, source):
+        return lambda err: self.report(err, source)
+
+    def report(self, err, source):
+        """librdkafka flags what it does not recover from itself as fatal."""
+        self.emit({"error": str(err), "fatal": err.fatal(), "source": source})
+        if err.fatal():
+            os._exit(1)
+
+    def start(self, source, target, *args):
+        """A thread that dies of anything unexpected ends the client as a fatal error. Daemon
+        threads, so a failing main thread ends the client too."""
+
+        def guarded():
+            try:
+                target(*args)
+            except Exception as err:  # noqa: BLE001 - reported, then the client ends
+                self.emit({"error": f"{type(err).__name__}: {err}", "fatal": True, "source": source})
+                os._exit(1)
+
+        thread = threading.Thread(target=guarded, daemon=True)
+        thread.start()
+        return thread
+
+    def emit(self, line):
+        with self.lock:
+            print(json.dumps(line), flush=True)
+
+
+def now_ms():
+    return int(time.time() * 1000)
 
 
 def partition_count(producer, topic, timeout_s=30):
