@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { expect } from 'vitest';
+import { CLI_PATH, PROXY_NODE_FLAGS } from '../../../bench/build-dist.js';
 
 /** One JSON log line of the proxy (supervisor or worker). */
 export interface CliLogLine {
@@ -24,9 +25,14 @@ export interface ProxyCli {
   exited: Promise<number | null>;
 }
 
-/** Runs `kafka-auth-proxy --config <file>` as users do (from source, through tsx): the supervisor and its workers. */
-export function startProxyCli(configFile: string): ProxyCli {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Runs `kafka-auth-proxy --config <file>`: the supervisor and its workers. From source through tsx,
+ * or with `built` as users run it, from dist/ (call bench/build-dist.ts ensureBuilt first): a
+ * worker then starts in about a second instead of compiling the sources again.
+ */
+export function startProxyCli(configFile: string, opts: { built?: boolean } = {}): ProxyCli {
+  const entry = opts.built ? [...PROXY_NODE_FLAGS, CLI_PATH] : ['--import', 'tsx', 'src/cli.ts'];
+  const child: ChildProcess = spawn(process.execPath, [...entry, '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: CliLogLine[] = [];
   const stderr: string[] = [];
   createInterface({ input: child.stdout! }).on('line', (l) => lines.push(JSON.parse(l) as CliLogLine));
