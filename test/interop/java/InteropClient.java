@@ -131,6 +131,17 @@ public class InteropClient {
    * Sends rate * seconds records on a fixed schedule, so a reader knows how many to expect; a
    * stall is caught up rather than shortening the run. An authentication failure ends it at once.
    */
+  /** A string consumer in `group` that starts from the earliest offset and commits only when told. */
+  private static Properties groupConsumerProps(Args args, String group) {
+    Properties props = args.clientProps();
+    props.put("key.deserializer", StringDeserializer.class.getName());
+    props.put("value.deserializer", StringDeserializer.class.getName());
+    props.put("group.id", group);
+    props.put("auto.offset.reset", "earliest");
+    props.put("enable.auto.commit", "false");
+    return props;
+  }
+
   private static String produceFor(Args args) throws Exception {
     String topic = args.positional(1);
     int seconds = Integer.parseInt(args.positional(2));
@@ -221,14 +232,7 @@ public class InteropClient {
     String group = args.positional(2);
     int count = Integer.parseInt(args.positional(3));
     long deadline = System.currentTimeMillis() + Long.parseLong(args.option("timeout-ms", "60000"));
-    Properties props = args.clientProps();
-    props.put("key.deserializer", StringDeserializer.class.getName());
-    props.put("value.deserializer", StringDeserializer.class.getName());
-    props.put("group.id", group);
-    props.put("auto.offset.reset", "earliest");
-    props.put("enable.auto.commit", "false");
-
-    try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props)) {
+    try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(groupConsumerProps(args, group))) {
       consumer.subscribe(List.of(topic));
       int consumed = 0;
       Set<Integer> partitions = new TreeSet<>();
@@ -377,13 +381,8 @@ public class InteropClient {
     }
 
     private void consume(int member) {
-      Properties props = args.clientProps();
+      Properties props = groupConsumerProps(args, group);
       props.put("client.id", "interop-java-consumer-" + member);
-      props.put("key.deserializer", StringDeserializer.class.getName());
-      props.put("value.deserializer", StringDeserializer.class.getName());
-      props.put("group.id", group);
-      props.put("auto.offset.reset", "earliest");
-      props.put("enable.auto.commit", "false");
       try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props)) {
         consumer.subscribe(List.of(topic), new ConsumerRebalanceListener() {
           @Override
