@@ -26,7 +26,7 @@ const PRINCIPAL = 'svc-bench';
  * ~10,000 grants that never match. An idempotent producer needs nothing more (Write on a topic
  * lets it in).
  */
-export async function startAuthzProxy(upstream: string, workDir: string): Promise<AuthzProxy> {
+export async function startAuthzProxy(upstream: string, workDir: string, workers: number): Promise<AuthzProxy> {
   const { yaml, ...policy } = benchPolicy([
     { topics: ['e2e-*'], operations: ['write', 'read'] },
     { groups: ['e2e-*'], operations: ['read'] },
@@ -43,6 +43,7 @@ export async function startAuthzProxy(upstream: string, workDir: string): Promis
   try {
     const proxy = await startProxyProcess(upstream, workDir, {
       name: 'proxy-authz',
+      workers,
       listener: { authentication: ['OAUTHBEARER'], mode: 'enforce' },
       sections: { oauthbearer: { jwksUrl: issuer.jwksUrl, issuer: issuer.issuer, audience: ['kafka'] }, authorization: { policyFile } },
     });

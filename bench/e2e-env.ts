@@ -19,8 +19,10 @@ export interface Configuration {
   bootstrap: string;
   /** Client settings this path needs, e.g. SASL for a proxy that authenticates. */
   clientProperties: Record<string, string>;
-  /** The process that forwards this path's bytes, whose CPU time is measured; none for direct. */
+  /** The process that forwards this path's bytes, whose CPU time (with its children's) is measured; none for direct. */
   forwarderPid?: number;
+  /** A proxy path's worker count: forwarderPid is then the supervisor, whose own share is reported too. */
+  workers?: number;
   /** An OAUTHBEARER token, where the path authenticates. */
   token?: () => Promise<string>;
   /** How the bench's own clients (the latency probe) connect, where the path is not plaintext. */
@@ -52,10 +54,10 @@ export interface E2eEnvironment {
  * proxy's upstream), and RELAY, advertised as the TCP relay's port, so relay clients that
  * learn the broker's address from Metadata come back through the relay. The relay and the
  * three proxies (in front of PLAINTEXT; one with a TLS listener, one authenticating and
- * enforcing a policy) are child processes. The TLS listener's certificate is made here, signed
+ * enforcing a policy), each a supervisor with `workers` workers, are child processes. The TLS listener's certificate is made here, signed
  * by a CA of the bench's own that its clients trust.
  */
-export async function startE2eEnvironment(log: (line: string) => void): Promise<E2eEnvironment> {
+export async function startE2eEnvironment(log: (line: string) => void, workers: number): Promise<E2eEnvironment> {
   const workDir = await mkdtemp(join(tmpdir(), 'kafka-proxy-e2e-'));
   const unregister = onParentExit(() => rmSync(workDir, { recursive: true, force: true }));
   const stops: (() => Promise<void>)[] = [];
@@ -80,18 +82,19 @@ export async function startE2eEnvironment(log: (line: string) => void): Promise<
     });
     stops.push(() => cluster.stop());
     const broker = cluster.bootstrapServers[0];
-    const proxy = await startProxyProcess(broker, workDir);
+    const proxy = await startProxyProcess(broker, workDir, { name: 'proxy', workers });
     stops.push(() => proxy.stop());
     const certificates = await benchCertificates(workDir);
     // authentication none over TLS (Kafka's SSL): what TLS alone costs next to the plaintext proxy.
     const tlsProxy = await startProxyProcess(broker, workDir, {
       name: 'proxy-tls',
+      workers,
       listener: { authentication: 'none', tls: { certFile: certificates.certFile, keyFile: certificates.keyFile } },
     });
     stops.push(() => tlsProxy.stop());
-    const authz = await startAuthzProxy(broker, workDir);
+    const authz = await startAuthzProxy(broker, workDir, workers);
     stops.push(() => authz.stop());
-    log(`e2e: broker ${broker}, relay 127.0.0.1:${relay.port}, proxy ${proxy.bootstrap}, proxy+tls ${tlsProxy.bootstrap}, proxy+authz ${authz.proxy.bootstrap}`);
+    log(`e2e: proxies with ${workers} worker(s) each; broker ${broker}, relay 127.0.0.1:${relay.port}, proxy ${proxy.bootstrap}, proxy+tls ${tlsProxy.bootstrap}, proxy+authz ${authz.proxy.bootstrap}`);
     const died = new Promise<never>((_, reject) => {
       const watch = (name: string, exited: Promise<string>) =>
         exited.then((how) => {
@@ -109,16 +112,17 @@ export async function startE2eEnvironment(log: (line: string) => void): Promise<
       configurations: [
         { name: 'direct', bootstrap: broker, clientProperties: {} },
         { name: 'relay', bootstrap: `${LOOPBACK}:${relay.port}`, clientProperties: {}, forwarderPid: relay.pid },
-        { name: 'proxy', bootstrap: proxy.bootstrap, clientProperties: {}, forwarderPid: proxy.pid },
+        { name: 'proxy', bootstrap: proxy.bootstrap, clientProperties: {}, forwarderPid: proxy.pid, workers },
         {
           name: 'proxy+tls',
           bootstrap: tlsProxy.bootstrap,
           // Kafka's SSL with a PEM trust store (KIP-651); the host name check stays on (the certificate names 127.0.0.1).
           clientProperties: { 'security.protocol': 'SSL', 'ssl.truststore.type': 'PEM', 'ssl.truststore.location': certificates.caFile },
           forwarderPid: tlsProxy.pid,
+          workers,
           dialer: benchTlsDialer(certificates.caPem),
         },
-        { name: 'proxy+authz', bootstrap: authz.proxy.bootstrap, clientProperties: authz.clientProperties, forwarderPid: authz.proxy.pid, token: authz.token },
+        { name: 'proxy+authz', bootstrap: authz.proxy.bootstrap, clientProperties: authz.clientProperties, forwarderPid: authz.proxy.pid, workers, token: authz.token },
       ],
       broker,
       workDir,

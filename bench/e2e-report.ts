@@ -6,6 +6,19 @@ const signed = (n: number) => (n > 0 ? `+${count(n)}` : count(n));
 const PROBE_RATE_TEXT = `${PROBE_PER_SECOND} times a second, from the start of the measured run to shortly before its end`;
 const cpu = (ms: number | undefined) => (ms === undefined ? '-' : ms.toFixed(1));
 
+/** How much of the proxies' CPU per MiB was the supervisors' own. */
+function supervisorLine(summary: E2eResults['summary']): string {
+  const values = (pick: (r: E2eResults['summary'][number]) => number | undefined) => summary.map(pick).filter((v) => v !== undefined);
+  const produce = values((r) => r.produceSupervisorCpuMsPerMiB);
+  const consume = values((r) => r.consumeSupervisorCpuMsPerMiB);
+  if (!produce.length || !consume.length) return `The proxies' supervisors were not measured apart.`;
+  return (
+    `Of the proxies' CPU ms/MiB, their supervisors' own (they accept the clients' connections; no request or ` +
+    `response passes through them): at most ${Math.max(...produce).toFixed(2)} producing and ` +
+    `${Math.max(...consume).toFixed(2)} consuming (medians per path and record size).`
+  );
+}
+
 /** The e2e tables, the chart link and what the numbers do and do not say. */
 export function e2eMarkdown(results: E2eResults, chartFile: string): string {
   const { options, summary, throughput, latency, authzPolicy: policy } = results;
@@ -52,7 +65,9 @@ export function e2eMarkdown(results: E2eResults, chartFile: string): string {
   );
   return [
     `Paths: **direct** (client to broker), **relay** (a bare Node TCP relay in its own process, the floor for ` +
-      `any proxy), **proxy** (\`node --initial-old-space-size=64 dist/cli.js\`, authentication none), **proxy+tls** (the same ` +
+      `any proxy), **proxy** (\`node --initial-old-space-size=64 dist/cli.js\` with \`workers: ${options.workers}\`: a ` +
+      `supervisor that accepts each connection and hands it to a worker, which forwards it from then on; authentication ` +
+      `none), **proxy+tls** (the same ` +
       `with a TLS listener: the clients speak Kafka's SSL to the proxy, RSA 2048 certificate made by the bench, the proxy ` +
       `plaintext to the broker), **proxy+authz** (the proxy ` +
       `with an OAUTHBEARER listener in enforce mode: the clients log in with Kafka's OIDC client-credentials ` +
@@ -67,8 +82,8 @@ export function e2eMarkdown(results: E2eResults, chartFile: string): string {
       `and reports the median of those per-round ratios (or differences, for latency). Everything ` +
       `shares this machine's cores, so the CPU the relay or a proxy uses is taken from the broker and the clients: ` +
       `the ratios include that, and they move with whatever else the machine runs. "CPU ms/MiB" is the CPU time ` +
-      `(user + system) the relay or proxy process used per MiB of record payload, warm-up included: a cost that ` +
-      `moves much less with the machine's load.`,
+      `(user + system) the relay's process, or a proxy's supervisor and all its workers together, used per MiB of ` +
+      `record payload, warm-up included: a cost that moves much less with the machine's load.`,
     '',
     `![throughput relative to direct, p99 latency and forwarder CPU](${chartFile})`,
     '',
@@ -85,6 +100,8 @@ export function e2eMarkdown(results: E2eResults, chartFile: string): string {
         `${ratio(Math.max(...summary.map((r) => r.produceSpread)))} for produce and ` +
         `${ratio(Math.max(...summary.map((r) => r.consumeSpread)))} for consume; differences between paths ` +
         `smaller than that are within this run's noise.`,
+    '',
+    supervisorLine(summary),
     '',
     `### Produce latency at a fixed rate`,
     '',

@@ -13,9 +13,17 @@ interface Sample {
 export interface ThroughputSample extends Sample {
   produce: ProduceResult;
   consume: ConsumeResult;
-  /** CPU the forwarder (relay, proxy) spent per MiB of record payload, warm-up run included; none for direct. */
+  /**
+   * CPU the forwarder spent per MiB of record payload, warm-up run included; none for direct.
+   * The relay's one process; a proxy's supervisor and all its workers.
+   */
   produceCpuMsPerMiB: number | undefined;
   consumeCpuMsPerMiB: number | undefined;
+  /** A proxy's supervisor's part of that (it only accepts connections); none for direct and the relay. */
+  produceSupervisorCpuMsPerMiB?: number;
+  consumeSupervisorCpuMsPerMiB?: number;
+  /** Processes whose CPU was summed: 1 for the relay, 1 + workers for a proxy. */
+  forwarderProcesses?: number;
 }
 
 export interface LatencySample extends Sample {
@@ -41,6 +49,8 @@ export interface ConfigurationSummary {
   consumeSpread: number;
   produceCpuMsPerMiB: number | undefined;
   consumeCpuMsPerMiB: number | undefined;
+  produceSupervisorCpuMsPerMiB: number | undefined;
+  consumeSupervisorCpuMsPerMiB: number | undefined;
   latencyRate: number;
   avgLatencyMs: number;
   p50Ms: number;
@@ -117,6 +127,8 @@ export function summarise(
         consumeSpread: spread((s) => s.consume.recordsPerSecond),
         produceCpuMsPerMiB: cpu((s) => s.produceCpuMsPerMiB),
         consumeCpuMsPerMiB: cpu((s) => s.consumeCpuMsPerMiB),
+        produceSupervisorCpuMsPerMiB: cpu((s) => s.produceSupervisorCpuMsPerMiB),
+        consumeSupervisorCpuMsPerMiB: cpu((s) => s.consumeSupervisorCpuMsPerMiB),
         latencyRate: l((s) => s.rate),
         avgLatencyMs: l((s) => s.produce.avgLatencyMs),
         p50Ms: l((s) => s.produce.p50Ms),

@@ -6,7 +6,7 @@ import { type E2eOptions, RECORD_SIZES, type RecordSize } from './e2e-options.js
 import { type ConfigurationSummary, type LatencySample, type ThroughputSample, median, summarise } from './e2e-summary.js';
 import { KafkaPerfTools, type PerfTarget } from './kafka-perf.js';
 import { probeProduceLatency } from './latency-probe.js';
-import { processCpuMs } from './process-cpu.js';
+import { treeCpuMs } from './process-tree.js';
 import { TopicMaker } from './topics.js';
 
 export interface E2eResults {
@@ -49,7 +49,7 @@ interface Bench {
  */
 export async function runE2eBench(options: E2eOptions, log: Log): Promise<E2eResults> {
   const started = Date.now();
-  const env = await startE2eEnvironment(log);
+  const env = await startE2eEnvironment(log, options.workers);
   try {
     const tools = await KafkaPerfTools.create(env.workDir, log);
     const topics = await TopicMaker.connect(env.broker);
@@ -119,9 +119,9 @@ async function measureThroughput(bench: Bench): Promise<ThroughputSample[]> {
     const target = await bench.target(config, `max-${recordSize}`);
     const mib = ((records + warmup) * recordSize) / 2 ** 20;
     bench.log(`${step} producing ${count(records)} records at full speed (after ${count(warmup)} to warm up)`);
-    const [produce, produceCpuMs] = await forwarderCpu(config, () => bench.guard(bench.tools.produce(target, records, recordSize, -1, warmup)));
+    const [produce, produceCpu] = await forwarderCpu(config, () => bench.guard(bench.tools.produce(target, records, recordSize, -1, warmup)));
     bench.log(`${step} consuming them`);
-    const [consume, consumeCpuMs] = await forwarderCpu(config, () => bench.guard(bench.tools.consume(target, records, warmup)));
+    const [consume, consumeCpu] = await forwarderCpu(config, () => bench.guard(bench.tools.consume(target, records, warmup)));
     bench.log(
       `${step} produce ${count(produce.recordsPerSecond)} rec/s (${produce.mibPerSecond.toFixed(1)} MiB/s), ` +
         `consume ${count(consume.recordsPerSecond)} rec/s (${consume.mibPerSecond.toFixed(1)} MiB/s)`,
@@ -133,20 +133,43 @@ async function measureThroughput(bench: Bench): Promise<ThroughputSample[]> {
       loadAverage: loadavg()[0],
       produce,
       consume,
-      produceCpuMsPerMiB: produceCpuMs === undefined ? undefined : produceCpuMs / mib,
-      consumeCpuMsPerMiB: consumeCpuMs === undefined ? undefined : consumeCpuMs / mib,
+      produceCpuMsPerMiB: perMiB(produceCpu?.totalMs, mib),
+      consumeCpuMsPerMiB: perMiB(consumeCpu?.totalMs, mib),
+      produceSupervisorCpuMsPerMiB: perMiB(produceCpu?.supervisorMs, mib),
+      consumeSupervisorCpuMsPerMiB: perMiB(consumeCpu?.supervisorMs, mib),
+      forwarderProcesses: produceCpu?.processes,
     });
   }
   return samples;
 }
 
+const perMiB = (ms: number | undefined, mib: number) => (ms === undefined ? undefined : ms / mib);
+
+/** CPU ms a forwarder spent during one measurement. */
+interface ForwarderCpu {
+  /** The whole process tree: the relay; a proxy's supervisor and all its workers. */
+  totalMs: number;
+  /** A proxy's supervisor alone (none for the relay). */
+  supervisorMs: number | undefined;
+  /** Processes summed in totalMs. */
+  processes: number;
+}
+
 /** Runs `measure` and the CPU ms the path's forwarder (relay, proxy) spent meanwhile, warm-up included. */
-async function forwarderCpu<T>(config: Configuration, measure: () => Promise<T>): Promise<[T, number | undefined]> {
-  const cpu = () => (config.forwarderPid === undefined ? undefined : processCpuMs(config.forwarderPid));
+async function forwarderCpu<T>(config: Configuration, measure: () => Promise<T>): Promise<[T, ForwarderCpu | undefined]> {
+  const cpu = () => (config.forwarderPid === undefined ? undefined : treeCpuMs(config.forwarderPid));
   const before = cpu();
   const result = await measure();
   const after = cpu();
-  return [result, before === undefined || after === undefined ? undefined : after - before];
+  if (before === undefined || after === undefined) return [result, undefined];
+  return [
+    result,
+    {
+      totalMs: after.totalMs - before.totalMs,
+      supervisorMs: config.workers === undefined ? undefined : after.rootMs - before.rootMs,
+      processes: after.processes,
+    },
+  ];
 }
 
 /** Half of the baseline's median full-speed produce rate: busy, but below saturation on every path. */

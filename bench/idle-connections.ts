@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +6,7 @@ import type { TLSSocket } from 'node:tls';
 import { createInterface } from 'node:readline';
 import { stringify } from 'yaml';
 import { startKafkaCluster } from '../scripts/kafka/cluster.js';
-import { LOOPBACK, pickFreePortBase } from '../scripts/kafka/ports.js';
+import { LOOPBACK, pickFreePortBase, pickFreePorts } from '../scripts/kafka/ports.js';
 import { startDevIssuer } from '../src/dev-issuer/issuer.js';
 import { createLogger } from '../src/observe/logger.js';
 import { API_KEYS } from '../src/protocol/generated/apis.js';
@@ -15,7 +15,7 @@ import type { BrokerDialer } from '../src/proxy/broker-dialer.js';
 import { KafkaConnection } from '../src/proxy/kafka-connection.js';
 import { CLI_PATH, PROXY_NODE_FLAGS, ensureBuilt } from './build-dist.js';
 import { spawnOwned } from './child-process.js';
-import { processCpuMs } from './process-cpu.js';
+import { processTree, treeCpuMs, treeOpenFiles, treeRssBytes } from './process-tree.js';
 import { authenticate, oauthBearerMessage } from './sasl-client.js';
 import { mskIamPayload } from './sasl-handshakes.js';
 import { type BenchCertificates, benchCertificates } from './tls-certificates.js';
@@ -23,6 +23,10 @@ import { benchTlsDialer } from './tls-dialer.js';
 
 export interface IdleConnectionsResult {
   connections: number;
+  /** `workers` of both proxies; every proxy figure is the supervisor and all its workers together. */
+  workers: number;
+  /** Processes summed for the proxy figures (the supervisor, its workers). */
+  proxyProcesses: number;
   /** New authenticated connections per second while opening them (OAUTHBEARER RS256, 100 in flight). */
   connectionsPerSecond: number;
   /** The same storm with AWS_MSK_IAM (SigV4 payloads signed before the storm), after the OAUTHBEARER clients have gone. */
@@ -43,8 +47,10 @@ export interface StormFigures {
   perSecond: number;
   /** New connections per second of proxy CPU time: the per-core rate. */
   perProxyCpuSecond: number;
-  /** Proxy CPU time per new connection, µs. */
+  /** Proxy CPU time per new connection, µs (the supervisor and all its workers). */
   proxyCpuMicrosPerConnection: number;
+  /** The supervisor's part of that: accepting the connection and handing it to a worker. */
+  supervisorCpuMicrosPerConnection: number;
   /** Bench process CPU time per new connection, µs (the clients' side of TLS and SASL). */
   clientCpuMicrosPerConnection: number;
   /** Connections whose TLS session was resumed (TLSSocket.isSessionReused on the client). */
@@ -72,23 +78,13 @@ const DEFAULT_CONNECTIONS = 10_000;
 /** Handshakes in progress at once during a storm. */
 const IN_FLIGHT = 100;
 
-/** Sockets and files the process holds open. */
-function openFiles(pid: number): number {
-  return readdirSync(`/proc/${pid}/fd`).length;
-}
-
 /** Waits until the proxy has let go of the connections the bench closed, so the next storm does not share the CPU with their teardown. */
 async function waitForClosed(pid: number, openFilesBefore: number): Promise<void> {
   const deadline = Date.now() + 60_000;
-  while (openFiles(pid) > openFilesBefore) {
-    if (Date.now() > deadline) throw new Error(`the proxy still holds ${openFiles(pid) - openFilesBefore} closed connections after 60 s`);
+  while (treeOpenFiles(pid) > openFilesBefore) {
+    if (Date.now() > deadline) throw new Error(`the proxy still holds ${treeOpenFiles(pid) - openFilesBefore} closed connections after 60 s`);
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-function rssBytes(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!;
-  return Number(line.split(/\s+/)[1]) * 1024;
 }
 
 const AWS_KEY = 'AKIAIDLEBENCH0001';
@@ -134,10 +130,11 @@ async function measuredStorm(
   progress: (line: string) => void,
   label: string,
 ): Promise<{ opened: KafkaConnection[]; figures: Omit<StormFigures, 'resumed' | 'protocol'> }> {
-  const proxyBefore = processCpuMs(pid)!;
+  const proxyBefore = treeCpuMs(pid)!;
   const clientBefore = process.cpuUsage();
   const { opened, perSecond } = await storm(count, open, progress, label);
-  const proxyMs = processCpuMs(pid)! - proxyBefore;
+  const proxyAfter = treeCpuMs(pid)!;
+  const proxyMs = proxyAfter.totalMs - proxyBefore.totalMs;
   const client = process.cpuUsage(clientBefore);
   return {
     opened,
@@ -146,6 +143,7 @@ async function measuredStorm(
       perSecond,
       perProxyCpuSecond: Math.round(count / (proxyMs / 1000)),
       proxyCpuMicrosPerConnection: Math.round((proxyMs * 1000) / count),
+      supervisorCpuMicrosPerConnection: Math.round(((proxyAfter.rootMs - proxyBefore.rootMs) * 1000) / count),
       clientCpuMicrosPerConnection: Math.round((client.user + client.system) / count),
     },
   };
@@ -159,27 +157,36 @@ async function openWithBroker(port: number, token: string, dialer?: BrokerDialer
 }
 
 interface IdleProxy {
+  /** The supervisor's: measured with its workers through process-tree.ts. */
   pid: number;
   /** Broker 1's port, where the bench's clients connect. */
   port: number;
-  kill(): void;
+  /** SIGKILLs the supervisor and waits until its workers have exited too (they do once it is gone). */
+  kill(): Promise<void>;
 }
 
-/** `node dist/cli.js` with one listener in front of `upstream`, limits raised for `connections` clients from one address; resolves once broker 1's port answers. */
+/**
+ * `node dist/cli.js` with `workers` workers and one listener in front of `upstream`, limits
+ * raised for `connections` clients from one address (the configured numbers are split between
+ * the workers); resolves once every worker accepts.
+ */
 async function startIdleProxy(
   workDir: string,
   name: string,
   upstream: string[],
   connections: number,
+  workers: number,
   listener: Record<string, unknown>,
   sections: Record<string, unknown>,
   progress: (line: string) => void,
 ): Promise<IdleProxy> {
   const base = await pickFreePortBase([0, 1]);
+  const [adminPort] = await pickFreePorts(1);
   const configFile = join(workDir, `${name}.yaml`);
   await writeFile(
     configFile,
     stringify({
+      workers,
       upstream: { bootstrapServers: upstream },
       listeners: [
         {
@@ -199,38 +206,78 @@ async function startIdleProxy(
         },
       ],
       ...sections,
+      // Only to see when every worker accepts: at warn, the supervisor logs nothing when they do.
+      admin: { bind: LOOPBACK, port: adminPort },
       logging: { level: 'warn' },
     }),
   );
   const child = spawnOwned(process.execPath, [...PROXY_NODE_FLAGS, CLI_PATH, '--config', configFile]);
-  const kill = () => child.kill('SIGKILL');
+  const pid = child.pid!;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const kill = async () => {
+    const tree = processTree(pid);
+    child.kill('SIGKILL');
+    await exited;
+    const deadline = Date.now() + 30_000;
+    while (tree.some((p) => existsSync(`/proc/${p}`))) {
+      if (Date.now() > deadline) throw new Error(`the proxy's workers (${tree.slice(1).join(', ')}) did not exit within 30 s of the supervisor`);
+      await settle(100);
+    }
+  };
   createInterface({ input: child.stderr }).on('line', (l) => progress(`proxy: ${l}`));
   try {
     await waitForPort(base + 1);
+    await waitForWorkers(adminPort, workers);
   } catch (e) {
-    kill();
+    await kill();
     throw e;
   }
-  return { pid: child.pid!, port: base + 1, kill };
+  return { pid, port: base + 1, kill };
+}
+
+/** Until the supervisor's kafka_proxy_workers{state="ready"} gauge says `workers`. */
+async function waitForWorkers(adminPort: number, workers: number): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    try {
+      const text = await (await fetch(`http://${LOOPBACK}:${adminPort}/metrics`)).text();
+      const ready = /^kafka_proxy_workers\{state="ready"\} (\d+)$/m.exec(text)?.[1];
+      if (Number(ready) === workers) return;
+      last = `${ready ?? 'no'} ready`;
+    } catch (e) {
+      last = (e as Error).message;
+    }
+    await settle(200);
+  }
+  throw new Error(`the proxy's ${workers} workers were not all ready within 60 s (${last})`);
 }
 
 const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+export interface IdleOptions {
+  /** Clients per storm (default 10,000). */
+  connections?: number;
+  /** `workers` of the proxies (default 1). */
+  workers?: number;
+}
+
 /**
- * Memory the proxy (`node dist/cli.js`, OAUTHBEARER listener, one Kafka 3.9 broker) holds per
- * idle authenticated connection: its resident set before and after `connections` clients have
- * authenticated, divided by their number; and how fast they connected (the connection storm).
- * Then the same over TLS (SASL_SSL) against a second proxy process: memory per idle TLS
- * connection, and full and resumed TLS 1.3 and TLS 1.2 handshakes per second and per proxy CPU
- * second.
+ * Memory the proxy (`node dist/cli.js` with `workers` workers, OAUTHBEARER listener, one Kafka
+ * 3.9 broker) holds per idle authenticated connection: the resident sets of its supervisor and
+ * workers before and after `connections` clients have authenticated, divided by their number;
+ * and how fast they connected (the connection storm). Then the same over TLS (SASL_SSL) against
+ * a second proxy: memory per idle TLS connection, and full and resumed TLS 1.3 and TLS 1.2
+ * handshakes per second and per proxy CPU second.
  */
-export async function runIdleConnectionsBench(progress: (line: string) => void, connections = DEFAULT_CONNECTIONS): Promise<IdleConnectionsResult> {
+export async function runIdleConnectionsBench(progress: (line: string) => void, options: IdleOptions = {}): Promise<IdleConnectionsResult> {
+  const { connections = DEFAULT_CONNECTIONS, workers = 1 } = options;
   await ensureBuilt(progress);
   const workDir = await mkdtemp(join(tmpdir(), 'idle-bench-'));
   const cluster = await startKafkaCluster({ brokers: 1, log: progress });
   const issuer = await startDevIssuer({ port: 0, log: createLogger('silent') });
   const clients: KafkaConnection[] = [];
-  let stopProxy = () => {};
+  let stopProxy = async () => {};
   try {
     const oauthbearer = { jwksUrl: issuer.jwksUrl, issuer: issuer.issuer, audience: ['kafka'] };
     await writeFile(join(workDir, 'msk-credentials.yaml'), stringify({ accessKeys: { [AWS_KEY]: { secretAccessKey: AWS_SECRET, principal: 'svc-idle-aws' } } }));
@@ -239,6 +286,7 @@ export async function runIdleConnectionsBench(progress: (line: string) => void, 
       'proxy',
       cluster.bootstrapServers,
       connections,
+      workers,
       { authentication: ['OAUTHBEARER', 'AWS_MSK_IAM'] },
       { oauthbearer, awsMskIam: { region: 'us-east-1', credentialsFile: 'msk-credentials.yaml' } },
       progress,
@@ -247,13 +295,14 @@ export async function runIdleConnectionsBench(progress: (line: string) => void, 
     const token = await issuer.mint({ subject: 'svc-idle', expiresInSeconds: 3600 });
     for (let i = 0; i < 50; i++) clients.push(await openWithBroker(plain.port, token));
     await settle(1000);
-    const before = rssBytes(plain.pid);
-    const openFilesBefore = openFiles(plain.pid);
+    const proxyProcesses = processTree(plain.pid).length;
+    const before = treeRssBytes(plain.pid);
+    const openFilesBefore = treeOpenFiles(plain.pid);
     progress(`idle: opening ${connections} authenticated connections (OAUTHBEARER) ...`);
     const oauth = await measuredStorm(plain.pid, connections, () => openAuthenticated(plain.port, token), progress, 'plaintext, OAUTHBEARER');
     clients.push(...oauth.opened);
     await settle(3000);
-    const after = rssBytes(plain.pid);
+    const after = treeRssBytes(plain.pid);
     for (const c of clients.splice(0)) c.close();
     await waitForClosed(plain.pid, openFilesBefore);
     progress(`idle: signing ${connections} AWS_MSK_IAM payloads, then the same storm ...`);
@@ -264,8 +313,8 @@ export async function runIdleConnectionsBench(progress: (line: string) => void, 
     const aws = await storm(connections, (i) => openAuthenticated(plain.port, '', 'AWS_MSK_IAM', payloads[i]), progress, 'AWS_MSK_IAM');
     for (const c of aws.opened) c.close();
     // The TLS proxy gets the machine (and a fresh heap) to itself.
-    plain.kill();
-    stopProxy = () => {};
+    await plain.kill();
+    stopProxy = async () => {};
 
     const certificates = await benchCertificates(workDir);
     const tlsProxy = await startIdleProxy(
@@ -273,6 +322,7 @@ export async function runIdleConnectionsBench(progress: (line: string) => void, 
       'proxy-tls',
       cluster.bootstrapServers,
       connections,
+      workers,
       { authentication: ['OAUTHBEARER'], tls: { certFile: certificates.certFile, keyFile: certificates.keyFile } },
       { oauthbearer },
       progress,
@@ -282,6 +332,8 @@ export async function runIdleConnectionsBench(progress: (line: string) => void, 
     tls.storms.unshift({ ...oauth.figures, resumed: 0 });
     return {
       connections,
+      workers,
+      proxyProcesses,
       connectionsPerSecond: oauth.figures.perSecond,
       connectionsPerProxyCpuSecond: oauth.figures.perProxyCpuSecond,
       awsConnectionsPerSecond: aws.perSecond,
@@ -292,7 +344,7 @@ export async function runIdleConnectionsBench(progress: (line: string) => void, 
     };
   } finally {
     for (const c of clients) c.close();
-    stopProxy();
+    await stopProxy();
     await issuer.stop();
     await cluster.stop();
     await rm(workDir, { recursive: true, force: true });
@@ -316,8 +368,8 @@ async function tlsStorms(
   const warmDialer = benchTlsDialer(certificates.caPem);
   for (let i = 0; i < 50; i++) clients.push(await openWithBroker(proxy.port, token, warmDialer));
   await settle(1000);
-  const before = rssBytes(proxy.pid);
-  const openFilesBefore = openFiles(proxy.pid);
+  const before = treeRssBytes(proxy.pid);
+  const openFilesBefore = treeOpenFiles(proxy.pid);
   const storms: StormFigures[] = [];
   let after = 0;
   for (const version of ['TLSv1.3', 'TLSv1.2'] as const) {
@@ -343,7 +395,7 @@ async function tlsStorms(
       progress(`idle: ${label}: ${s.figures.perSecond}/s, ${s.figures.perProxyCpuSecond} per proxy CPU second, ${resumed} of ${connections} resumed (${protocol})`);
       if (version === 'TLSv1.3' && !resume) {
         await settle(3000);
-        after = rssBytes(proxy.pid);
+        after = treeRssBytes(proxy.pid);
       }
       // Keep the 50 warm-up clients; close this storm's.
       for (const c of clients.splice(50)) c.close();

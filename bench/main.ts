@@ -7,23 +7,30 @@
  *           throughput and produce latency through direct, a bare TCP relay, the proxy, the proxy
  *           with a TLS listener (client TLS, plaintext to the broker) and the proxy
  *           authenticating (OAUTHBEARER) and enforcing a 10,000-grant policy, on a real Kafka
- *           broker with Kafka's perf tools (~8 minutes; also writes e2e.svg)
- *           [--quick] [--rounds N] [--records N]
+ *           broker with Kafka's perf tools (~10 minutes; also writes e2e.svg)
+ *           [--quick] [--rounds N] [--records N] [--workers N, default 1]
  *   sasl    full SASL handshakes per second and per CPU second: OAUTHBEARER (RS256, ES256,
  *           warm JWKS) and AWS_MSK_IAM, through the proxy's SASL server in process
  *   idle    the connection storm: new authenticated connections per second (OAUTHBEARER, then
  *           AWS_MSK_IAM) and proxy memory per idle authenticated connection, with the proxy as a
  *           child process in front of one broker; then the same over TLS (SASL_SSL): memory per
  *           idle TLS connection, full and resumed TLS 1.3 and 1.2 handshakes per second and per
- *           proxy CPU second [--connections N, default 10,000]
+ *           proxy CPU second [--connections N, default 10,000] [--workers N, default 1]
+
  *   authz   policy decisions per core: allows() on a 10,000-grant policy for exact, prefix and
  *           missing topic names, with and without the per-session decision cache
  *   hotpath Produce and Fetch requests per core through the proxy's request path (frame split,
  *           header, RequestAuthorizer.decide on a 10,000-grant policy in enforce mode, hand-off),
  *           against the same path without authorization, with the bytes each allocates per request
+ *
+ * e2e and idle run the proxy as users do (`node dist/cli.js`: a supervisor and `workers`
+ * workers); every CPU, memory and open-file figure of "the proxy" sums the supervisor and all
+ * its workers (bench/process-tree.ts). With --workers N other than 1 their results go to
+ * <name>-workers-N.*, so the 1-worker files stay. `npm run bench -- --help` prints this.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { runAuthzBench } from './authz.js';
 import { runCodecBench } from './codec.js';
 import { runE2eBench } from './e2e.js';
@@ -36,6 +43,9 @@ import { markdownTable, RESULTS_DIR, writeResults } from './report.js';
 import { runHandshakeBench } from './sasl-handshakes.js';
 
 const log = (line: string) => console.log(line);
+
+/** bench/results/<bench>.* with the default single worker (comparable with the figures from before workers), <bench>-workers-N.* otherwise. */
+const resultsName = (bench: string, workers: number) => (workers === 1 ? bench : `${bench}-workers-${workers}`);
 
 const BENCHES: Record<string, (args: string[]) => Promise<string>> = {
   async codec(args) {
@@ -59,10 +69,20 @@ const BENCHES: Record<string, (args: string[]) => Promise<string>> = {
     return writeResults('sasl', 'npm run bench -- sasl', results, table);
   },
   async idle(args) {
-    const i = args.indexOf('--connections');
-    const connections = i >= 0 ? Number(args[i + 1]) : undefined;
-    if ((i >= 0 && !(connections! > 0)) || args.length !== (i >= 0 ? 2 : 0)) throw new Error(`idle takes only --connections N, got ${args.join(' ')}`);
-    const r = await runIdleConnectionsBench(log, connections);
+    const usage = `idle takes only --connections N and --workers N, got ${args.join(' ')}`;
+    let values;
+    try {
+      ({ values } = parseArgs({ args, options: { connections: { type: 'string' }, workers: { type: 'string' } } }));
+    } catch {
+      throw new Error(usage);
+    }
+    const positive = (text: string | undefined) => {
+      if (text === undefined) return undefined;
+      const n = Number(text);
+      if (!Number.isInteger(n) || n < 1) throw new Error(usage);
+      return n;
+    };
+    const r = await runIdleConnectionsBench(log, { connections: positive(values.connections), workers: positive(values.workers) });
     const n = (x: number) => x.toLocaleString('en');
     const table = markdownTable(
       ['idle authenticated connections', 'proxy RSS before (MiB)', 'after (MiB)', 'bytes per connection', 'new connections /s, OAUTHBEARER', 'new connections /s, AWS_MSK_IAM'],
@@ -77,10 +97,13 @@ const BENCHES: Record<string, (args: string[]) => Promise<string>> = {
       ],
     );
     const storms = markdownTable(
-      ['storm (OAUTHBEARER, 100 in flight)', 'new connections /s', 'per proxy CPU second', 'proxy CPU µs per connection', 'bench clients CPU µs per connection', 'resumed', 'negotiated'],
-      t.storms.map((s) => [s.name, n(s.perSecond), n(s.perProxyCpuSecond), n(s.proxyCpuMicrosPerConnection), n(s.clientCpuMicrosPerConnection), s.protocol ? `${n(s.resumed)} of ${n(t.connections)}` : '-', s.protocol ?? 'plaintext']),
+      ['storm (OAUTHBEARER, 100 in flight)', 'new connections /s', 'per proxy CPU second', 'proxy CPU µs per connection', 'of which supervisor', 'bench clients CPU µs per connection', 'resumed', 'negotiated'],
+      t.storms.map((s) => [s.name, n(s.perSecond), n(s.perProxyCpuSecond), n(s.proxyCpuMicrosPerConnection), n(s.supervisorCpuMicrosPerConnection), n(s.clientCpuMicrosPerConnection), s.protocol ? `${n(s.resumed)} of ${n(t.connections)}` : '-', s.protocol ?? 'plaintext']),
     );
-    return writeResults('idle', ['npm run bench -- idle', ...args].join(' '), r, `${table}\n\n${memory}\n\n${storms}`);
+    const processes =
+      `Proxy: \`workers: ${r.workers}\`; every proxy figure (RSS, CPU) is the sum over its ${r.proxyProcesses} processes, the ` +
+      `supervisor (which accepts every connection and hands it to a worker) and its workers.`;
+    return writeResults(resultsName('idle', r.workers), ['npm run bench -- idle', ...args].join(' '), r, `${processes}\n\n${table}\n\n${memory}\n\n${storms}`);
   },
   async authz(args) {
     if (args.length) throw new Error(`authz takes no options, got ${args.join(' ')}`);
@@ -108,15 +131,22 @@ const BENCHES: Record<string, (args: string[]) => Promise<string>> = {
     return writeResults('hotpath', 'npm run bench -- hotpath', r, `${setup}\n\n${table}`);
   },
   async e2e(args) {
-    const results = await runE2eBench(parseE2eOptions(args), log);
-    const markdown = writeResults('e2e', ['npm run bench -- e2e', ...args].join(' '), results, e2eMarkdown(results, 'e2e.svg'));
-    writeFileSync(join(RESULTS_DIR, 'e2e.svg'), e2eChart(results));
+    const options = parseE2eOptions(args);
+    const name = resultsName('e2e', options.workers);
+    const results = await runE2eBench(options, log);
+    const markdown = writeResults(name, ['npm run bench -- e2e', ...args].join(' '), results, e2eMarkdown(results, `${name}.svg`));
+    writeFileSync(join(RESULTS_DIR, `${name}.svg`), e2eChart(results));
     return markdown;
   },
 };
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    const source = readFileSync(new URL(import.meta.url), 'utf8');
+    console.log(source.slice(source.indexOf('/**') + 4, source.indexOf('*/')).replace(/^ \* ?/gm, '').trimEnd());
+    return;
+  }
   // Benchmark names come first; everything from the first option on goes to each benchmark.
   const firstOption = argv.findIndex((a) => a.startsWith('-'));
   const names = firstOption < 0 ? argv : argv.slice(0, firstOption);

@@ -11,6 +11,7 @@ import { spawnOwned } from './child-process.js';
 export interface ProxyProcess {
   /** "127.0.0.1:port" clients bootstrap at. */
   bootstrap: string;
+  /** The CLI's process, the supervisor; its workers are its children (see process-tree.ts). */
   pid: number;
   /** Log lines at warn level or above, seen so far: any of them puts the run's numbers in doubt. */
   problems: string[];
@@ -19,12 +20,15 @@ export interface ProxyProcess {
   stop(): Promise<void>;
 }
 
-const READY_TIMEOUT_MS = 30_000;
+/** Workers start in parallel; on 2 busy cores one took 8-11 s (README, "Workers, restarts and upgrades"). */
+const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 5_000;
 const TAIL_LINES = 30;
 const PROBLEM_LEVELS = ['warn', 'error', 'fatal'];
 /** Logged at info, but the bench's clients are granted everything they do: a denial means the policy is measured wrong. */
 const DENIAL = 'authorization denied';
+/** The supervisor's line once every worker of the first generation accepts. */
+const WORKERS_READY = 'workers ready';
 
 type ConfigInput = z.input<typeof configSchema>;
 type ListenerInput = ConfigInput['listeners'][number];
@@ -36,12 +40,16 @@ export interface ProxySetup {
   listener?: Pick<ListenerInput, 'authentication' | 'mode' | 'tls'>;
   /** The top-level sections that listener needs, e.g. oauthbearer and authorization. */
   sections?: Pick<ConfigInput, 'oauthbearer' | 'authorization'>;
+  /** Worker processes (default 1, as the figures before workers existed: one process forwarding). */
+  workers?: number;
 }
 
 /**
- * Starts `node dist/cli.js --config <yaml>` as users run it: one listener, without
- * authentication unless `setup` says otherwise, in front of `upstream`, for a single broker
- * with node id 1. Resolves once it logs "listening" for its bootstrap port and that broker's port.
+ * Starts `node dist/cli.js --config <yaml>` as users run it: the supervisor and `setup.workers`
+ * workers (1 unless set), one listener, without authentication unless `setup` says otherwise,
+ * in front of `upstream`, for a single broker with node id 1. Resolves once it has logged
+ * "listening" for its bootstrap port and that broker's port, and the supervisor "workers ready"
+ * (every worker accepts). `pid` is the supervisor's: measure it with process-tree.ts.
  */
 export async function startProxyProcess(upstream: string, workDir: string, setup: ProxySetup = { name: 'proxy' }): Promise<ProxyProcess> {
   // Node N is served on base + N: the bootstrap port takes base itself, broker 1 base + 1.
@@ -50,6 +58,7 @@ export async function startProxyProcess(upstream: string, workDir: string, setup
   await writeFile(
     configFile,
     stringify({
+      workers: setup.workers ?? 1,
       upstream: { bootstrapServers: [upstream] },
       listeners: [
         { name: 'bench', bind: LOOPBACK, port: base, advertisedHost: LOOPBACK, brokerPorts: { base }, authentication: 'none', ...setup.listener },
@@ -66,7 +75,7 @@ export async function startProxyProcess(upstream: string, workDir: string, setup
   const child = spawnOwned(process.execPath, [...PROXY_NODE_FLAGS, ...nodeArgs, CLI_PATH, '--config', configFile]);
   const tail: string[] = [];
   const problems: string[] = [];
-  const waitingFor = new Set([base, base + 1]);
+  const waitingFor = new Set<number | string>([base, base + 1, WORKERS_READY]);
   let ready: () => void = () => {};
   const listening = new Promise<void>((resolve) => (ready = resolve));
   const remember = (line: string) => {
@@ -81,6 +90,7 @@ export async function startProxyProcess(upstream: string, workDir: string, setup
     remember(line);
     const entry = parseLogLine(line);
     if (entry?.msg === 'listening' && typeof entry.port === 'number') waitingFor.delete(entry.port);
+    if (entry?.msg === WORKERS_READY) waitingFor.delete(WORKERS_READY);
     if (waitingFor.size === 0) ready();
     if (entry === undefined || PROBLEM_LEVELS.includes(String(entry.level)) || entry.msg === DENIAL) problems.push(line);
   });
@@ -90,7 +100,7 @@ export async function startProxyProcess(upstream: string, workDir: string, setup
   const outcome = await Promise.race([
     listening.then(() => undefined),
     exited,
-    new Promise<string>((resolve) => (timer = setTimeout(() => resolve(`did not log "listening" within ${READY_TIMEOUT_MS} ms`), READY_TIMEOUT_MS))),
+    new Promise<string>((resolve) => (timer = setTimeout(() => resolve(`did not log "listening" and "${WORKERS_READY}" within ${READY_TIMEOUT_MS} ms`), READY_TIMEOUT_MS))),
   ]);
   clearTimeout(timer);
   if (outcome !== undefined || child.pid === undefined) {

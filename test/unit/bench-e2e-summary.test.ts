@@ -57,4 +57,37 @@ describe('e2e summary', () => {
     expect(proxy.addedProbeP99Us).toBe(50);
     expect(proxy.probeP99Us).toBe(620);
   });
+
+  it('reports the median CPU per MiB of the whole proxy and of its supervisor alone, and none where nothing was measured', () => {
+    const withCpu = (s: ThroughputSample, total: number, supervisor?: number): ThroughputSample => ({
+      ...s,
+      produceCpuMsPerMiB: total,
+      consumeCpuMsPerMiB: total / 4,
+      produceSupervisorCpuMsPerMiB: supervisor,
+      consumeSupervisorCpuMsPerMiB: supervisor,
+      forwarderProcesses: supervisor === undefined ? 1 : 3,
+    });
+    const samples = [
+      throughput('direct', 1, 100_000),
+      throughput('direct', 2, 100_000),
+      throughput('direct', 3, 100_000),
+      withCpu(throughput('relay', 1, 90_000), 6),
+      withCpu(throughput('relay', 2, 90_000), 5),
+      withCpu(throughput('relay', 3, 90_000), 7),
+      withCpu(throughput('proxy', 1, 80_000), 9, 0.02),
+      withCpu(throughput('proxy', 2, 80_000), 12, 0),
+      withCpu(throughput('proxy', 3, 80_000), 10, 0.01),
+    ];
+    const latencies = ['direct', 'relay', 'proxy'].flatMap((c) => [1, 2, 3].map((round) => latency(c, round, 10)));
+    const rows = summarise(['direct', 'relay', 'proxy'], [100], samples, latencies);
+    const [direct, relay, proxy] = ['direct', 'relay', 'proxy'].map((c) => rows.find((r) => r.configuration === c)!);
+    expect(direct.produceCpuMsPerMiB).toBeUndefined();
+    expect(direct.produceSupervisorCpuMsPerMiB).toBeUndefined();
+    expect(relay.produceCpuMsPerMiB).toBe(6);
+    expect(relay.consumeCpuMsPerMiB).toBe(1.5);
+    expect(relay.produceSupervisorCpuMsPerMiB).toBeUndefined();
+    expect(proxy.produceCpuMsPerMiB).toBe(10);
+    expect(proxy.produceSupervisorCpuMsPerMiB).toBe(0.01);
+    expect(proxy.consumeSupervisorCpuMsPerMiB).toBe(0.01);
+  });
 });
