@@ -83,7 +83,7 @@ export class Supervisor {
       this.restarting = undefined;
       const queued = this.queuedRestart;
       this.queuedRestart = undefined;
-      if (queued) void this.restart(queued);
+      if (queued) this.restart(queued).catch((e: Error) => this.log.error({ err: e.message }, 'restart failed'));
     });
     return this.restarting;
   }
@@ -92,13 +92,15 @@ export class Supervisor {
   async reload(): Promise<void> {
     if (this.stopping) return;
     const next = this.readConfig('reload');
-    if (!next) return;
+    // A broken config file must not keep a removed credential or key alive: the files are re-read anyway.
+    if (!next) return this.reReadFiles();
     await this.bindAdmin(next.admin);
     const changes = changesNeedingRestart(this.current.config, next);
     if (workerCount(next.workers) !== this.current.workers) changes.push('workers');
     if (changes.length > 0 || this.restarting) {
       this.metrics.reloads.inc({ result: 'restart' });
       this.log.info({ changes }, 'the config changes need new workers');
+      await this.reReadFiles();
       return this.restart('config reload');
     }
     this.metrics.reloads.inc({ result: 'in-place' });
@@ -108,6 +110,12 @@ export class Supervisor {
     const failed = answers.filter((error) => error !== undefined);
     if (failed.length) this.log.error({ workers: ready.length, errors: failed }, 'reload failed in some workers');
     else this.log.info({ workers: ready.length }, 'reloaded in place');
+  }
+
+  /** Every accepting worker re-reads credentials, JWKS, policy and certificates, with the config it runs. */
+  private async reReadFiles(): Promise<void> {
+    const errors = (await Promise.all([...this.handles].filter((h) => h.state === 'ready').map((h) => this.applyInPlace(h)))).filter((e) => e !== undefined);
+    if (errors.length) this.log.error({ errors }, 'reload failed in some workers');
   }
 
   /** SIGTERM: every worker drains (in-flight requests finish within shutdownGraceMs), then the admin endpoint closes. */
@@ -128,8 +136,11 @@ export class Supervisor {
     const next: Generation = { number: ++this.generations, config, workers: workerCount(config.workers) };
     this.log.info({ reason, generation: next.number, workers: next.workers }, 'restarting workers');
     const fresh = this.fork(next);
+    // A new worker that dies before the switch fails the restart: its generation would start one short, or empty.
+    const died = Promise.race(fresh.map((h) => h.whenGone().then(() => Promise.reject(new Error(`new worker ${h.id} exited before the switch`)))));
+    died.catch(() => {});
     try {
-      await this.admitted(fresh);
+      await Promise.race([this.admitted(fresh), died]);
     } catch (e) {
       await Promise.all(fresh.map((h) => h.drain(config.limits.shutdownGraceMs)));
       if (this.stopping) return;
@@ -192,11 +203,13 @@ export class Supervisor {
 
   /** Forks a worker in place of one that crashed, retrying with a growing wait while it cannot start. */
   private async replace(generation: Generation): Promise<void> {
-    for (let waitMs = RETRY_FIRST_MS; !this.stopping && generation === this.current; waitMs = Math.min(2 * waitMs, RETRY_MAX_MS)) {
+    // By number: an in-place reload replaces the current generation's config, not the generation.
+    const same = () => generation.number === this.current.number;
+    for (let waitMs = RETRY_FIRST_MS; !this.stopping && same(); waitMs = Math.min(2 * waitMs, RETRY_MAX_MS)) {
       try {
-        return await this.forkOne(generation).whenReady();
+        return await this.forkOne(this.current).whenReady();
       } catch (e) {
-        if (this.stopping || generation !== this.current) return;
+        if (this.stopping || !same()) return;
         this.log.error({ err: (e as Error).message, retryInMs: waitMs }, 'cannot start a replacement worker');
         await new Promise((resolve) => setTimeout(resolve, waitMs));
       }

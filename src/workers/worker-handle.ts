@@ -77,7 +77,15 @@ export class WorkerHandle {
           return;
       }
     });
-    this.gone = new Promise<void>((resolve) =>
+    this.gone = new Promise<void>((resolve) => {
+      // A process the OS would not start (no pids, no file descriptors) never exits: it is gone at once.
+      this.worker.on('error', (e: Error) => {
+        failed(e);
+        if (this.worker.process.pid !== undefined) return;
+        clearTimeout(timer);
+        resolve();
+        events.exited(this, this.state, null, null);
+      });
       this.worker.once('exit', (code, signal) => {
         clearTimeout(timer);
         clearTimeout(this.killTimer);
@@ -89,8 +97,8 @@ export class WorkerHandle {
           resolve();
           events.exited(this, state, code, signal);
         });
-      }),
-    );
+      });
+    });
   }
 
   private whenDisconnected(): Promise<void> {
