@@ -19,13 +19,18 @@ export type ListenerMode = ListenerConfig['mode'];
 export class ListenerAuthorization {
   constructor(
     readonly listener: string,
-    public mode: ListenerMode,
+    /** The listener's config, whose mode a reload may switch: read on every request. */
+    private readonly settings: Pick<ListenerConfig, 'mode'>,
     private readonly policies: PolicyStore,
     private readonly denials: DenialLog,
     private readonly topicIds: TopicIds,
     readonly metrics: ProxyMetrics,
     private readonly maxEntitiesPerRequest: number,
   ) {}
+
+  get mode(): ListenerMode {
+    return this.settings.mode;
+  }
 
   get policy(): CompiledPolicy {
     return this.policies.current;

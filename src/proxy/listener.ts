@@ -127,9 +127,8 @@ export class ProxyListener {
     if (next.mode === from) return;
     this.config.mode = next.mode;
     this.log.info({ from, to: next.mode }, 'listener mode changed');
-    if (!this.authorization) return;
-    this.authorization.mode = next.mode;
-    for (const s of this.sessions) s.modeChanged(next.mode);
+    // The listener's authorization reads the mode from this config; live sessions are told.
+    if (this.authorization) for (const s of this.sessions) s.modeChanged(next.mode);
   }
 
   /** Re-reads the TLS certificate files (SIGHUP); new connections use them, live ones carry on. */

@@ -154,5 +154,5 @@ function listenerAuthorization(
   // An allow-all listener keeps its authorization: a reload may switch it to enforce or audit.
   if (l.mode === 'allow-all') log.warn({ listener: l.name }, 'listener mode allow-all: the policy is not applied here; every client may do anything');
   if (l.mode === 'audit') log.warn({ listener: l.name }, 'listener mode audit: requests the policy denies are logged and let through');
-  return new ListenerAuthorization(l.name, l.mode, authorization.policies, authorization.denials, authorization.topicIds, metrics, maxEntitiesPerRequest);
+  return new ListenerAuthorization(l.name, l, authorization.policies, authorization.denials, authorization.topicIds, metrics, maxEntitiesPerRequest);
 }

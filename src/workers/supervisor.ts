@@ -93,7 +93,10 @@ export class Supervisor {
     if (this.stopping) return;
     const next = this.readConfig('reload');
     // A broken config file must not keep a removed credential or key alive: the files are re-read anyway.
-    if (!next) return this.reReadFiles();
+    if (!next) {
+      await this.reReadFiles();
+      return;
+    }
     await this.bindAdmin(next.admin);
     const changes = changesNeedingRestart(this.current.config, next);
     if (workerCount(next.workers) !== this.current.workers) changes.push('workers');
@@ -105,17 +108,20 @@ export class Supervisor {
     }
     this.metrics.reloads.inc({ result: 'in-place' });
     this.current = { ...this.current, config: next };
-    const ready = [...this.handles].filter((h) => h.state === 'ready');
-    const answers = await Promise.all(ready.map((h) => this.applyInPlace(h)));
-    const failed = answers.filter((error) => error !== undefined);
-    if (failed.length) this.log.error({ workers: ready.length, errors: failed }, 'reload failed in some workers');
-    else this.log.info({ workers: ready.length }, 'reloaded in place');
+    const workers = await this.reReadFiles();
+    if (workers !== undefined) this.log.info({ workers }, 'reloaded in place');
   }
 
-  /** Every accepting worker re-reads credentials, JWKS, policy and certificates, with the config it runs. */
-  private async reReadFiles(): Promise<void> {
-    const errors = (await Promise.all([...this.handles].filter((h) => h.state === 'ready').map((h) => this.applyInPlace(h)))).filter((e) => e !== undefined);
-    if (errors.length) this.log.error({ errors }, 'reload failed in some workers');
+  /**
+   * Every accepting worker applies the current config in place and re-reads credentials, JWKS,
+   * policy and certificates. Resolves with how many did, or undefined after logging the failures.
+   */
+  private async reReadFiles(): Promise<number | undefined> {
+    const ready = [...this.handles].filter((h) => h.state === 'ready');
+    const errors = (await Promise.all(ready.map((h) => this.applyInPlace(h)))).filter((e) => e !== undefined);
+    if (errors.length === 0) return ready.length;
+    this.log.error({ workers: ready.length, errors }, 'reload failed in some workers');
+    return undefined;
   }
 
   /** SIGTERM: every worker drains (in-flight requests finish within shutdownGraceMs), then the admin endpoint closes. */
