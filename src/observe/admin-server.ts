@@ -20,7 +20,7 @@ function text(res: ServerResponse, status: number, body: string): void {
  * /healthz (200 while at least one worker accepts connections, else 503), on their own port,
  * apart from Kafka traffic.
  */
-export function startAdminServer(bind: string, port: number, source: AdminSource): Promise<Server> {
+export function startAdminServer(bind: string, port: number, source: AdminSource, onError: (e: Error) => void): Promise<Server> {
   const server = createServer((req, res) => {
     const url = req.url ?? '';
     const worker = WORKER_QUERY.exec(url);
@@ -41,6 +41,9 @@ export function startAdminServer(bind: string, port: number, source: AdminSource
   });
   return new Promise((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) => reject(new Error(`admin server cannot listen on ${bind}:${port}: ${e.code ?? e.message}`)));
-    server.listen(port, bind, () => resolve(server));
+    server.listen(port, bind, () => {
+      server.on('error', onError);
+      resolve(server);
+    });
   });
 }

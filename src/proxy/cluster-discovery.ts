@@ -68,12 +68,13 @@ export function refreshPeriodically(
   bootstrapServers: string[],
   cluster: ClusterView,
   everyMs: number,
-  timeoutMs: number,
+  /** Read at each refresh: a reload may change it. */
+  limits: { connectTimeoutMs: number },
   log: Logger,
   dialer: BrokerDialer,
 ): () => void {
   const timer = setInterval(() => {
-    discoverCluster(bootstrapServers, cluster, timeoutMs, dialer).catch((e: Error) => log.warn({ err: e.message }, 'metadata refresh failed'));
+    discoverCluster(bootstrapServers, cluster, limits.connectTimeoutMs, dialer).catch((e: Error) => log.warn({ err: e.message }, 'metadata refresh failed'));
   }, everyMs);
   timer.unref();
   return () => clearInterval(timer);

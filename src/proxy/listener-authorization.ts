@@ -12,6 +12,10 @@ export const ANONYMOUS = 'ANONYMOUS';
 
 export type ListenerMode = ListenerConfig['mode'];
 
+export interface ListenerAuthorizationLimits {
+  maxEntitiesPerRequest: number;
+}
+
 /**
  * What a listener with a policy gives each of its sessions to authorize requests with. Its mode
  * may change on reload; in allow-all mode sessions forward requests without deciding anything.
@@ -25,7 +29,8 @@ export class ListenerAuthorization {
     private readonly denials: DenialLog,
     private readonly topicIds: TopicIds,
     readonly metrics: ProxyMetrics,
-    private readonly maxEntitiesPerRequest: number,
+    /** The proxy's limits, which a reload updates in place: read for every session. */
+    private readonly limits: ListenerAuthorizationLimits,
   ) {}
 
   get mode(): ListenerMode {
@@ -43,7 +48,7 @@ export class ListenerAuthorization {
 
   authorizerFor(principal: string, roles: readonly string[], clientAddress: string, clientId: string | null): RequestAuthorizer {
     const access = new SessionAccess(enforcementMode(this.mode), { listener: this.listener, principal, roles, clientAddress, clientId }, this.policy, this.denials);
-    return new RequestAuthorizer(access, this.topicIds, this.maxEntitiesPerRequest);
+    return new RequestAuthorizer(access, this.topicIds, this.limits.maxEntitiesPerRequest);
   }
 }
 

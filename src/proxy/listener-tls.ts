@@ -21,6 +21,14 @@ export type HandshakeResult = Handshake | { failed: HandshakeFailure; reason: st
 
 type Waiting = (result: HandshakeResult) => void;
 
+/** The listener's limits, which a reload updates in place: read at each handshake. */
+export interface HandshakeLimits {
+  authenticationTimeoutMs: number;
+}
+
+/** Past every timeout the config allows: the handshake's own timer (from the live limits) ends it first. */
+const NODE_HANDSHAKE_TIMEOUT_MS = 2 ** 31 - 1;
+
 /** What the files give: the server's options, and when the first certificate of the chain to expire does. */
 interface LoadedCertificate {
   options: SecureContextOptions;
@@ -40,23 +48,26 @@ export class ListenerTls {
 
   private constructor(
     private readonly config: ListenerTlsConfig,
+    private readonly limits: HandshakeLimits,
     private readonly server: TlsServer,
     private readonly watched: WatchedFile<LoadedCertificate>,
   ) {
     server.on('secureConnection', (socket: TLSSocket) => this.secured(socket));
-    server.on('tlsClientError', (e: NodeJS.ErrnoException, socket: TLSSocket) => {
-      const timeout = e.code === 'ERR_TLS_HANDSHAKE_TIMEOUT';
-      this.settle(socket, { failed: timeout ? 'timeout' : 'tls-error', reason: timeout ? 'no TLS handshake in time' : (e.code ?? e.message) });
-    });
+    server.on('tlsClientError', (e: NodeJS.ErrnoException, socket: TLSSocket) => this.settle(socket, { failed: 'tls-error', reason: e.code ?? e.message }));
   }
 
-  /** `expiry` hears when the listener's certificate chain expires, at start and after every reload. */
+  /**
+   * `expiry` hears when the listener's certificate chain expires, at start and after every
+   * reload. `ticketKeys` (48 bytes) encrypt session tickets: the workers of one proxy share them,
+   * so a client resumes on whichever worker its next connection reaches; without them the
+   * process makes its own.
+   */
   static async start(
     config: ListenerTlsConfig,
-    handshakeTimeoutMs: number,
+    limits: HandshakeLimits,
     log: Logger,
     expiry: (expiresAtSeconds: number) => void,
-    options: { watchIntervalMs?: number } = {},
+    options: { watchIntervalMs?: number; ticketKeys?: Buffer } = {},
   ): Promise<ListenerTls> {
     const files = [config.certFile, config.keyFile, ...(config.caFile ? [config.caFile] : [])];
     let server: TlsServer | undefined;
@@ -84,9 +95,10 @@ export class ListenerTls {
       requestCert: config.clientAuth !== 'none',
       // Certificates are judged in secured(), with the reason at hand for the log.
       rejectUnauthorized: false,
-      handshakeTimeout: handshakeTimeoutMs,
+      handshakeTimeout: NODE_HANDSHAKE_TIMEOUT_MS,
+      ...(options.ticketKeys ? { ticketKeys: options.ticketKeys } : {}),
     });
-    return new ListenerTls(config, server, watched);
+    return new ListenerTls(config, limits, server, watched);
   }
 
   /** Re-reads the files (SIGHUP); resolves false when the previous certificate was kept. */
@@ -112,13 +124,22 @@ export class ListenerTls {
       done({ failed: 'closed', reason: 'a handshake on the same addresses and ports is still pending' });
       return;
     }
-    this.waiting.set(key, done);
-    // A client that leaves mid-handshake may get no tlsClientError.
-    socket.once('close', () => {
-      if (this.waiting.get(key) !== done) return;
+    const timeoutMs = this.limits.authenticationTimeoutMs;
+    const timer = setTimeout(() => end({ failed: 'timeout', reason: `no TLS handshake within ${timeoutMs} ms` }), timeoutMs);
+    const finished: Waiting = (result) => {
+      clearTimeout(timer);
+      done(result);
+    };
+    // Ends a handshake that will not finish: the raw socket goes, and whatever the TLS socket says after finds nobody waiting.
+    const end = (result: { failed: HandshakeFailure; reason: string }) => {
+      if (this.waiting.get(key) !== finished) return;
       this.waiting.delete(key);
-      done({ failed: 'closed', reason: 'the client closed the connection during the TLS handshake' });
-    });
+      socket.destroy();
+      finished(result);
+    };
+    this.waiting.set(key, finished);
+    // A client that leaves mid-handshake may get no tlsClientError.
+    socket.once('close', () => end({ failed: 'closed', reason: 'the client closed the connection during the TLS handshake' }));
     this.server.emit('connection', socket);
   }
 

@@ -83,11 +83,14 @@ export class ProxyListener {
     });
   }
 
-  /** Opens the bootstrap port and the ports of every broker known so far (with SNI routing, the one port). */
-  async start(): Promise<void> {
+  /**
+   * Opens the bootstrap port and the ports of every broker known so far (with SNI routing, the
+   * one port). `tlsTicketKeys` encrypt TLS session tickets (see ListenerTls.start).
+   */
+  async start(tlsTicketKeys?: Buffer): Promise<void> {
     if (this.config.tls) {
       const expiry = this.metrics.tlsCertificateExpiry.labels(this.config.name, 'server');
-      this.tls = await ListenerTls.start(this.config.tls, this.config.limits.authenticationTimeoutMs, this.log, (at) => expiry.set(at));
+      this.tls = await ListenerTls.start(this.config.tls, this.config.limits, this.log, (at) => expiry.set(at), { ticketKeys: tlsTicketKeys });
     }
     await this.listen('bootstrap', this.config.port, () => this.bootstrap);
     if (this.addressing.routesBySni) return;

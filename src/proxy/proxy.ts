@@ -5,11 +5,12 @@ import { PolicyStore } from '../authz/policy-store.js';
 import type { ListenerConfig, ProxyConfig } from '../config/schema.js';
 import { ProxyMetrics } from '../observe/metrics.js';
 import { chainExpiry } from '../tls/chain-expiry.js';
+import { ticketKeysFor } from '../tls/ticket-keys.js';
 import { Authentication } from '../sasl/authentication.js';
 import { brokerDialer } from './broker-dialer.js';
 import { discoverCluster, listTopicIds, parseHostPort, refreshPeriodically } from './cluster-discovery.js';
 import { ClusterView } from './cluster-view.js';
-import { ListenerAuthorization } from './listener-authorization.js';
+import { ListenerAuthorization, type ListenerAuthorizationLimits } from './listener-authorization.js';
 import { MemoryBudget } from './memory-budget.js';
 import { ProxyListener } from './listener.js';
 import { TopicIds } from './topic-ids.js';
@@ -43,7 +44,8 @@ export class KafkaAuthProxy {
     private readonly budgets: ProxyBudgets,
   ) {}
 
-  static async start(config: ProxyConfig, log: Logger, metrics = new ProxyMetrics()): Promise<KafkaAuthProxy> {
+  /** `tlsTicketSecret`: what the TLS listeners derive their session-ticket keys from (shared by the workers of one proxy). */
+  static async start(config: ProxyConfig, log: Logger, metrics = new ProxyMetrics(), tlsTicketSecret?: Buffer): Promise<KafkaAuthProxy> {
     // Before anything starts: unreadable upstream.tls files are a startup error naming the file.
     const dialer = brokerDialer(config.upstream.tls);
     const upstreamCert = config.upstream.tls?.certFile;
@@ -83,7 +85,7 @@ export class KafkaAuthProxy {
           metrics,
           authentication.mechanismsFor(l),
           authentication.maxSessionMs,
-          listenerAuthorization(l, authorization, metrics, log, config.limits.maxEntitiesPerRequest),
+          listenerAuthorization(l, authorization, metrics, log, config.limits),
           authorization?.topicIds,
           heldResponses,
           preAuthBytes,
@@ -93,12 +95,12 @@ export class KafkaAuthProxy {
     );
     const proxy = new KafkaAuthProxy(cluster, listeners, metrics, config, log, authentication, authorization, { heldResponses, preAuthBytes, requestBytes });
     try {
-      for (const l of listeners) await l.start();
+      for (const l of listeners) await l.start(tlsTicketSecret && ticketKeysFor(tlsTicketSecret, l.config.name));
     } catch (e) {
       await proxy.stop(0);
       throw e;
     }
-    proxy.stopRefresh = refreshPeriodically(bootstrapServers, cluster, config.upstream.metadataRefreshMs, config.limits.connectTimeoutMs, log, dialer);
+    proxy.stopRefresh = refreshPeriodically(bootstrapServers, cluster, config.upstream.metadataRefreshMs, config.limits, log, dialer);
     return proxy;
   }
 
@@ -143,7 +145,7 @@ function listenerAuthorization(
   authorization: Authorization | undefined,
   metrics: ProxyMetrics,
   log: Logger,
-  maxEntitiesPerRequest: number,
+  limits: ListenerAuthorizationLimits,
 ): ListenerAuthorization | undefined {
   if (!authorization) {
     if (l.authentication !== 'none') {
@@ -154,5 +156,5 @@ function listenerAuthorization(
   // An allow-all listener keeps its authorization: a reload may switch it to enforce or audit.
   if (l.mode === 'allow-all') log.warn({ listener: l.name }, 'listener mode allow-all: the policy is not applied here; every client may do anything');
   if (l.mode === 'audit') log.warn({ listener: l.name }, 'listener mode audit: requests the policy denies are logged and let through');
-  return new ListenerAuthorization(l.name, l, authorization.policies, authorization.denials, authorization.topicIds, metrics, maxEntitiesPerRequest);
+  return new ListenerAuthorization(l.name, l, authorization.policies, authorization.denials, authorization.topicIds, metrics, limits);
 }

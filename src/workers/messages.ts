@@ -6,8 +6,11 @@ export type MetricsReport = MetricObjectWithValues<MetricValue<string>>[];
 
 /** What the supervisor tells a worker, over the cluster IPC channel. */
 export type ToWorker =
-  /** The accepted config (the whole proxy's; the worker takes its share) and how many workers share it. */
-  | { type: 'start'; config: ProxyConfig; workers: number }
+  /**
+   * The accepted config (the whole proxy's; the worker takes its share), how many workers share
+   * it, and the secret (base64) TLS listeners derive their session-ticket keys from.
+   */
+  | { type: 'start'; config: ProxyConfig; workers: number; tlsTicketSecret: string }
   /** Apply `config` in place (it needs no new sockets), then re-read credentials, JWKS, policy and certificates. */
   | { type: 'reload'; id: number; config: ProxyConfig; workers: number }
   /** Stop accepting, let in-flight requests finish within graceMs, close, report metrics a last time, exit. */

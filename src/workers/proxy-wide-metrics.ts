@@ -15,7 +15,7 @@ export class ProxyWideMetrics {
   private readonly latest = new Map<number, MetricsReport>();
   /** The counters of every exited worker, summed. */
   private retired: MetricsReport = [];
-  /** Exited workers' counters not yet summed into `retired`. */
+  /** Exited workers' counters not yet summed into `retired` (a sum is under way). */
   private readonly retiring: MetricsReport[] = [];
   /** Sums run one after another, so none reads `retired` while another replaces it. */
   private summing: Promise<void> = Promise.resolve();
@@ -37,6 +37,8 @@ export class ProxyWideMetrics {
     this.latest.delete(worker);
     if (!last) return;
     this.retiring.push(last.filter((m) => CUMULATIVE.has(String(m.type))));
+    // Summed now, not at the next scrape: a proxy nobody scrapes must not keep every exited worker's report.
+    void this.sumRetired();
   }
 
   /** The whole proxy's metrics, from the reports received so far. */

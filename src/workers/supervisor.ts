@@ -8,6 +8,7 @@ import { startAdminServer } from '../observe/admin-server.js';
 import type { Logger } from '../observe/logger.js';
 import { ProxyWideMetrics } from './proxy-wide-metrics.js';
 import { SupervisorMetrics } from './supervisor-metrics.js';
+import { newTicketSecret } from '../tls/ticket-keys.js';
 import { WorkerHandle, type WorkerState } from './worker-handle.js';
 
 /** How long a scrape waits for each worker's metrics before using its previous report. */
@@ -17,6 +18,14 @@ const RELOAD_WAIT_MS = 30_000;
 /** A replacement that cannot start is retried after this long, doubling up to the maximum. */
 const RETRY_FIRST_MS = 1_000;
 const RETRY_MAX_MS = 30_000;
+/** Crashes within this long count as a loop: each one more waits longer before its replacement starts. */
+const CRASH_LOOP_WINDOW_MS = 60_000;
+
+/** Where the admin endpoint listens, as configured (compared as written, not as resolved). */
+interface AdminBinding {
+  bind: string;
+  port: number;
+}
 
 /** The workers started together with one config; a restart makes the next one. */
 interface Generation {
@@ -40,7 +49,13 @@ export class Supervisor {
   /** The running restart, and at most one waiting behind it. */
   private restarting: Promise<void> | undefined;
   private queuedRestart: string | undefined;
-  private admin: Server | undefined;
+  /** While a restart's new workers start with the config read for it: a reload then needs another restart. */
+  private newGenerationStarting = false;
+  /** When recent crashes happened, to slow a crash loop down. */
+  private recentCrashes: number[] = [];
+  private admin: (AdminBinding & { server: Server }) | undefined;
+  /** Made once: workers of every generation share it, so TLS session tickets resume across workers and restarts. */
+  private readonly tlsTicketSecret = newTicketSecret().toString('base64');
   private readonly metrics: SupervisorMetrics;
   private readonly proxyWide: ProxyWideMetrics;
 
@@ -62,11 +77,11 @@ export class Supervisor {
     log.info({ workers: first.workers, generation: first.number }, 'starting workers');
     try {
       await supervisor.admitted(supervisor.fork(first));
+      await supervisor.bindAdmin(config.admin);
     } catch (e) {
       await supervisor.stop(0);
       throw e;
     }
-    await supervisor.bindAdmin(config.admin);
     log.info({ workers: first.workers, generation: first.number }, 'workers ready');
     return supervisor;
   }
@@ -97,10 +112,11 @@ export class Supervisor {
       await this.reReadFiles();
       return;
     }
-    await this.bindAdmin(next.admin);
+    this.log.level = next.logging.level;
+    await this.bindAdmin(next.admin).catch((e: Error) => this.log.error({ err: e.message }, 'the admin endpoint stays where it was'));
     const changes = changesNeedingRestart(this.current.config, next);
     if (workerCount(next.workers) !== this.current.workers) changes.push('workers');
-    if (changes.length > 0 || this.restarting) {
+    if (changes.length > 0 || this.newGenerationStarting) {
       this.metrics.reloads.inc({ result: 'restart' });
       this.log.info({ changes }, 'the config changes need new workers');
       await this.reReadFiles();
@@ -128,7 +144,7 @@ export class Supervisor {
   async stop(graceMs = this.current.config.limits.shutdownGraceMs): Promise<void> {
     this.stopping = true;
     await Promise.all([...this.handles].map((h) => h.drain(graceMs)));
-    await new Promise<void>((resolve) => (this.admin ? this.admin.close(() => resolve()) : resolve()));
+    if (this.admin) await closeServer(this.admin.server);
     this.log.info('stopped');
   }
 
@@ -145,17 +161,21 @@ export class Supervisor {
     // A new worker that dies before the switch fails the restart: its generation would start one short, or empty.
     const died = Promise.race(fresh.map((h) => h.whenGone().then(() => Promise.reject(new Error(`new worker ${h.id} exited before the switch`)))));
     died.catch(() => {});
+    this.newGenerationStarting = true;
     try {
       await Promise.race([this.admitted(fresh), died]);
     } catch (e) {
+      this.newGenerationStarting = false;
       await Promise.all(fresh.map((h) => h.drain(config.limits.shutdownGraceMs)));
       if (this.stopping) return;
       this.metrics.restarts.inc({ result: 'failed' });
       this.log.error({ reason: (e as Error).message, generation: this.current.number }, 'restart failed; the running workers carry on');
       return;
     }
+    this.newGenerationStarting = false;
     if (this.stopping) return;
     this.current = next;
+    this.log.level = config.logging.level;
     // Every older worker, including replacements forked while the new ones started.
     const old = [...this.handles].filter((h) => h.generation !== next.number);
     await Promise.all(old.map((h) => h.drain(config.limits.shutdownGraceMs)));
@@ -172,7 +192,9 @@ export class Supervisor {
     const { config, workers, number } = generation;
     // Cluster discovery may try each bootstrap server for connectTimeoutMs.
     const startTimeoutMs = Math.max(60_000, 3 * config.limits.connectTimeoutMs);
-    const handle = new WorkerHandle(config, workers, number, startTimeoutMs, {
+    const handle = new WorkerHandle(workers, number, startTimeoutMs, this.tlsTicketSecret, {
+      // A replacement of the current generation starts with the config of the latest in-place reload.
+      startWith: () => (number === this.current.number ? this.current.config : config),
       ready: (h) => this.workerReady(h),
       exited: (h, state, code, signal) => this.workerExited(h, state, code, signal),
     });
@@ -188,8 +210,11 @@ export class Supervisor {
 
   private workerReady(handle: WorkerHandle): void {
     this.log.info({ worker: handle.id, pid: handle.pid, generation: handle.generation }, 'worker ready');
-    // A replacement started before an in-place reload runs the config it was given: bring it up to date.
-    if (handle.generation === this.current.number && handle.config !== this.current.config) void this.applyInPlace(handle);
+    // A replacement that was sent its config before an in-place reload: bring it up to date.
+    if (handle.generation !== this.current.number || handle.config === this.current.config) return;
+    void this.applyInPlace(handle).then((error) => {
+      if (error) this.log.error({ worker: handle.id, err: error }, 'a new worker could not apply the latest reload; it runs the config it started with');
+    });
   }
 
   private workerExited(handle: WorkerHandle, state: WorkerState, code: number | null, signal: string | null): void {
@@ -203,14 +228,19 @@ export class Supervisor {
     if (state === 'starting') return; // Whoever started it reports the failure.
     this.metrics.crashes.inc();
     this.metrics.connectionsLost.inc(handle.connections);
-    this.log.error({ ...fields, connections: handle.connections }, 'worker crashed');
-    void this.replace(this.current);
+    const now = Date.now();
+    this.recentCrashes = [...this.recentCrashes.filter((t) => now - t < CRASH_LOOP_WINDOW_MS), now];
+    // The first crash is replaced at once; more within the window wait 1 s, 2 s, ... up to 30 s.
+    const delayMs = this.recentCrashes.length < 2 ? 0 : Math.min(RETRY_FIRST_MS * 2 ** (this.recentCrashes.length - 2), RETRY_MAX_MS);
+    this.log.error({ ...fields, connections: handle.connections, ...(delayMs > 0 ? { recentCrashes: this.recentCrashes.length, replacingInMs: delayMs } : {}) }, 'worker crashed');
+    void this.replace(this.current, delayMs);
   }
 
-  /** Forks a worker in place of one that crashed, retrying with a growing wait while it cannot start. */
-  private async replace(generation: Generation): Promise<void> {
+  /** Forks a worker in place of one that crashed (after `delayMs`), retrying with a growing wait while it cannot start. */
+  private async replace(generation: Generation, delayMs: number): Promise<void> {
     // By number: an in-place reload replaces the current generation's config, not the generation.
     const same = () => generation.number === this.current.number;
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
     for (let waitMs = RETRY_FIRST_MS; !this.stopping && same(); waitMs = Math.min(2 * waitMs, RETRY_MAX_MS)) {
       try {
         return await this.forkOne(this.current).whenReady();
@@ -226,7 +256,9 @@ export class Supervisor {
     const { config, workers } = this.current;
     const reply = await handle.ask({ type: 'reload', id: ++this.requests, config, workers }, RELOAD_WAIT_MS);
     if (!reply) return `worker ${handle.id}: no answer within ${RELOAD_WAIT_MS} ms`;
-    return reply.type === 'reloaded' && reply.error !== undefined ? `worker ${handle.id}: ${reply.error}` : undefined;
+    if (reply.type === 'reloaded' && reply.error !== undefined) return `worker ${handle.id}: ${reply.error}`;
+    handle.config = config;
+    return undefined;
   }
 
   /** The config file as it is now; undefined, after saying why, when it has problems. */
@@ -241,22 +273,47 @@ export class Supervisor {
     }
   }
 
-  /** Serves the admin endpoint where `admin` says, moving it if that changed. */
+  /**
+   * Serves the admin endpoint where `admin` says, moving it if that changed: the new address is
+   * bound before the old one closes, so a failed move leaves the endpoint where it was (and
+   * rejects); only a move to another address on the same port closes the old one first.
+   */
   private async bindAdmin(admin: ProxyConfig['admin']): Promise<void> {
-    const address = this.admin?.address();
-    const bound = address && typeof address === 'object' ? `${address.address}:${address.port}` : undefined;
-    const wanted = admin ? `${admin.bind}:${admin.port}` : undefined;
-    if (bound === wanted) return;
-    if (this.admin) await new Promise<void>((resolve) => this.admin!.close(() => resolve()));
-    this.admin = undefined;
-    if (!admin) return;
-    this.admin = await startAdminServer(admin.bind, admin.port, {
+    const binding = admin && { bind: admin.bind, port: admin.port };
+    const old = this.admin;
+    if (old && binding && old.bind === binding.bind && old.port === binding.port) return;
+    if (!binding) {
+      this.admin = undefined;
+      if (old) await closeServer(old.server);
+      return;
+    }
+    let server: Server;
+    try {
+      server = await this.listenAdmin(binding);
+    } catch (e) {
+      if (!old || old.port !== binding.port) throw e;
+      await closeServer(old.server);
+      this.admin = undefined;
+      try {
+        server = await this.listenAdmin(binding);
+      } catch (again) {
+        this.admin = { ...old, server: await this.listenAdmin(old) };
+        throw again;
+      }
+    }
+    this.admin = { server, ...binding };
+    if (old?.server.listening) await closeServer(old.server);
+    this.log.info(binding, 'admin server listening (/metrics, /healthz)');
+  }
+
+  private listenAdmin({ bind, port }: AdminBinding): Promise<Server> {
+    const source = {
       contentType: this.proxyWide.contentType,
       metrics: () => this.scrape(),
-      workerMetrics: (id) => this.scrapeWorker(id),
+      workerMetrics: (id: number) => this.scrapeWorker(id),
       healthy: () => [...this.handles].some((h) => h.state === 'ready'),
-    });
-    this.log.info({ bind: admin.bind, port: admin.port }, 'admin server listening (/metrics, /healthz)');
+    };
+    return startAdminServer(bind, port, source, (e) => this.log.error({ err: e.message }, 'admin server error'));
   }
 
   private async scrape(): Promise<string> {
@@ -281,4 +338,12 @@ export class Supervisor {
     for (const h of this.handles) counts[h.state]++;
     return counts;
   }
+}
+
+/** Stops listening and ends its keep-alive connections (a scraper's), so the port is free at once. */
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
 }

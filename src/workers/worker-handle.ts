@@ -4,12 +4,14 @@ import { type FromWorker, type MetricsReport, type ToWorker, isFromWorker } from
 
 export type WorkerState = 'starting' | 'ready' | 'draining';
 
-/** After shutdownGraceMs a draining worker closes what is left; past this much more it is killed. */
-const DRAIN_KILL_MARGIN_MS = 5_000;
+/** After shutdownGraceMs a draining worker closes what is left (each socket gets 5 s to flush); past this much more it is killed. */
+const DRAIN_KILL_MARGIN_MS = 10_000;
 /** An exited worker's channel closes at once; this only guards against it never saying so. */
 const DISCONNECT_WAIT_MS = 1_000;
 
 export interface WorkerEvents {
+  /** What the worker starts with, asked when it is up to receive it (a reload may have come after the fork). */
+  startWith(handle: WorkerHandle): ProxyConfig;
   ready(handle: WorkerHandle): void;
   /** The worker process ended; `state` is the one it was in. */
   exited(handle: WorkerHandle, state: WorkerState, code: number | null, signal: string | null): void;
@@ -25,6 +27,8 @@ export class WorkerHandle {
   connections = 0;
   /** What a drained worker counted, sent just before it exited. */
   finalMetrics: MetricsReport | undefined;
+  /** The config the worker runs (the whole proxy's; it takes its share of the limits); undefined until it is sent one. */
+  config: ProxyConfig | undefined;
   private readonly worker: Worker;
   private readonly replies = new Map<number, (message: FromWorker | undefined) => void>();
   private readonly started: Promise<void>;
@@ -32,11 +36,11 @@ export class WorkerHandle {
   private killTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    /** The config the worker runs (the whole proxy's; it takes its share of the limits). */
-    readonly config: ProxyConfig,
     readonly workers: number,
     readonly generation: number,
     startTimeoutMs: number,
+    /** Encrypts TLS session tickets: the same for every worker, so tickets resume on any of them. */
+    tlsTicketSecret: string,
     events: WorkerEvents,
   ) {
     this.worker = cluster.fork();
@@ -45,7 +49,9 @@ export class WorkerHandle {
     this.started = new Promise<void>((resolve, reject) => ((started = resolve), (failed = reject)));
     // Waited on only by whoever restarts or replaces: a failed start is theirs to report.
     this.started.catch(() => {});
+    let timedOut = false;
     const timer = setTimeout(() => {
+      timedOut = true;
       failed(new Error(`worker ${this.id} did not accept within ${startTimeoutMs} ms`));
       this.worker.process.kill('SIGKILL');
     }, startTimeoutMs);
@@ -53,9 +59,12 @@ export class WorkerHandle {
       if (!isFromWorker(message)) return;
       switch (message.type) {
         case 'up':
-          this.send({ type: 'start', config, workers });
+          this.config = events.startWith(this);
+          this.send({ type: 'start', config: this.config, workers, tlsTicketSecret });
           return;
         case 'ready':
+          // Too late: it is being killed, and whoever started it has heard it failed.
+          if (timedOut) return;
           clearTimeout(timer);
           this.state = 'ready';
           started();

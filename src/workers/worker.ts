@@ -38,7 +38,7 @@ export function runWorker(): void {
       case 'start': {
         log = createLogger(message.config.logging.level).child({ worker: cluster.worker!.id });
         metrics = new ProxyMetrics(true);
-        proxy = await start(workerShare(message.config, message.workers), log, metrics);
+        proxy = await start(workerShare(message.config, message.workers), log, metrics, Buffer.from(message.tlsTicketSecret, 'base64'));
         send({ type: 'ready' });
         const { listeners } = proxy;
         const status = () => send({ type: 'status', connections: listeners.reduce((n, l) => n + l.connectionCount, 0) });
@@ -66,9 +66,9 @@ export function runWorker(): void {
   }
 }
 
-async function start(config: ProxyConfig, log: Logger, metrics: ProxyMetrics): Promise<KafkaAuthProxy> {
+async function start(config: ProxyConfig, log: Logger, metrics: ProxyMetrics, tlsTicketSecret: Buffer): Promise<KafkaAuthProxy> {
   try {
-    return await KafkaAuthProxy.start(config, log, metrics);
+    return await KafkaAuthProxy.start(config, log, metrics, tlsTicketSecret);
   } catch (e) {
     const error = (e as Error).message;
     log.fatal({ err: error }, 'cannot start');

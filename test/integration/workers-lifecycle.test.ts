@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -12,6 +13,8 @@ import type { MetadataResponse } from '../../src/protocol/generated/messages/Met
 import type { SaslAuthenticateResponse } from '../../src/protocol/generated/messages/SaslAuthenticateResponse.js';
 import type { SaslHandshakeResponse } from '../../src/protocol/generated/messages/SaslHandshakeResponse.js';
 import { KafkaConnection } from '../../src/proxy/kafka-connection.js';
+import { tlsHandshake } from '../support/tls-handshake.js';
+import { loopbackServer, makeCa, writePem } from '../support/certificates.js';
 import { amzDate } from '../support/amz-date.js';
 import { bytes, mskIamPayload } from '../support/aws-sign.js';
 import { type ProxyCli, metricValue, scrape, startProxyCli } from './helpers/proxy-cli.js';
@@ -49,6 +52,14 @@ async function iamConnection(port: number, key: string, secret: string): Promise
   return conn;
 }
 
+type Config = Record<string, unknown>;
+
+/** `config` with the listener called `name` changed by `change`, the others as they are. */
+const withListener = (config: Config, name: string, change: (l: Config) => Config): Config => ({
+  ...config,
+  listeners: (config.listeners as Config[]).map((l) => (l.name === name ? change(l) : l)),
+});
+
 const closed = (conn: KafkaConnection) => expect.poll(() => conn.closedReason, { timeout: 15_000 }).toBeDefined();
 
 describe('workers: a supervisor and two worker processes behind every listener', () => {
@@ -62,11 +73,15 @@ describe('workers: a supervisor and two worker processes behind every listener',
   let iamPort: number;
   let extraPort: number;
   let adminPort: number;
+  let securePort: number;
   let extraBase: number;
-  let config: Record<string, unknown>;
+  let config: Config;
+  let ca: string;
+  /** A TLS session ticket from the first generation of workers, to resume on the next. */
+  let ticket: Buffer | undefined;
   const plain: KafkaConnection[] = [];
 
-  const writeConfig = (changes: (c: Record<string, unknown>) => Record<string, unknown> = (c) => c) => writeFileSync(configFile, stringify(changes(config)));
+  const writeConfig = (changes: (c: Config) => Config = (c) => c) => writeFileSync(configFile, stringify(changes(config)));
   const listener = (name: string, port: number, base: number, authentication: unknown) => ({
     name,
     bind: '127.0.0.1',
@@ -79,14 +94,19 @@ describe('workers: a supervisor and two worker processes behind every listener',
   beforeAll(async () => {
     const kafka = inject('kafka');
     const nodeIds = kafka.brokers.map((b) => b.nodeId);
-    [plainPort, iamPort, extraPort, adminPort] = await pickFreePorts(4);
-    const bases = [await pickFreePortBase(nodeIds), await pickFreePortBase(nodeIds), await pickFreePortBase(nodeIds)];
+    [plainPort, iamPort, extraPort, adminPort, securePort] = await pickFreePorts(5);
+    const bases = [];
+    for (let i = 0; i < 4; i++) bases.push(await pickFreePortBase(nodeIds));
+    const authority = makeCa();
+    const certificate = loopbackServer(authority);
+    ca = authority.cert;
+    const tls = { certFile: writePem('server.pem', certificate.cert), keyFile: writePem('server.key', certificate.key) };
     writeFileSync(policyFile, policy(true));
     writeFileSync(credentialsFile, credentials([[KEY, SECRET]]));
     config = {
       workers: 2,
       upstream: { bootstrapServers: kafka.bootstrapServers, metadataRefreshMs: 60_000 },
-      listeners: [listener('plain', plainPort, bases[0], 'none'), listener('iam', iamPort, bases[1], ['AWS_MSK_IAM'])],
+      listeners: [listener('plain', plainPort, bases[0], 'none'), listener('iam', iamPort, bases[1], ['AWS_MSK_IAM']), { ...listener('secure', securePort, bases[3], 'none'), tls }],
       awsMskIam: { region: REGION, credentialsFile },
       authorization: { policyFile },
       limits: { shutdownGraceMs: 2000 },
@@ -117,6 +137,20 @@ describe('workers: a supervisor and two worker processes behind every listener',
     expect(metricValue(await scrape(adminPort), 'kafka_proxy_workers{state="ready"}')).toBe(2);
   });
 
+  it('TLS sessions resume on either worker: the workers share the session-ticket keys', async () => {
+    let session: Buffer | undefined;
+    const resumed: boolean[] = [];
+    for (let i = 0; i < CONNECTIONS; i++) {
+      const handshake = await tlsHandshake(securePort, ca, session);
+      resumed.push(handshake.resumed);
+      session = handshake.session ?? session;
+    }
+    expect(resumed).toEqual([false, ...Array(CONNECTIONS - 1).fill(true)]);
+    const series = 'kafka_proxy_connections_accepted_total{listener="secure"}';
+    for (const id of cli.readyWorkers().keys()) expect(metricValue(await scrape(adminPort, id), series)).toBeGreaterThan(0);
+    ticket = session;
+  });
+
   it('a policy reload reaches every worker: live connections on both see the new decision', async () => {
     const from = cli.lines.length;
     writeFileSync(policyFile, policy(false));
@@ -126,7 +160,7 @@ describe('workers: a supervisor and two worker processes behind every listener',
   });
 
   it('a listener mode switched in the config applies in place, to live connections on every worker', async () => {
-    const withMode = (mode: string) => writeConfig((c) => ({ ...c, listeners: [{ ...(c.listeners as object[])[0], mode }, (c.listeners as unknown[])[1]] }));
+    const withMode = (mode: string) => writeConfig((c) => withListener(c, 'plain', (l) => ({ ...l, mode })));
     const switchTo = async (mode: string) => {
       const from = cli.lines.length;
       withMode(mode);
@@ -168,7 +202,7 @@ describe('workers: a supervisor and two worker processes behind every listener',
   it('a limit changed in the config applies in place, to each worker\'s share', async () => {
     const from = cli.lines.length;
     // Each worker holds CONNECTIONS / 2 plain connections from 127.0.0.1; its share of 2 is 1.
-    writeConfig((c) => ({ ...c, listeners: [{ ...listener('plain', plainPort, basesOf(c)[0], 'none'), limits: { maxConnectionsPerIp: 2 } }, (c.listeners as unknown[])[1]] }));
+    writeConfig((c) => withListener(c, 'plain', (l) => ({ ...l, limits: { maxConnectionsPerIp: 2 } })));
     cli.signal('SIGHUP');
     await cli.waitFor((l) => l.msg === 'reloaded in place', { from });
     const refused = await KafkaConnection.connect('127.0.0.1', plainPort);
@@ -197,11 +231,21 @@ describe('workers: a supervisor and two worker processes behind every listener',
     expect(cli.readyWorkers().size).toBe(2);
     // Counters of the dead worker were kept from its last report: the total does not go back.
     expect(metricValue(await scrape(adminPort), 'kafka_proxy_connections_accepted_total{listener="plain"}')).toBeGreaterThanOrEqual(CONNECTIONS);
+
+    // A second crash within the minute is a loop in the making: its replacement waits.
+    const [again, againPid] = [...cli.readyWorkers()][0];
+    const second = cli.lines.length;
+    process.kill(againPid, 'SIGKILL');
+    expect(await cli.waitFor((l) => l.msg === 'worker crashed' && l.worker === again, { from: second })).toMatchObject({ recentCrashes: 2, replacingInMs: 1000 });
+    await cli.waitFor((l) => l.msg === 'worker ready' && l.worker !== again, { from: second });
+    expect(metricValue(await scrape(adminPort), 'kafka_proxy_worker_crashes_total')).toBe(2);
+    expect(cli.readyWorkers().size).toBe(2);
   });
 
   it('a config change that needs new sockets restarts the workers without a gap, and the new port serves', async () => {
     const from = cli.lines.length;
-    writeConfig((c) => ({ ...c, listeners: [...(c.listeners as unknown[]), listener('extra', extraPort, extraBase, 'none')] }));
+    config = { ...config, listeners: [...(config.listeners as unknown[]), listener('extra', extraPort, extraBase, 'none')] };
+    writeConfig();
     cli.signal('SIGHUP');
     const restart = await cli.waitFor((l) => l.msg === 'restart complete', { from });
     expect(cli.lines.slice(from).find((l) => l.msg === 'the config changes need new workers')).toMatchObject({ changes: ['listeners[+extra]'] });
@@ -212,6 +256,9 @@ describe('workers: a supervisor and two worker processes behind every listener',
     for (const c of plain) await closed(c);
     expect(cli.readyWorkers().size).toBe(2);
     expect(restart.generation).toBe(2);
+    // The supervisor hands every generation the same ticket secret: a ticket from before still resumes.
+    expect(ticket).toBeDefined();
+    expect((await tlsHandshake(securePort, ca, ticket)).resumed).toBe(true);
   });
 
   it('a broken config on SIGHUP is refused and the proxy carries on', async () => {
@@ -223,6 +270,30 @@ describe('workers: a supervisor and two worker processes behind every listener',
     const conn = await KafkaConnection.connect('127.0.0.1', plainPort);
     expect(await metadataError(conn, topic)).toBe(29);
     conn.close();
+  });
+
+  it('the admin endpoint moves on reload, and stays where it was when the new port is taken', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const takenPort = (taken.address() as { port: number }).port;
+    let from = cli.lines.length;
+    writeConfig((c) => ({ ...c, admin: { bind: '127.0.0.1', port: takenPort } }));
+    cli.signal('SIGHUP');
+    expect(await cli.waitFor((l) => l.msg === 'the admin endpoint stays where it was', { from })).toMatchObject({ level: 'error', err: expect.stringContaining('EADDRINUSE') });
+    await cli.waitFor((l) => l.msg === 'reloaded in place', { from });
+    expect(metricValue(await scrape(adminPort), 'kafka_proxy_workers{state="ready"}')).toBe(2);
+    taken.close();
+
+    const [movedPort] = await pickFreePorts(1);
+    from = cli.lines.length;
+    config = { ...config, admin: { bind: '127.0.0.1', port: movedPort } };
+    writeConfig();
+    cli.signal('SIGHUP');
+    await cli.waitFor((l) => l.msg === 'reloaded in place', { from });
+    expect(cli.lines.slice(from).find((l) => l.msg.startsWith('admin server listening'))).toMatchObject({ port: movedPort });
+    await expect(scrape(adminPort)).rejects.toThrow();
+    adminPort = movedPort;
+    expect(metricValue(await scrape(adminPort), 'kafka_proxy_workers{state="ready"}')).toBe(2);
   });
 
   it('a restart whose new workers cannot start leaves the running ones serving', async () => {
@@ -247,7 +318,3 @@ describe('workers: a supervisor and two worker processes behind every listener',
     expect(cli.stderr).toEqual([]);
   });
 });
-
-function basesOf(config: Record<string, unknown>): number[] {
-  return (config.listeners as Array<{ brokerPorts: { base: number } }>).map((l) => l.brokerPorts.base);
-}
