@@ -3,7 +3,9 @@ import { DenialLog } from '../src/authz/denial-log.js';
 import { parsePolicy } from '../src/authz/policy-file.js';
 import { SessionAccess } from '../src/authz/session-access.js';
 import { DEFAULT_MAX_ENTITIES_PER_REQUEST } from '../src/config/schema.js';
+import { ListenerMetrics } from '../src/observe/listener-metrics.js';
 import { createLogger } from '../src/observe/logger.js';
+import { ProxyMetrics } from '../src/observe/metrics.js';
 import { FrameSplitter } from '../src/protocol/frame-splitter.js';
 import { API_KEYS } from '../src/protocol/generated/apis.js';
 import { isOfferedVersion } from '../src/proxy/client-apis.js';
@@ -51,22 +53,31 @@ const CASES: [string, Buffer][] = [
   [`Fetch v13 (topic ids), ${TOPICS.length} topics x ${PARTITIONS} partitions`, multiTopicFetchFrame(13, TOPICS, PARTITIONS)],
 ];
 
+/** What ClientSession records per chunk read: when it arrived, for the added-latency histogram. */
+interface ChunkClock {
+  readAtMs: number;
+}
+
 /**
  * ClientSession.onRequest for an authenticated session, without the sockets: the header fields
- * read at fixed offsets, the offered-version check and a Produce's acks, then the decision when
- * there is an authorizer, then the sink.
+ * read at fixed offsets, the request counted, the offered-version check and a Produce's acks,
+ * then the decision (counted) when there is an authorizer, the added latency observed, then the
+ * sink.
  */
-function requestPath(authorizer: RequestAuthorizer | undefined, sink: Sink): (frame: Buffer) => void {
+function requestPath(authorizer: RequestAuthorizer | undefined, sink: Sink, metrics: ListenerMetrics, clock: ChunkClock): (frame: Buffer) => void {
   return (frame) => {
     const apiKey = frame.readInt16BE(4);
     const version = frame.readInt16BE(6);
     const correlationId = frame.readInt32BE(8);
+    metrics.requestTaken(apiKey);
     if (!isOfferedVersion(apiKey, version)) throw new Error(`api ${apiKey} v${version} is not offered: the proxy would refuse it`);
     const expectsResponse = apiKey !== API_KEYS.Produce || produceAcks(frame, version) !== 0;
     if (authorizer) {
       const decision = authorizer.decide(frame, apiKey, version);
       if (decision.kind !== 'forward' || decision.frame !== frame) throw new Error(`decided ${decision.kind}, not to forward the request unchanged`);
+      if (decision.verdict) metrics.decided(apiKey, decision.verdict, authorizer.access.mode);
     }
+    metrics.requestForwarded(apiKey, clock.readAtMs);
     sink(frame, correlationId, expectsResponse);
   };
 }
@@ -101,8 +112,14 @@ export async function runHotpathBench(progress: (line: string) => void): Promise
     // One frame per chunk, as a client's socket mostly delivers them: the splitter hands out a view.
     const loop = (withAuthorizer: RequestAuthorizer | undefined) => {
       const splitter = new FrameSplitter(MAX_REQUEST_BYTES);
-      const path = requestPath(withAuthorizer, sink);
-      return () => splitter.push(frame, path);
+      const metrics = new ListenerMetrics(new ProxyMetrics(), 'bench');
+      const clock: ChunkClock = { readAtMs: 0 };
+      const path = requestPath(withAuthorizer, sink, metrics, clock);
+      return () => {
+        clock.readAtMs = performance.now();
+        metrics.bytesReceived.n += frame.length;
+        splitter.push(frame, path);
+      };
     };
     const baseline = loop(undefined);
     const authorized = loop(authorizer);

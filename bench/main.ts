@@ -127,7 +127,8 @@ const BENCHES: Record<string, (args: string[]) => Promise<string>> = {
     const setup =
       `One enforce-mode session on one core: ${n(r.grants)} topic grants in ${r.roles} roles, the principal holding ${n(r.principalGrants)} of them ` +
       `in ${r.principalRoles} roles; every topic allowed, so every request is forwarded unchanged (to a no-op sink). "split + header" is a ` +
-      `listener without a policy: FrameSplitter, the header fields, the offered-version check and a Produce's acks.`;
+      `listener without a policy: FrameSplitter, the header fields, the offered-version check and a Produce's acks; both record the ` +
+      `per-request metrics a session records (request count, added latency, bytes; decisions with a policy).`;
     return writeResults('hotpath', 'npm run bench -- hotpath', r, `${setup}\n\n${table}`);
   },
   async e2e(args) {

@@ -2,12 +2,15 @@
 /**
  * kafka-auth-proxy --config proxy.yaml          run the proxy
  * kafka-auth-proxy check --config proxy.yaml    validate the config, print every problem, exit 1 if any
+ * kafka-auth-proxy admin status|mode|reload      operate a running proxy through its admin endpoint
  * kafka-auth-proxy dev-issuer [...]             DEVELOPMENT ONLY: a local OAuth token issuer
  */
 import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
+import { ADMIN_USAGE, adminCommand, adminTarget } from './admin-cli.js';
 import { checkPolicyFile } from './authz/check-policy.js';
 import { ConfigError, formatProblem, loadConfig } from './config/load.js';
+import { readAdminToken } from './observe/admin-token.js';
 import { createLogger } from './observe/logger.js';
 import { checkTlsFiles } from './tls/certificate-files.js';
 import { Supervisor } from './workers/supervisor.js';
@@ -16,6 +19,7 @@ import { runWorker } from './workers/worker.js';
 const USAGE = `usage:
   kafka-auth-proxy --config proxy.yaml          run the proxy
   kafka-auth-proxy check --config proxy.yaml    validate the configuration and exit
+${ADMIN_USAGE}
   kafka-auth-proxy dev-issuer [--port 8080] [--client ID:SECRET[:SUBJECT[:ROLE,...]]]
                                                 DEVELOPMENT ONLY: local token issuer (--help)`;
 
@@ -41,21 +45,22 @@ async function run(file: string): Promise<void> {
     // README, "Run": without it V8 runs a full garbage collection every 10-20 MB streamed.
     log.info('started without node --initial-old-space-size=64: streaming fetch responses may cost up to twice the CPU (see the README, "Run")');
   }
+  const supervisor = new Supervisor(file, config, log);
   // Handled from the start: by default SIGHUP and SIGUSR2 would end the process.
-  let supervisor: Supervisor | undefined;
-  const whenStarted = (signal: string, act: (s: Supervisor) => Promise<void>, failure: string) => {
-    if (!supervisor) {
+  let started = false;
+  const whenStarted = (signal: string, act: (s: Supervisor) => Promise<unknown>, failure: string) => {
+    if (!started) {
       log.warn({ signal }, 'still starting; signal ignored');
       return;
     }
     act(supervisor).catch((e: Error) => log.error({ err: e.message }, failure));
   };
   let stopping = false;
+  // During start too: the workers already up drain, those still starting are stopped.
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
-    if (!supervisor) process.exit(0);
     supervisor.stop().then(() => process.exit(0));
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
@@ -69,10 +74,22 @@ async function run(file: string): Promise<void> {
     whenStarted('SIGUSR2', (s) => s.restart('SIGUSR2'), 'restart failed');
   });
   try {
-    supervisor = await Supervisor.start(file, config, log);
+    await supervisor.start();
+    started = true;
   } catch (e) {
     log.fatal({ err: (e as Error).message }, 'cannot start');
     process.exit(1);
+  }
+}
+
+function adminTokenProblems(file: string, config: ReturnType<typeof loadConfig>) {
+  const tokenFile = config.admin?.tokenFile;
+  if (!tokenFile) return [];
+  try {
+    readAdminToken(tokenFile);
+    return [];
+  } catch (e) {
+    return [{ file, path: 'admin.tokenFile', message: (e as Error).message }];
   }
 }
 
@@ -81,7 +98,17 @@ async function main(argv: string[]): Promise<void> {
   if (argv[0] === 'dev-issuer') return (await import('./dev-issuer/main.js')).main(argv.slice(1));
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        help: { type: 'boolean', short: 'h' },
+        url: { type: 'string' },
+        'token-file': { type: 'string' },
+        json: { type: 'boolean' },
+      },
+    });
   } catch (e) {
     fail(`${(e as Error).message}\n${USAGE}`, 2);
   }
@@ -90,13 +117,23 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
+  if (positionals[0] === 'admin') {
+    if (!values.config && !values.url) fail(`admin needs --config proxy.yaml or --url\n${USAGE}`, 2);
+    try {
+      const target = adminTarget(values.config ? readConfig(values.config) : undefined, values.url, values['token-file']);
+      process.stdout.write(await adminCommand(target, positionals.slice(1), values.json ?? false));
+    } catch (e) {
+      fail((e as Error).message);
+    }
+    return;
+  }
   if (!values.config) fail(`--config is required\n${USAGE}`, 2);
   if (positionals.length === 0) return run(values.config);
   if (positionals.length === 1 && positionals[0] === 'check') {
     const config = readConfig(values.config);
     const tls = checkTlsFiles(values.config, config);
     for (const warning of tls.warnings) process.stderr.write(`warning: ${warning}\n`);
-    const problems = [...(config.authorization ? checkPolicyFile(config.authorization.policyFile) : []), ...tls.problems];
+    const problems = [...(config.authorization ? checkPolicyFile(config.authorization.policyFile) : []), ...tls.problems, ...adminTokenProblems(values.config, config)];
     if (problems.length) fail(problems.map(formatProblem).join('\n'));
     process.stdout.write(`${values.config}: OK (${config.listeners.length} listener${config.listeners.length === 1 ? '' : 's'})\n`);
     return;

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { createLocalJWKSet, errors, type JWSHeaderParameters, type FlattenedJWSInput, type JSONWebKeySet } from 'jose';
 import type { Logger } from '../observe/logger.js';
 import { quoted } from '../observe/client-text.js';
+import type { AuthenticationFailure } from './authentication-failure.js';
 import { describeJwksUrl, fetchJwksText, parseJwks } from './jwks-source.js';
 
 export interface JwksCacheOptions {
@@ -22,9 +23,13 @@ export interface JwksCacheOptions {
   maxBytes?: number;
   /** The clock (ms since the epoch); tests move it to cross the staleness limit. */
   now?: () => number;
+  /** Told of every fetch of the JWKS, whether its keys were taken or not (for metrics). */
+  fetched?: (outcome: 'success' | 'failure') => void;
 }
 
-const DEFAULTS: Required<JwksCacheOptions> = {
+type Settings = Required<Omit<JwksCacheOptions, 'fetched'>>;
+
+const DEFAULTS: Settings = {
   refreshIntervalMs: 3_600_000,
   unknownKidRefreshIntervalMs: 30_000,
   retryInitialDelayMs: 1_000,
@@ -39,6 +44,13 @@ const DEFAULTS: Required<JwksCacheOptions> = {
 /** Why no key could be had for a token; the message is safe for a client and a log line. */
 export class KeyUnavailableError extends Error {
   override readonly name = 'KeyUnavailableError';
+
+  constructor(
+    readonly failure: Extract<AuthenticationFailure, 'malformed' | 'unknown-key' | 'jwks-unavailable'>,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 interface KeySet {
@@ -47,6 +59,20 @@ interface KeySet {
   fingerprints: Map<string, string>;
   fetchedAtMs: number;
   generation: number;
+}
+
+/** The keys in use, for operators: never the keys themselves. */
+export interface JwksStatus {
+  /** The JWKS URL without credentials or query (as in log lines). */
+  source: string;
+  keyIds: string[];
+  /** When the keys in use were fetched; undefined before the first success. */
+  fetchedAt: Date | undefined;
+  /** Loaded and not older than jwksMaxStaleSeconds: tokens can be checked. */
+  fresh: boolean;
+  /** Failed fetches since the last success. */
+  failures: number;
+  lastError?: string;
 }
 
 /** The JWKS key that verified a token, as it was at that moment. */
@@ -64,7 +90,8 @@ export interface SigningKeyRef {
  * for at most maxStaleSeconds; after that every lookup fails closed.
  */
 export class JwksCache {
-  private readonly options: Required<JwksCacheOptions>;
+  private readonly options: Settings;
+  private readonly fetched: NonNullable<JwksCacheOptions['fetched']>;
   private readonly source: string;
   private keys: KeySet | undefined;
   private inFlight: Promise<void> | undefined;
@@ -84,7 +111,9 @@ export class JwksCache {
     private readonly log: Logger,
     options: JwksCacheOptions = {},
   ) {
-    this.options = { ...DEFAULTS, ...options };
+    const { fetched = () => {}, ...settings } = options;
+    this.options = { ...DEFAULTS, ...settings };
+    this.fetched = fetched;
     this.source = describeJwksUrl(url);
   }
 
@@ -108,20 +137,20 @@ export class JwksCache {
    */
   async keyFor(header: JWSHeaderParameters, token: FlattenedJWSInput) {
     const { kid } = header;
-    if (typeof kid !== 'string' || kid === '') throw new KeyUnavailableError('token has no "kid" header');
+    if (typeof kid !== 'string' || kid === '') throw new KeyUnavailableError('malformed', 'token has no "kid" header');
     if (!this.usableKeys()?.fingerprints.has(kid)) await this.refreshForUnknownKid();
     const keys = this.usableKeys();
-    if (!keys) throw new KeyUnavailableError(this.unavailableReason());
+    if (!keys) throw new KeyUnavailableError('jwks-unavailable', this.unavailableReason());
     const fingerprint = keys.fingerprints.get(kid);
-    if (fingerprint === undefined) throw new KeyUnavailableError(`no key with kid ${quoted(kid)} in the JWKS`);
+    if (fingerprint === undefined) throw new KeyUnavailableError('unknown-key', `no key with kid ${quoted(kid)} in the JWKS`);
     try {
       const signingKey: SigningKeyRef = { kid, fingerprint, generation: keys.generation };
       return { key: await keys.select(header, token), signingKey };
     } catch (e) {
       if (e instanceof errors.JWKSNoMatchingKey) {
-        throw new KeyUnavailableError(`key ${quoted(kid)} in the JWKS cannot verify ${header.alg}`);
+        throw new KeyUnavailableError('unknown-key', `key ${quoted(kid)} in the JWKS cannot verify ${header.alg}`);
       }
-      if (e instanceof errors.JWKSMultipleMatchingKeys) throw new KeyUnavailableError(`several keys in the JWKS have kid ${quoted(kid)}`);
+      if (e instanceof errors.JWKSMultipleMatchingKeys) throw new KeyUnavailableError('unknown-key', `several keys in the JWKS have kid ${quoted(kid)}`);
       throw e;
     }
   }
@@ -137,6 +166,19 @@ export class JwksCache {
   /** Fetches the JWKS now (SIGHUP), so a key removed from it stops being trusted at once. */
   reload(reason: string): Promise<void> {
     return this.refresh(reason);
+  }
+
+  /** What the admin status and the metrics say about the keys. */
+  status(): JwksStatus {
+    const keys = this.keys;
+    return {
+      source: this.source,
+      keyIds: keys ? [...keys.fingerprints.keys()] : [],
+      fetchedAt: keys ? new Date(keys.fetchedAtMs) : undefined,
+      fresh: this.fresh,
+      failures: this.failures,
+      ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
+    };
   }
 
   /** Whether the keys are loaded and not older than maxStaleSeconds (otherwise tokens are refused). */
@@ -181,8 +223,10 @@ export class JwksCache {
       this.failures = 0;
       this.lastError = undefined;
       this.log.debug({ jwks: this.source, reason, kids: [...fingerprints.keys()], dropped }, 'JWKS refreshed');
+      this.fetched('success');
       this.schedule(this.options.refreshIntervalMs);
     } catch (e) {
+      this.fetched('failure');
       this.failures += 1;
       this.lastError = (e as Error).message;
       const retryInMs = Math.min(this.options.retryInitialDelayMs * 2 ** (this.failures - 1), this.options.retryMaxDelayMs);

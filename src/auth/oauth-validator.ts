@@ -4,9 +4,10 @@ import { LRUCache } from 'lru-cache';
 import type { ProxyConfig } from '../config/schema.js';
 import type { Logger } from '../observe/logger.js';
 import { quoted } from '../observe/client-text.js';
+import type { AuthenticationFailure } from './authentication-failure.js';
 import { claimAt } from './claims.js';
 import type { CredentialCheck } from './credential-check.js';
-import { JwksCache, type JwksCacheOptions, KeyUnavailableError, type SigningKeyRef } from './jwks-cache.js';
+import { JwksCache, type JwksCacheOptions, type JwksStatus, KeyUnavailableError, type SigningKeyRef } from './jwks-cache.js';
 import { SigningKeyCheck } from './signing-key-check.js';
 
 /** The `oauthbearer` settings that decide whether a token is valid. */
@@ -26,10 +27,17 @@ export interface ValidatedToken {
 
 /**
  * A token the proxy refuses. The message is a short reason for the client's error message and
- * the log line; it never contains the token or key material.
+ * the log line; it never contains the token or key material. `failure` is its class, for metrics.
  */
 export class TokenRejectedError extends Error {
   override readonly name = 'TokenRejectedError';
+
+  constructor(
+    readonly failure: AuthenticationFailure,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** Asymmetric algorithms only: `none` and HS* (which a public key could be abused to "sign") never. */
@@ -71,6 +79,10 @@ export class OAuthTokenValidator {
     this.keys.stop();
   }
 
+  jwksStatus(): JwksStatus {
+    return this.keys.status();
+  }
+
   async validate(token: string): Promise<ValidatedToken> {
     // A client authenticates each of its connections with the same token: verify it once.
     const key = createHash('sha256').update(token).digest('base64');
@@ -99,17 +111,18 @@ export class OAuthTokenValidator {
   }
 
   private async verify(token: string): Promise<ValidatedToken> {
-    if (!COMPACT_JWS.test(token)) throw new TokenRejectedError('malformed token');
+    if (!COMPACT_JWS.test(token)) throw new TokenRejectedError('malformed', 'malformed token');
     let alg: unknown;
     try {
       alg = decodeProtectedHeader(token).alg;
     } catch {
-      throw new TokenRejectedError('malformed token');
+      throw new TokenRejectedError('malformed', 'malformed token');
     }
     // Checked before jose so the reason names the algorithm.
     if (typeof alg !== 'string' || !ALGORITHMS.includes(alg)) {
       const name = typeof alg === 'string' && /^[A-Za-z0-9]{1,16}$/.test(alg) ? alg : quoted(alg);
-      throw new TokenRejectedError(`algorithm ${name} is not allowed`);
+      // alg none, or HS* "signed" with the public key: no signature the proxy can trust.
+      throw new TokenRejectedError('bad-signature', `algorithm ${name} is not allowed`);
     }
     let payload: JWTPayload;
     let signingKey: SigningKeyRef | undefined;
@@ -128,7 +141,7 @@ export class OAuthTokenValidator {
         currentDate: new Date(this.now()),
       }));
     } catch (e) {
-      throw new TokenRejectedError(this.reasonFor(e));
+      throw this.rejectionFor(e);
     }
     return {
       principal: this.principalOf(payload),
@@ -143,8 +156,8 @@ export class OAuthTokenValidator {
   private principalOf(payload: JWTPayload): string {
     const name = this.settings.principalClaim;
     const value = claimAt(payload, name);
-    if (value === undefined) throw new TokenRejectedError(`token has no ${JSON.stringify(name)} claim`);
-    if (typeof value !== 'string' || value === '') throw new TokenRejectedError(`claim ${JSON.stringify(name)} is not a non-empty string`);
+    if (value === undefined) throw new TokenRejectedError('missing-claim', `token has no ${JSON.stringify(name)} claim`);
+    if (typeof value !== 'string' || value === '') throw new TokenRejectedError('malformed', `claim ${JSON.stringify(name)} is not a non-empty string`);
     return value;
   }
 
@@ -155,34 +168,34 @@ export class OAuthTokenValidator {
     if (value === undefined) return [];
     if (typeof value === 'string') return value.split(/\s+/).filter((role) => role !== '');
     if (Array.isArray(value) && value.every((role) => typeof role === 'string')) return value;
-    throw new TokenRejectedError(`claim ${JSON.stringify(name)} is neither a string nor an array of strings`);
+    throw new TokenRejectedError('malformed', `claim ${JSON.stringify(name)} is neither a string nor an array of strings`);
   }
 
   /** jose's errors, turned into reasons an operator can act on. */
-  private reasonFor(e: unknown): string {
-    if (e instanceof KeyUnavailableError) return e.message;
-    if (e instanceof errors.JWSSignatureVerificationFailed) return 'signature verification failed';
-    if (e instanceof errors.JWTExpired) return `token expired at ${isoDate(e.payload.exp)}`;
-    if (e instanceof errors.JWTClaimValidationFailed) return this.claimReason(e);
-    if (e instanceof errors.JWSInvalid || e instanceof errors.JWTInvalid) return 'malformed token';
+  private rejectionFor(e: unknown): TokenRejectedError {
+    if (e instanceof KeyUnavailableError) return new TokenRejectedError(e.failure, e.message);
+    if (e instanceof errors.JWSSignatureVerificationFailed) return new TokenRejectedError('bad-signature', 'signature verification failed');
+    if (e instanceof errors.JWTExpired) return new TokenRejectedError('expired', `token expired at ${isoDate(e.payload.exp)}`);
+    if (e instanceof errors.JWTClaimValidationFailed) return this.claimRejection(e);
+    if (e instanceof errors.JWSInvalid || e instanceof errors.JWTInvalid) return new TokenRejectedError('malformed', 'malformed token');
     // Key import problems (e.g. an RSA key under 2048 bits): jose's messages quote no input.
-    if (e instanceof errors.JOSEError || e instanceof TypeError) return `token could not be verified: ${e.message}`;
+    if (e instanceof errors.JOSEError || e instanceof TypeError) return new TokenRejectedError('other', `token could not be verified: ${e.message}`);
     throw e;
   }
 
-  private claimReason(e: InstanceType<typeof errors.JWTClaimValidationFailed>): string {
+  private claimRejection(e: InstanceType<typeof errors.JWTClaimValidationFailed>): TokenRejectedError {
     const { claim, reason, payload } = e;
-    if (reason === 'missing') return `token has no ${JSON.stringify(claim)} claim`;
-    if (reason === 'invalid') return `claim ${JSON.stringify(claim)} is not a number`;
+    if (reason === 'missing') return new TokenRejectedError('missing-claim', `token has no ${JSON.stringify(claim)} claim`);
+    if (reason === 'invalid') return new TokenRejectedError('malformed', `claim ${JSON.stringify(claim)} is not a number`);
     switch (claim) {
       case 'iss':
-        return `issuer ${quoted(payload.iss)} is not the expected ${JSON.stringify(this.settings.issuer)}`;
+        return new TokenRejectedError('wrong-issuer', `issuer ${quoted(payload.iss)} is not the expected ${JSON.stringify(this.settings.issuer)}`);
       case 'aud':
-        return `audience ${quoted(payload.aud)} does not include any of ${JSON.stringify(this.settings.audience)}`;
+        return new TokenRejectedError('wrong-audience', `audience ${quoted(payload.aud)} does not include any of ${JSON.stringify(this.settings.audience)}`);
       case 'nbf':
-        return `token is not valid before ${isoDate(payload.nbf)}`;
+        return new TokenRejectedError('not-yet-valid', `token is not valid before ${isoDate(payload.nbf)}`);
       default:
-        return `claim ${JSON.stringify(claim)} check failed`;
+        return new TokenRejectedError('other', `claim ${JSON.stringify(claim)} check failed`);
     }
   }
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
@@ -92,14 +93,15 @@ function toGrant(g: FileGrant): Grant {
   return { kind: FILE_KINDS[key], patterns: key === 'cluster' ? [] : g[key]!, operations: g.operations };
 }
 
-export async function readPolicyFile(file: string): Promise<Policy> {
-  let text: string;
+/** Reads and validates a policy file; with it, the SHA-256 (hex) of its bytes, which names this version of it. */
+export async function readPolicyFile(file: string): Promise<{ policy: Policy; sha256: string }> {
+  let bytes: Buffer;
   try {
-    text = await readFile(file, 'utf8');
+    bytes = await readFile(file);
   } catch (e) {
     throw new ConfigError([unreadable(file, e)]);
   }
-  return parsePolicy(text, file);
+  return { policy: parsePolicy(bytes.toString('utf8'), file), sha256: createHash('sha256').update(bytes).digest('hex') };
 }
 
 export function unreadable(file: string, e: unknown): ConfigProblem {

@@ -4,6 +4,9 @@ import type { DenialLog, EnforcementMode, Requester as LoggedRequester } from '.
 import type { Operation, ResourceKind } from './operations.js';
 import { type DeniedOperation, RequestDenials } from './request-denials.js';
 
+/** What the policy made of one request: nothing denied, every entity denied, or some of them. */
+export type AuthorizationOutcome = 'allowed' | 'denied' | 'partial';
+
 /** Who is asking: the denial log's fields, and the roles the grants come from. */
 export interface Requester extends LoggedRequester {
   roles: readonly string[];
@@ -22,6 +25,8 @@ export class SessionAccess {
   private inRequest = false;
   /** The current request's denials; made on its first denial, so allowed requests allocate nothing. */
   private pending: RequestDenials | undefined;
+  /** Checks the policy allowed in the current request: with denials beside them, it was allowed in part. */
+  private allowedInRequest = 0;
 
   constructor(
     /** The listener's mode; a reload that switches it updates live sessions. */
@@ -46,19 +51,25 @@ export class SessionAccess {
   beginRequest(api: string): void {
     this.api = api;
     this.inRequest = true;
+    this.allowedInRequest = 0;
   }
 
-  /** Logs the request's denials, if any, as one line. */
-  endRequest(): void {
+  /** Logs the request's denials, if any, as one line; says what the policy made of the request (in audit mode: would have). */
+  endRequest(): AuthorizationOutcome {
     this.inRequest = false;
     const denials = this.pending;
     this.pending = undefined;
-    if (denials) this.denials.record(this.requester, this.api, denials);
+    if (!denials) return 'allowed';
+    this.denials.record(this.requester, this.api, denials);
+    return this.allowedInRequest > 0 ? 'partial' : 'denied';
   }
 
   /** Whether the request may go ahead for this entity; a denial is logged and counted. */
   check(kind: ResourceKind, name: string, op: Operation): boolean {
-    if (this.cache.allows(kind, name, op)) return true;
+    if (this.cache.allows(kind, name, op)) {
+      this.allowedInRequest++;
+      return true;
+    }
     this.deny(kind, name, op, this.mode);
     return this.mode === 'audit';
   }

@@ -7,6 +7,11 @@ const port = z.number().int().min(1).max(65535);
 const mechanism = z.enum(['OAUTHBEARER', 'AWS_MSK_IAM', 'MTLS']);
 const filePath = z.string().min(1);
 
+/** Addresses only this host can reach. */
+function isLoopback(bind: string): boolean {
+  return bind === 'localhost' || bind === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(bind);
+}
+
 const brokerPorts = z.union([
   z.strictObject({
     /** Broker node id N is served on port base + N. */
@@ -228,8 +233,19 @@ export const configSchema = z
       .optional(),
     authorization: z.strictObject({ policyFile: z.string().min(1) }).optional(),
     limits,
-    /** Prometheus metrics (/metrics) and a health check (/healthz). */
-    admin: z.strictObject({ bind: z.string().min(1).default('127.0.0.1'), port }).optional(),
+    /** Metrics, probes, status and the live mode switch (README, "Admin endpoint"). */
+    admin: z
+      .strictObject({
+        bind: z.string().min(1).default('127.0.0.1'),
+        port,
+        /** A file holding the bearer token callers must present (all but /healthz and /readyz); needed beyond loopback. */
+        tokenFile: filePath.optional(),
+      })
+      .refine((a) => a.tokenFile !== undefined || isLoopback(a.bind), {
+        path: ['tokenFile'],
+        message: 'needed when admin.bind is not a loopback address: the admin endpoint can switch enforcement off',
+      })
+      .optional(),
     logging: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info') }).prefault({}),
   })
   .superRefine((config, ctx) => {

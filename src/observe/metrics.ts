@@ -1,12 +1,38 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { JwksStatus } from '../auth/jwks-cache.js';
+import type { PolicyStatus } from '../authz/policy-store.js';
+import { DeferredCounter } from './deferred-counter.js';
+import { DeferredHistogram } from './deferred-histogram.js';
+
+/** The proxy-wide memory budgets, by the names kafka_proxy_buffered_bytes gives them. */
+export type BudgetName = 'held-responses' | 'preauth-bytes' | 'request-bytes';
+
+/** What the gauges computed at collect time read from the running proxy. */
+export interface ObservedProxy {
+  /** undefined without OAUTHBEARER. */
+  jwks(): JwksStatus | undefined;
+  /** undefined without a policy. */
+  policy(): PolicyStatus | undefined;
+  budgets: Readonly<Record<BudgetName, { readonly heldBytes: number }>>;
+}
+
+/** Added latency: 10 µs (a header read and a write) to 100 ms (a broker connection opened for a first request). */
+const ADDED_LATENCY_BUCKETS = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1];
+/** Authentication: 0.1 ms (a token seen before) to 10 s (a JWKS fetched for an unknown kid, a client slow to answer). */
+const AUTHENTICATION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /**
- * The proxy's Prometheus metrics. Labels carry listener, API and resource kind only: never
- * principals, resource names or anything from a credential, so cardinality stays bounded and
- * nothing secret can leak through a label.
+ * The proxy's Prometheus metrics (one registry per worker; the supervisor sums them, each gauge
+ * by its own `aggregator`). Labels carry fixed classes only (listener, API, mechanism, reason,
+ * outcome): never principals, resource names, client ids, addresses or anything from a
+ * credential, so cardinality stays bounded and nothing secret can leak through a label.
  */
 export class ProxyMetrics {
   readonly registry = new Registry();
+  /** Set once the proxy runs: what the collect-time gauges read. */
+  private observed: ObservedProxy | undefined;
+  /** The hash kafka_proxy_policy_info last reported, so its series goes when the policy changes. */
+  private reportedPolicyHash: string | undefined;
 
   readonly denials = new Counter({
     name: 'kafka_proxy_authorization_denials_total',
@@ -87,7 +113,193 @@ export class ProxyMetrics {
     registers: [this.registry],
   });
 
+  readonly connectionsClosed = new Counter({
+    name: 'kafka_proxy_connections_closed_total',
+    help: 'Client connections closed, each once, by listener and reason (client-closed, broker-closed, broker-unreachable, idle-timeout, malformed-request, unsupported-request, tls-failed, authentication-failed, authentication-timeout, session-expired, revoked, limit, shutdown, error, other)',
+    labelNames: ['listener', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly upstreamConnections = new Gauge({
+    name: 'kafka_proxy_upstream_connections',
+    help: 'Open connections from the proxy to brokers for client sessions, by listener',
+    labelNames: ['listener'] as const,
+    registers: [this.registry],
+    aggregator: 'sum',
+  });
+
+  readonly brokerConnectionFailures = new Counter({
+    name: 'kafka_proxy_broker_connection_failures_total',
+    help: 'Connections to a broker that failed (refused, timed out, TLS handshake failed), by broker (node id; bootstrap for bootstrap servers)',
+    labelNames: ['broker'] as const,
+    registers: [this.registry],
+  });
+
+  readonly authenticationAttempts = new Counter({
+    name: 'kafka_proxy_authentication_attempts_total',
+    help: 'Authentications (SASL exchanges, first or repeated on a live session; MTLS certificates mapped to a principal), by listener, mechanism (none: no offered mechanism was chosen) and outcome (success, failure)',
+    labelNames: ['listener', 'mechanism', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly authenticationFailures = new Counter({
+    name: 'kafka_proxy_authentication_failures_total',
+    help: 'Failed authentications, by listener, mechanism and reason class (expired, not-yet-valid, clock-skew, bad-signature, unknown-key, jwks-unavailable, wrong-audience, wrong-issuer, wrong-region, wrong-host, missing-claim, malformed, unknown-access-key, signature-mismatch, untrusted-certificate, no-principal-mapping, unsupported-mechanism, illegal-state, other)',
+    labelNames: ['listener', 'mechanism', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly reauthentications = new Counter({
+    name: 'kafka_proxy_reauthentications_total',
+    help: 'Re-authentications on a live session (KIP-368), by listener, mechanism and outcome (success, failure); also counted in kafka_proxy_authentication_attempts_total',
+    labelNames: ['listener', 'mechanism', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly sessionsExpired = new Counter({
+    name: 'kafka_proxy_sessions_expired_total',
+    help: 'Sessions closed because their credential or maximum session lifetime ended without re-authentication, by listener',
+    labelNames: ['listener'] as const,
+    registers: [this.registry],
+  });
+
+  readonly authenticationDuration = new Histogram({
+    name: 'kafka_proxy_authentication_duration_seconds',
+    help: 'From a SaslHandshake request read to the SaslAuthenticate response written, successful or not (a failure\'s answer waits failedAuthenticationDelayMs), by listener and mechanism',
+    labelNames: ['listener', 'mechanism'] as const,
+    buckets: AUTHENTICATION_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly requests = new DeferredCounter({
+    name: 'kafka_proxy_requests_total',
+    help: 'Requests taken from clients that may send requests (the SASL exchanges are counted as authentications), by listener and API (unknown for a key the proxy does not know)',
+    labelNames: ['listener', 'api'] as const,
+    registers: [this.registry],
+  });
+
+  readonly addedLatency = new DeferredHistogram({
+    name: 'kafka_proxy_added_latency_seconds',
+    help: 'Time the proxy adds, by listener, API and direction (request: from the last byte of a request read from the client to its write upstream; response: for responses the proxy rewrites, splices or answers itself, from the last byte read from the broker, or of the request for its own answers, to the write to the client)',
+    labelNames: ['listener', 'api', 'direction'] as const,
+    buckets: ADDED_LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly clientBytesReceived = new DeferredCounter({
+    name: 'kafka_proxy_client_bytes_received_total',
+    help: 'Kafka protocol bytes read from clients (after TLS), by listener',
+    labelNames: ['listener'] as const,
+    registers: [this.registry],
+  });
+
+  readonly clientBytesSent = new DeferredCounter({
+    name: 'kafka_proxy_client_bytes_sent_total',
+    help: 'Kafka protocol bytes written to clients (before TLS), by listener',
+    labelNames: ['listener'] as const,
+    registers: [this.registry],
+  });
+
+  readonly authorizationDecisions = new DeferredCounter({
+    name: 'kafka_proxy_authorization_decisions_total',
+    help: 'Requests decided against the policy, by listener, API, outcome (allowed: nothing denied; denied: everything; partial: some entities) and mode (enforce, audit: what enforce would have done)',
+    labelNames: ['listener', 'api', 'outcome', 'mode'] as const,
+    registers: [this.registry],
+  });
+
+  readonly jwksFetches = new Counter({
+    name: 'kafka_proxy_jwks_fetches_total',
+    help: 'Fetches of the JWKS (start, periodic, unknown kid, retry, SIGHUP), by outcome (success, failure)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly jwksKeys: Gauge = new Gauge({
+    name: 'kafka_proxy_jwks_keys',
+    help: 'Key ids in the JWKS in use (0 before the first successful fetch); absent without OAUTHBEARER',
+    registers: [this.registry],
+    // The fewest any worker holds: a worker without keys refuses every token, and a sum or max would hide it.
+    aggregator: 'min',
+    collect: (): void => this.setOrRemove(this.jwksKeys, this.observed?.jwks()?.keyIds.length),
+  });
+
+  readonly jwksLastSuccessAge: Gauge = new Gauge({
+    name: 'kafka_proxy_jwks_last_success_age_seconds',
+    help: 'Seconds since the JWKS in use was fetched; absent before the first successful fetch',
+    registers: [this.registry],
+    // The stalest worker's.
+    aggregator: 'max',
+    collect: (): void => {
+      const fetchedAt = this.observed?.jwks()?.fetchedAt;
+      this.setOrRemove(this.jwksLastSuccessAge, fetchedAt && (Date.now() - fetchedAt.getTime()) / 1000);
+    },
+  });
+
+  readonly policyReloads = new Counter({
+    name: 'kafka_proxy_policy_reloads_total',
+    help: 'Reloads of the policy file (it changed, or SIGHUP), by outcome (success; failure: the file was refused and the previous policy kept)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly policyInfo: Gauge<'hash'> = new Gauge({
+    name: 'kafka_proxy_policy_info',
+    help: 'Always 1, for the SHA-256 (hex) of the policy file in use, by hash: only the current one has a series',
+    labelNames: ['hash'] as const,
+    registers: [this.registry],
+    // Workers may briefly run different versions after a reload: each hash shows, as 1.
+    aggregator: 'max',
+    collect: (): void => {
+      const hash = this.observed?.policy()?.hash;
+      if (this.reportedPolicyHash !== undefined && this.reportedPolicyHash !== hash) this.policyInfo.remove(this.reportedPolicyHash);
+      if (hash !== undefined) this.policyInfo.set({ hash }, 1);
+      this.reportedPolicyHash = hash;
+    },
+  });
+
+  readonly policyLoadedTimestamp: Gauge = new Gauge({
+    name: 'kafka_proxy_policy_loaded_timestamp_seconds',
+    help: 'When the policy in use was loaded (Unix seconds); absent without a policy',
+    registers: [this.registry],
+    // The oldest policy any worker still runs.
+    aggregator: 'min',
+    collect: (): void => {
+      const loadedAt = this.observed?.policy()?.loadedAt;
+      this.setOrRemove(this.policyLoadedTimestamp, loadedAt && loadedAt.getTime() / 1000);
+    },
+  });
+
+  readonly credentialsReloads = new Counter({
+    name: 'kafka_proxy_credentials_reloads_total',
+    help: 'Reloads of the AWS credentials file (it changed, or SIGHUP), by outcome (success; failure: the file was refused and the previous keys kept)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly bufferedBytes: Gauge<'budget'> = new Gauge({
+    name: 'kafka_proxy_buffered_bytes',
+    help: 'Bytes held now in each proxy-wide memory budget, by budget (held-responses, preauth-bytes, request-bytes)',
+    labelNames: ['budget'] as const,
+    registers: [this.registry],
+    // Each worker has its own budgets: together they hold the sum.
+    aggregator: 'sum',
+    collect: (): void => {
+      for (const [budget, held] of Object.entries(this.observed?.budgets ?? {})) this.bufferedBytes.set({ budget }, held.heldBytes);
+    },
+  });
+
   constructor(defaults = false) {
     if (defaults) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** From now on the collect-time gauges report this proxy's JWKS, policy and budgets. */
+  observe(proxy: ObservedProxy): void {
+    this.observed = proxy;
+  }
+
+  /** A gauge without labels that has no value to report is left out, not reported as 0. */
+  private setOrRemove(gauge: Gauge, value: number | undefined): void {
+    if (value === undefined) gauge.remove();
+    else gauge.set(value);
   }
 }

@@ -20,6 +20,7 @@ import type { ResponseSplice } from './response-pipeline.js';
 import type { BudgetShare, MemoryBudget } from './memory-budget.js';
 import type { BudgetRefusal } from './connection-refusals.js';
 import type { LineAllowed } from '../observe/line-budget.js';
+import type { ListenerMetrics } from '../observe/listener-metrics.js';
 import { shortened } from '../observe/client-text.js';
 import { PASS_THROUGH, ResponsePipeline, ResponsePipelineError, type ResponseHandling } from './response-pipeline.js';
 import type { ResponseRewriter } from './response-rewriter.js';
@@ -65,6 +66,10 @@ export interface SessionContext {
   authenticationFailureLine(): LineAllowed | undefined;
   /** How long a failed authentication waits for its answer (Kafka's connection.failed.authentication.delay.ms). */
   failedAuthenticationDelayMs: number;
+  /** The listener's metrics, which the session records into. */
+  metrics: ListenerMetrics;
+  /** The broker behind this port, as kafka_proxy_broker_connection_failures_total names it: its node id, or "bootstrap". */
+  upstreamName: string;
 }
 
 type PauseReason = 'upstream-busy' | 'client-busy' | 'in-flight' | 'draining' | 'waiting';
@@ -87,7 +92,7 @@ export class ClientSession {
   private closed = false;
   private readonly clientPaused = new Set<PauseReason>();
   private log: Logger;
-  private readonly closeListeners: (() => void)[] = [];
+  private readonly closeListeners: ((reason: string) => void)[] = [];
   private readonly authenticatedListeners: (() => void)[] = [];
   private readonly sasl: SaslServer | undefined;
   /** Set while the session waits (a SASL step, a broker connection, topic ids): later frames wait uncut. */
@@ -97,6 +102,11 @@ export class ClientSession {
   /** Decides each request once the principal is known, where the listener has a policy. */
   private authorizer: RequestAuthorizer | undefined;
   private readonly clientAddress: string;
+  /** When (performance.now()) the latest chunk from the client arrived: the frames it completed were read then. */
+  private readAtMs = 0;
+  /** When the SaslHandshake of the exchange under way was read. */
+  private saslStartedAtMs: number | undefined;
+  private upstreamConnected = false;
 
   constructor(
     private readonly client: Socket,
@@ -115,6 +125,7 @@ export class ClientSession {
       (bytes) => this.toClient(bytes),
       (frame, how) => this.ctx.rewriter.rewrite(frame, how.apiKey, how.version, how.edit, how.brokerVersion),
       ctx.heldResponses.share(evicted),
+      (apiKey, readAtMs) => this.ctx.metrics.responseReady(apiKey, readAtMs),
     );
     this.backlog = ctx.heldResponses.share(evicted);
   }
@@ -139,7 +150,8 @@ export class ClientSession {
     if (this.authorizer) this.authorizer.access.mode = enforcementMode(mode);
   }
 
-  onClose(listener: () => void): void {
+  /** `listener` gets the reason the connection closed with. */
+  onClose(listener: (reason: string) => void): void {
     this.closeListeners.push(listener);
   }
 
@@ -183,6 +195,7 @@ export class ClientSession {
     let connected = false;
     const failed = (why: string) => {
       if (connected || this.closed) return;
+      this.ctx.metrics.brokerConnectFailed(this.ctx.upstreamName);
       upstream.destroy();
       if (index + 1 < targets.length) {
         this.log.warn({ broker: address, reason: why }, 'broker unreachable; trying the next bootstrap server');
@@ -196,6 +209,8 @@ export class ClientSession {
     this.onClose(() => clearTimeout(timer));
     const ready = () => {
       connected = true;
+      this.upstreamConnected = true;
+      this.ctx.metrics.upstreamOpened();
       clearTimeout(timer);
       this.log.debug({ broker: address }, 'connection open');
       upstream.on('error', (e) => this.close(`broker connection failed: ${describeTlsError(e)}`));
@@ -240,13 +255,16 @@ export class ClientSession {
       this.client.destroy();
     }
     this.upstream?.destroy();
+    if (this.upstreamConnected) this.ctx.metrics.upstreamClosed();
     this.owed.dispose();
     this.backlog.release();
-    for (const l of this.closeListeners) l();
+    for (const l of this.closeListeners) l(reason);
   }
 
   private fromClient(chunk: Buffer): void {
     if (this.closed) return;
+    this.readAtMs = performance.now();
+    this.ctx.metrics.bytesReceived.n += chunk.length;
     this.upstream?.cork();
     try {
       this.requests.push(chunk, (frame) => this.onRequest(frame));
@@ -277,8 +295,8 @@ export class ClientSession {
     this.holdInBudget(this.ctx.requestBytes, this.requests.bufferedBytes, 'request-bytes', 'request buffer budget exhausted');
   }
 
-  /** `retried`: the second pass of a request that waited for topic ids. */
-  private onRequest(frame: Buffer, retried = false): void {
+  /** `retried`: the second pass of a request that waited for topic ids; `readAtMs`: when its last byte was read. */
+  private onRequest(frame: Buffer, retried = false, readAtMs = this.readAtMs): void {
     if (this.closed || this.closing !== undefined) return;
     const sasl = this.sasl;
     if (sasl && !sasl.authenticated) {
@@ -319,9 +337,10 @@ export class ClientSession {
     }
     if (!this.upstream) {
       // An authenticated connection reaches for its broker with its first request: one that stays idle holds no broker connection.
-      this.hold(this.openUpstream(), () => this.onRequest(frame, retried));
+      this.hold(this.openUpstream(), () => this.onRequest(frame, retried, readAtMs));
       return;
     }
+    if (!retried) this.ctx.metrics.requestTaken(apiKey);
     if (!isOfferedVersion(apiKey, version)) {
       this.refuseVersion(apiKey, version, correlationId);
       return;
@@ -335,13 +354,19 @@ export class ClientSession {
       if (decision === undefined) return;
       switch (decision.kind) {
         case 'wait':
-          this.hold(decision.ready, () => this.onRequest(frame, true));
+          this.hold(decision.ready, () => this.onRequest(frame, true, readAtMs));
           return;
         case 'answer':
-          if (expectsResponse) this.answer(correlationId, decision.frame);
-          else this.dropDeniedProduce();
+          if (decision.verdict) this.ctx.metrics.decided(apiKey, decision.verdict, this.authorizer.access.mode);
+          if (expectsResponse) {
+            this.ctx.metrics.responseReady(apiKey, readAtMs);
+            this.answer(correlationId, decision.frame);
+          } else {
+            this.dropDeniedProduce();
+          }
           return;
         case 'forward':
+          if (decision.verdict) this.ctx.metrics.decided(apiKey, decision.verdict, this.authorizer.access.mode);
           frame = decision.frame;
           edit = decision.edit;
           splice = decision.splice;
@@ -352,6 +377,7 @@ export class ClientSession {
       this.owed.expect(correlationId, this.handling(apiKey, version, edit, splice, brokerVersion));
       if (this.owed.length >= this.ctx.limits.maxInFlightRequests) this.pauseClient('in-flight');
     }
+    this.ctx.metrics.requestForwarded(apiKey, readAtMs);
     if (!this.upstream!.write(frame)) this.pauseClient('upstream-busy');
   }
 
@@ -362,7 +388,7 @@ export class ClientSession {
     splice: ResponseSplice | undefined,
     brokerVersion: number | undefined,
   ): ResponseHandling {
-    if (splice) return { kind: 'splice', splice };
+    if (splice) return { kind: 'splice', apiKey, splice };
     if (edit || brokerVersion !== undefined || this.ctx.rewriter.needsRewrite(apiKey, version)) return { kind: 'rewrite', apiKey, version, edit, brokerVersion };
     return PASS_THROUGH;
   }
@@ -388,8 +414,9 @@ export class ClientSession {
   /** Runs one SASL step; frames arriving meanwhile wait, as the exchange is strictly sequential. */
   private handleSasl(sasl: SaslServer, frame: Buffer): void {
     if (this.clientId === null && frame.length >= MIN_REQUEST_FRAME && !sasl.authenticated) this.tryNoteClientId(frame);
+    const readAtMs = performance.now();
     this.hold(
-      sasl.handle(frame).then((step) => this.applySaslStep(step)),
+      sasl.handle(frame).then((step) => this.applySaslStep(step, sasl.authenticated, readAtMs)),
       () => {},
     );
   }
@@ -433,7 +460,8 @@ export class ClientSession {
     this.close('internal error');
   }
 
-  private applySaslStep(step: SaslStep): void | Promise<void> {
+  /** `authenticated`: whether the connection is authenticated after the step; `readAtMs`: when its request was read. */
+  private applySaslStep(step: SaslStep, authenticated: boolean, readAtMs: number): void | Promise<void> {
     if (this.closed) return;
     switch (step.kind) {
       case 'api-versions': {
@@ -447,9 +475,15 @@ export class ClientSession {
         return;
       }
       case 'reply':
+        // A mechanism was chosen: the exchange is timed from here.
+        this.saslStartedAtMs = readAtMs;
         if (step.reply) this.answer(frameCorrelationId(step.reply), step.reply);
         return;
       case 'fail': {
+        // A failed re-authentication leaves the session authenticated (until it closes).
+        this.ctx.metrics.authenticationFailed(step.mechanism, step.failure, authenticated);
+        const startedAtMs = this.saslStartedAtMs;
+        this.saslStartedAtMs = undefined;
         const line = this.ctx.authenticationFailureLine();
         // After the first authentication the connection's log lines carry its principal already; a failed re-authentication names what it tried.
         const who = this.principal === undefined ? { principal: step.principal } : { attemptedPrincipal: step.principal };
@@ -458,7 +492,10 @@ export class ClientSession {
         // session takes nothing else meanwhile (this step holds it).
         return this.delay(this.ctx.failedAuthenticationDelayMs).then(() => {
           if (this.closed) return;
-          if (step.reply) this.answer(frameCorrelationId(step.reply), step.reply);
+          if (step.reply) {
+            if (startedAtMs !== undefined && step.mechanism !== undefined) this.ctx.metrics.authenticationAnswered(step.mechanism, startedAtMs);
+            this.answer(frameCorrelationId(step.reply), step.reply);
+          }
           // Requests pipelined before the failed re-authentication still get their answers first.
           // The reason is on the 'authentication failed' line already: closing names only the class.
           this.closeAfterOwed('authentication failed');
@@ -466,6 +503,9 @@ export class ClientSession {
       }
       case 'authenticated': {
         const { identity, reauthentication } = step;
+        this.ctx.metrics.authenticated(identity.mechanism, reauthentication);
+        if (this.saslStartedAtMs !== undefined) this.ctx.metrics.authenticationAnswered(identity.mechanism, this.saslStartedAtMs);
+        this.saslStartedAtMs = undefined;
         this.log = this.log.child(reauthentication ? {} : { principal: identity.principal });
         this.log.debug({ mechanism: identity.mechanism, roles: identity.roles, reauthentication }, 'authenticated');
         this.requests.maxFrameSize = this.ctx.limits.maxRequestBytes;
@@ -582,6 +622,7 @@ export class ClientSession {
 
   private toClient(bytes: Buffer): void {
     if (this.closed) return;
+    this.ctx.metrics.bytesSent.n += bytes.length;
     if (!this.client.write(bytes)) this.upstream?.pause();
   }
 

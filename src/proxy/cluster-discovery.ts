@@ -18,14 +18,28 @@ export function parseHostPort(server: string): BrokerAddress {
   return { host: server.slice(0, i), port: Number(server.slice(i + 1)) };
 }
 
+/** Told of each bootstrap server the proxy could not connect to (refused, timed out, TLS failed), for metrics. */
+export type ConnectFailed = () => void;
+
 /** Runs `fn` on a connection to the first bootstrap server that answers; throws naming every server tried when none does. */
-async function withBootstrapServer<T>(bootstrapServers: string[], timeoutMs: number, dialer: BrokerDialer, fn: (conn: KafkaConnection) => Promise<T>): Promise<T> {
+async function withBootstrapServer<T>(
+  bootstrapServers: string[],
+  timeoutMs: number,
+  dialer: BrokerDialer,
+  connectFailed: ConnectFailed,
+  fn: (conn: KafkaConnection) => Promise<T>,
+): Promise<T> {
   const failures: string[] = [];
   for (const server of bootstrapServers) {
     const { host, port } = parseHostPort(server);
     let conn: KafkaConnection | undefined;
     try {
-      conn = await KafkaConnection.connect(host, port, timeoutMs, dialer);
+      try {
+        conn = await KafkaConnection.connect(host, port, timeoutMs, dialer);
+      } catch (e) {
+        connectFailed();
+        throw e;
+      }
       conn.requestTimeoutMs = timeoutMs;
       return await fn(conn);
     } catch (e) {
@@ -38,8 +52,14 @@ async function withBootstrapServer<T>(bootstrapServers: string[], timeoutMs: num
 }
 
 /** Asks the cluster for its brokers and API versions and records them in `cluster`. */
-export async function discoverCluster(bootstrapServers: string[], cluster: ClusterView, timeoutMs: number, dialer: BrokerDialer): Promise<void> {
-  await withBootstrapServer(bootstrapServers, timeoutMs, dialer, async (conn) => {
+export async function discoverCluster(
+  bootstrapServers: string[],
+  cluster: ClusterView,
+  timeoutMs: number,
+  dialer: BrokerDialer,
+  connectFailed: ConnectFailed,
+): Promise<void> {
+  await withBootstrapServer(bootstrapServers, timeoutMs, dialer, connectFailed, async (conn) => {
     const versions = await conn.request<ApiVersionsResponse>(API_KEYS.ApiVersions, API_VERSIONS_VERSION, {
       clientSoftwareName: 'kafka-auth-proxy',
       clientSoftwareVersion: '0.1.0',
@@ -52,8 +72,8 @@ export async function discoverCluster(bootstrapServers: string[], cluster: Clust
 }
 
 /** Every topic's id and name (Metadata v10+ carries ids; Kafka 2.8 and later serve it). */
-export function listTopicIds(bootstrapServers: string[], timeoutMs: number, dialer: BrokerDialer): Promise<TopicIdEntry[]> {
-  return withBootstrapServer(bootstrapServers, timeoutMs, dialer, async (conn) => {
+export function listTopicIds(bootstrapServers: string[], timeoutMs: number, dialer: BrokerDialer, connectFailed: ConnectFailed): Promise<TopicIdEntry[]> {
+  return withBootstrapServer(bootstrapServers, timeoutMs, dialer, connectFailed, async (conn) => {
     const metadata = await conn.request<MetadataResponse>(API_KEYS.Metadata, METADATA_VERSION, {
       ...defaultMetadataRequest(),
       topics: null,
@@ -72,9 +92,10 @@ export function refreshPeriodically(
   limits: { connectTimeoutMs: number },
   log: Logger,
   dialer: BrokerDialer,
+  connectFailed: ConnectFailed,
 ): () => void {
   const timer = setInterval(() => {
-    discoverCluster(bootstrapServers, cluster, limits.connectTimeoutMs, dialer).catch((e: Error) => log.warn({ err: e.message }, 'metadata refresh failed'));
+    discoverCluster(bootstrapServers, cluster, limits.connectTimeoutMs, dialer, connectFailed).catch((e: Error) => log.warn({ err: e.message }, 'metadata refresh failed'));
   }, everyMs);
   timer.unref();
   return () => clearInterval(timer);

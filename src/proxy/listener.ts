@@ -5,24 +5,41 @@ import type { LimitsConfig, ListenerConfig } from '../config/schema.js';
 import type { RevocationReason } from '../auth/credential-check.js';
 import { quoted, shortened } from '../observe/client-text.js';
 import { LineBudget } from '../observe/line-budget.js';
+import { ListenerMetrics } from '../observe/listener-metrics.js';
 import type { ProxyMetrics } from '../observe/metrics.js';
 import type { SaslMechanism } from '../sasl/mechanism.js';
 import { SaslServer } from '../sasl/sasl-server.js';
 import { ListenerAddressing } from './addressing.js';
 import { type BrokerDialer, PLAINTEXT_DIALER } from './broker-dialer.js';
 import { ClientSession } from './client-session.js';
+import { type CloseClass, closeClassOf } from './close-class.js';
 import { type Admission, ConnectionLimits, type ConnectionState } from './connection-limits.js';
 import { type BudgetRefusal, ConnectionRefusals } from './connection-refusals.js';
 import { type BudgetShare, MemoryBudget } from './memory-budget.js';
 import type { BrokerAddress, ClusterView } from './cluster-view.js';
 import type { ListenerAuthorization } from './listener-authorization.js';
 import { certificatePrincipal } from './client-certificate.js';
-import { type Handshake, ListenerTls } from './listener-tls.js';
+import { type Handshake, type HandshakeFailure, ListenerTls } from './listener-tls.js';
 import { ResponseRewriter } from './response-rewriter.js';
 import type { TopicIds } from './topic-ids.js';
 
 /** Enough to see every failure of a few misconfigured clients; the line after a flood says how many were left out. */
 const AUTHENTICATION_FAILURE_LINES_PER_SECOND = 20;
+
+/** Where a port's connections go: its name in log lines, its broker as metrics name it, and the broker addresses to try. */
+interface Route {
+  serves: string;
+  /** The node id, or "bootstrap". */
+  upstreamName: string;
+  /** Tried in order; empty while the broker's address is unknown. */
+  upstreams(): BrokerAddress[];
+}
+
+/** How a connection that failed its TLS handshake counts among closed connections. */
+function tlsCloseClass(failure: HandshakeFailure): CloseClass {
+  if (failure === 'timeout') return 'authentication-timeout';
+  return failure === 'closed' ? 'client-closed' : 'tls-failed';
+}
 
 /**
  * One configured listener: a bootstrap port, whose connections go to any bootstrap server, and
@@ -47,6 +64,8 @@ export class ProxyListener {
   /** Maps client certificates to principals, on `authentication: [MTLS]` listeners. */
   private readonly certificatePrincipals: PrincipalMapper | undefined;
   private readonly accepted;
+  private readonly listenerMetrics: ListenerMetrics;
+  private readonly bootstrapRoute: Route = { serves: 'bootstrap', upstreamName: 'bootstrap', upstreams: () => this.bootstrap };
 
   constructor(
     readonly config: ListenerConfig,
@@ -72,6 +91,7 @@ export class ProxyListener {
   ) {
     this.log = log.child({ listener: config.name });
     this.accepted = metrics.connectionsAccepted.labels(config.name);
+    this.listenerMetrics = new ListenerMetrics(metrics, config.name);
     this.connections = new ConnectionLimits(config.limits);
     this.refusals = new ConnectionRefusals(config.name, metrics, this.log);
     this.addressing = new ListenerAddressing(config);
@@ -92,7 +112,7 @@ export class ProxyListener {
       const expiry = this.metrics.tlsCertificateExpiry.labels(this.config.name, 'server');
       this.tls = await ListenerTls.start(this.config.tls, this.config.limits, this.log, (at) => expiry.set(at), { ticketKeys: tlsTicketKeys });
     }
-    await this.listen('bootstrap', this.config.port, () => this.bootstrap);
+    await this.listen(this.bootstrapRoute, this.config.port);
     if (this.addressing.routesBySni) return;
     for (const nodeId of this.cluster.nodeIds()) await this.openBrokerPort(nodeId);
     this.cluster.on('added', (nodeId) => {
@@ -107,14 +127,18 @@ export class ProxyListener {
       this.log.error({ nodeId, brokerPorts: this.addressing.describe() }, 'broker node has no proxy port; clients cannot reach it');
       return;
     }
-    await this.listen(`broker ${nodeId}`, port, this.brokerTarget(nodeId));
+    await this.listen(this.brokerRoute(nodeId), port);
   }
 
   /** Where connections for one broker node go: that broker, once the proxy knows its address. */
-  private brokerTarget(nodeId: number): () => BrokerAddress[] {
-    return () => {
-      const broker = this.cluster.get(nodeId);
-      return broker ? [broker] : [];
+  private brokerRoute(nodeId: number): Route {
+    return {
+      serves: `broker ${nodeId}`,
+      upstreamName: String(nodeId),
+      upstreams: () => {
+        const broker = this.cluster.get(nodeId);
+        return broker ? [broker] : [];
+      },
     };
   }
 
@@ -139,9 +163,10 @@ export class ProxyListener {
     await this.tls?.reload();
   }
 
-  private listen(name: string, port: number, upstreams: () => BrokerAddress[]): Promise<void> {
+  private listen(route: Route, port: number): Promise<void> {
+    const name = route.serves;
     return new Promise((resolve, reject) => {
-      const server = createServer((socket) => this.accept(socket, name, upstreams));
+      const server = createServer((socket) => this.accept(socket, route));
       server.once('error', (e: NodeJS.ErrnoException) =>
         reject(new Error(`listener "${this.config.name}" cannot listen on ${this.config.bind}:${port} (${name}): ${e.code ?? e.message}`)),
       );
@@ -153,12 +178,13 @@ export class ProxyListener {
     });
   }
 
-  private accept(socket: Socket, serves: string, upstreams: () => BrokerAddress[]): void {
+  private accept(socket: Socket, route: Route): void {
     this.accepted.inc();
     const ip = socket.remoteAddress;
     // No address: the client is already gone.
     if (this.stopping || ip === undefined) {
       socket.destroy();
+      this.listenerMetrics.connectionClosed(this.stopping ? 'shutdown' : 'client-closed');
       return;
     }
     const authenticates = this.mechanisms.length > 0;
@@ -168,10 +194,11 @@ export class ProxyListener {
       // Before any read: a refused client costs an accept and a close, nothing more.
       socket.destroy();
       this.refusals.record(admission, ip);
+      this.listenerMetrics.connectionClosed('limit');
       return;
     }
     if (!this.tls) {
-      this.startSession(socket, ip, admission, serves, upstreams);
+      this.startSession(socket, ip, admission, route);
       return;
     }
     const started = Date.now();
@@ -185,39 +212,43 @@ export class ProxyListener {
         if (result.failed === 'timeout') this.metrics.authenticationTimeouts.inc({ listener: this.config.name });
         this.logTlsRefusal(`${ip}:${socket.remotePort}`, result.reason);
         admission.closed();
+        this.listenerMetrics.connectionClosed(tlsCloseClass(result.failed));
         return;
       }
       if (this.stopping) {
         result.socket.destroy();
         admission.closed();
+        this.listenerMetrics.connectionClosed('shutdown');
         return;
       }
       try {
-        this.afterHandshake(result, ip, admission, serves, upstreams, timeoutMs - (Date.now() - started));
+        this.afterHandshake(result, ip, admission, route, timeoutMs - (Date.now() - started));
       } catch (e) {
         // A fault of the proxy's own ends this one connection, never the process.
         this.log.error({ client: `${ip}:${socket.remotePort}`, err: e instanceof Error ? e.message : String(e) }, 'cannot start a TLS session; closing the connection');
         result.socket.destroy();
         admission.closed();
+        this.listenerMetrics.connectionClosed('error');
       }
     });
   }
 
   /** Routes a TLS connection (by its server name, with SNI routing), authenticates it by its certificate on MTLS listeners, then starts its session. */
-  private afterHandshake(handshake: Handshake, ip: string, admission: Admission, serves: string, upstreams: () => BrokerAddress[], remainingMs: number): void {
+  private afterHandshake(handshake: Handshake, ip: string, admission: Admission, route: Route, remainingMs: number): void {
     const { socket, serverName } = handshake;
     if (this.addressing.routesBySni) {
-      const route = serverName === undefined ? undefined : this.addressing.route(serverName);
-      if (!route) {
+      const named = serverName === undefined ? undefined : this.addressing.route(serverName);
+      if (!named) {
         this.metrics.tlsHandshakeFailures.inc({ listener: this.config.name, reason: 'unknown-server-name' });
         const reason =
           serverName === undefined ? 'no server name (SNI): connect by name to a listener with sni routing' : `server name ${quoted(serverName)} is not served by this listener`;
         this.logTlsRefusal(`${ip}:${socket.remotePort}`, reason);
         socket.destroy();
         admission.closed();
+        this.listenerMetrics.connectionClosed('tls-failed');
         return;
       }
-      [serves, upstreams] = route.kind === 'bootstrap' ? ['bootstrap', () => this.bootstrap] : [`broker ${route.nodeId}`, this.brokerTarget(route.nodeId)];
+      route = named.kind === 'bootstrap' ? this.bootstrapRoute : this.brokerRoute(named.nodeId);
     }
     let principal: string | undefined;
     if (this.certificatePrincipals) {
@@ -225,16 +256,19 @@ export class ProxyListener {
       if ('refused' in found) {
         const line = this.failureLines.take('authentication failed');
         if (line) this.log.info({ client: `${ip}:${socket.remotePort}`, mechanism: 'MTLS', reason: found.refused, failuresNotLogged: line.notLogged }, 'authentication failed');
+        this.listenerMetrics.authenticationFailed('MTLS', found.failure, false);
         socket.destroy();
         admission.closed();
+        this.listenerMetrics.connectionClosed('authentication-failed');
         return;
       }
+      this.listenerMetrics.authenticated('MTLS', false);
       principal = found.principal;
       this.log.debug({ client: `${ip}:${socket.remotePort}`, principal: shortened(principal), mechanism: 'MTLS' }, 'authenticated');
     }
     // Without SASL the handshake was the authentication.
     if (this.mechanisms.length === 0) admission.authenticated();
-    this.startSession(socket, ip, admission, serves, upstreams, principal, remainingMs);
+    this.startSession(socket, ip, admission, route, principal, remainingMs);
   }
 
   /** A refused TLS connection's line, rationed with the listener's authentication failures. */
@@ -243,7 +277,7 @@ export class ProxyListener {
     if (line) this.log.info({ client, reason, failuresNotLogged: line.notLogged }, 'TLS handshake failed');
   }
 
-  private startSession(socket: Socket, ip: string, admission: Admission, serves: string, upstreams: () => BrokerAddress[], principal?: string, deadlineMs?: number): void {
+  private startSession(socket: Socket, ip: string, admission: Admission, route: Route, principal?: string, deadlineMs?: number): void {
     const authenticates = this.mechanisms.length > 0;
     // The budgets evict through the session, which exists by the time its shares are first set.
     let session: ClientSession | undefined;
@@ -255,12 +289,12 @@ export class ProxyListener {
     const preAuthBytes = authenticates ? evictable(this.preAuthBytes, 'preauth-bytes', 'evicted: holds the most of the pre-authentication byte budget') : undefined;
     const requestBytes = evictable(this.requestBytes, 'request-bytes', 'evicted: holds the most of the request buffer budget');
     session = new ClientSession(socket, {
-      log: this.log.child({ serves }),
+      log: this.log.child({ serves: route.serves }),
       limits: this.limits,
       cluster: this.cluster,
       rewriter: this.rewriter,
       heldResponses: this.heldResponses,
-      upstreams,
+      upstreams: route.upstreams,
       dialer: this.dialer,
       sasl: authenticates ? new SaslServer(this.mechanisms, this.maxSessionMs) : undefined,
       certificatePrincipal: principal,
@@ -272,6 +306,8 @@ export class ProxyListener {
       budgetRefused: (refusal) => this.refusals.record(refusal, ip),
       authenticationFailureLine: () => this.failureLines.take('authentication failed'),
       failedAuthenticationDelayMs: this.config.limits.failedAuthenticationDelayMs,
+      metrics: this.listenerMetrics,
+      upstreamName: route.upstreamName,
     });
     this.sessions.add(session);
     session.onClose(() => this.sessions.delete(session));
@@ -303,17 +339,23 @@ export class ProxyListener {
       gauge('authenticated').inc();
       admission.authenticated();
     });
-    session.onClose(() => {
+    session.onClose((reason) => {
       clearTimeout(deadline);
       preAuthBytes?.release();
       requestBytes.release();
       gauge(admission.state).dec();
       admission.closed();
+      this.listenerMetrics.connectionClosed(closeClassOf(reason));
     });
   }
 
   get connectionCount(): number {
     return this.sessions.size;
+  }
+
+  /** Admitted connections still authenticating (or in their TLS handshake). */
+  get unauthenticatedCount(): number {
+    return this.connections.unauthenticatedConnections;
   }
 
   /** Bytes held in memory for this listener's connections (bounded by backpressure). */

@@ -4,6 +4,7 @@ import { DenialLog } from '../authz/denial-log.js';
 import { PolicyStore } from '../authz/policy-store.js';
 import type { ListenerConfig, ProxyConfig } from '../config/schema.js';
 import { ProxyMetrics } from '../observe/metrics.js';
+import { type WorkerStatus, jwksNotReady, jwksStatusJson, policyStatusJson } from '../observe/proxy-status.js';
 import { chainExpiry } from '../tls/chain-expiry.js';
 import { ticketKeysFor } from '../tls/ticket-keys.js';
 import { Authentication } from '../sasl/authentication.js';
@@ -29,6 +30,28 @@ interface ProxyBudgets {
   requestBytes: MemoryBudget;
 }
 
+export interface StartOptions {
+  /** What the TLS listeners derive their session-ticket keys from (shared by the workers of one proxy). */
+  tlsTicketSecret?: Buffer;
+  /** Keep trying the bootstrap servers until one answers, instead of failing (a proxy that starts before its brokers). */
+  waitForBrokers?: boolean;
+}
+
+/** Wait before the next discovery attempt while no broker answers: 1 s, doubling up to 10 s. */
+const DISCOVERY_RETRY_FIRST_MS = 1_000;
+const DISCOVERY_RETRY_MAX_MS = 10_000;
+
+async function untilItWorks(attempt: () => Promise<void>, log: Logger): Promise<void> {
+  for (let waitMs = DISCOVERY_RETRY_FIRST_MS; ; waitMs = Math.min(2 * waitMs, DISCOVERY_RETRY_MAX_MS)) {
+    try {
+      return await attempt();
+    } catch (e) {
+      log.warn({ err: (e as Error).message, retryInMs: waitMs }, 'no bootstrap server answers yet; not ready, retrying');
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+    }
+  }
+}
+
 /** The running proxy: the cluster view, its listeners, the policy and the metadata refresh. */
 export class KafkaAuthProxy {
   private stopRefresh: () => void = () => {};
@@ -44,26 +67,32 @@ export class KafkaAuthProxy {
     private readonly budgets: ProxyBudgets,
   ) {}
 
-  /** `tlsTicketSecret`: what the TLS listeners derive their session-ticket keys from (shared by the workers of one proxy). */
-  static async start(config: ProxyConfig, log: Logger, metrics = new ProxyMetrics(), tlsTicketSecret?: Buffer): Promise<KafkaAuthProxy> {
+  static async start(config: ProxyConfig, log: Logger, metrics = new ProxyMetrics(), options: StartOptions = {}): Promise<KafkaAuthProxy> {
+    const { tlsTicketSecret } = options;
     // Before anything starts: unreadable upstream.tls files are a startup error naming the file.
     const dialer = brokerDialer(config.upstream.tls);
     const upstreamCert = config.upstream.tls?.certFile;
     if (upstreamCert) metrics.tlsCertificateExpiry.labels('upstream', 'upstream-client').set(chainExpiry(readFileSync(upstreamCert)));
-    const authentication = await Authentication.start(config, log);
+    const authentication = await Authentication.start(config, log, {
+      jwksFetched: (outcome) => metrics.jwksFetches.inc({ outcome }),
+      credentialsReloaded: (outcome) => metrics.credentialsReloads.inc({ outcome }),
+    });
     const { bootstrapServers } = config.upstream;
+    const bootstrapFailed = () => metrics.brokerConnectionFailures.inc({ broker: 'bootstrap' });
     let authorization: Authorization | undefined;
     if (config.authorization) {
-      const policies = await PolicyStore.open(config.authorization.policyFile, log).catch((e: unknown) => {
+      const reloaded = (outcome: 'success' | 'failure') => metrics.policyReloads.inc({ outcome });
+      const policies = await PolicyStore.open(config.authorization.policyFile, log, { reloaded }).catch((e: unknown) => {
         authentication.stop();
         throw e;
       });
-      const topicIds = new TopicIds(() => listTopicIds(bootstrapServers, config.limits.connectTimeoutMs, dialer), log);
+      const topicIds = new TopicIds(() => listTopicIds(bootstrapServers, config.limits.connectTimeoutMs, dialer, bootstrapFailed), log);
       authorization = { policies, denials: new DenialLog(log, metrics), topicIds };
     }
     const cluster = new ClusterView();
     try {
-      await discoverCluster(bootstrapServers, cluster, config.limits.connectTimeoutMs, dialer);
+      const discover = () => discoverCluster(bootstrapServers, cluster, config.limits.connectTimeoutMs, dialer, bootstrapFailed);
+      await (options.waitForBrokers ? untilItWorks(discover, log) : discover());
     } catch (e) {
       authentication.stop();
       authorization?.policies.stop();
@@ -74,6 +103,11 @@ export class KafkaAuthProxy {
     const heldResponses = new MemoryBudget(config.limits.maxHeldResponseBytes);
     const preAuthBytes = new MemoryBudget(config.limits.maxUnauthenticatedBytes);
     const requestBytes = new MemoryBudget(config.limits.maxBufferedRequestBytes);
+    metrics.observe({
+      jwks: () => authentication.jwksStatus(),
+      policy: () => authorization?.policies.status(),
+      budgets: { 'held-responses': heldResponses, 'preauth-bytes': preAuthBytes, 'request-bytes': requestBytes },
+    });
     const listeners = config.listeners.map(
       (l) =>
         new ProxyListener(
@@ -100,7 +134,7 @@ export class KafkaAuthProxy {
       await proxy.stop(0);
       throw e;
     }
-    proxy.stopRefresh = refreshPeriodically(bootstrapServers, cluster, config.upstream.metadataRefreshMs, config.limits, log, dialer);
+    proxy.stopRefresh = refreshPeriodically(bootstrapServers, cluster, config.upstream.metadataRefreshMs, config.limits, log, dialer, bootstrapFailed);
     return proxy;
   }
 
@@ -110,11 +144,12 @@ export class KafkaAuthProxy {
    * certificates; only sessions whose credential is gone end.
    */
   async reload(next?: ProxyConfig): Promise<void> {
-    if (next) this.applyInPlace(next);
+    if (next) this.apply(next);
     await Promise.all([this.authentication.reload(), this.authorization?.policies.reload('SIGHUP'), ...this.listeners.map((l) => l.reload())]);
   }
 
-  private applyInPlace(next: ProxyConfig): void {
+  /** Applies `next` (a config whose changes need no new sockets) without re-reading any file: an admin mode switch. */
+  apply(next: ProxyConfig): void {
     // Child loggers follow their parent's level unless given their own.
     this.log.level = next.logging.level;
     // The limits object is shared with every listener and session, which read it per use.
@@ -127,6 +162,26 @@ export class KafkaAuthProxy {
       if (changed) listener.applyInPlace(changed);
     }
     this.config.logging = next.logging;
+  }
+
+  /** What this process serves and with what (admin /status, /readyz). */
+  status(): WorkerStatus {
+    const jwks = this.authentication.jwksStatus();
+    return {
+      notReady: jwks ? jwksNotReady(jwks) : [],
+      listeners: this.listeners.map((l) => ({
+        name: l.config.name,
+        mode: l.config.mode,
+        authentication: l.config.authentication === 'none' ? [] : [...l.config.authentication],
+        bind: l.config.bind,
+        port: l.config.port,
+        tls: l.config.tls !== undefined,
+        connections: { open: l.connectionCount, unauthenticated: l.unauthenticatedCount },
+      })),
+      ...(this.authorization ? { policy: policyStatusJson(this.authorization.policies.status()) } : {}),
+      ...(jwks ? { jwks: jwksStatusJson(jwks) } : {}),
+      brokers: this.cluster.nodeIds().map((nodeId) => ({ nodeId, ...this.cluster.get(nodeId)! })),
+    };
   }
 
   /** Graceful stop: no new connections, in-flight requests finish within the grace period. */

@@ -1,7 +1,7 @@
 import { NO_AUTHORIZATION } from '../authz/api-rules/no-authorization.js';
 import type { ApiRule } from '../authz/api-rules/rule.js';
 import { API_RULES } from '../authz/api-rules/table.js';
-import type { SessionAccess } from '../authz/session-access.js';
+import type { AuthorizationOutcome, SessionAccess } from '../authz/session-access.js';
 import { API_KEYS, APIS } from '../protocol/generated/apis.js';
 import type { FetchResponseFetchableTopicResponse } from '../protocol/generated/messages/FetchResponse.js';
 import { REQUEST_CODECS, REQUEST_SCANNERS } from '../protocol/generated/index.js';
@@ -18,14 +18,18 @@ import type { TopicIds } from './topic-ids.js';
 /** Changes a decoded broker response before it goes to the client. */
 export type ResponseEdit = (response: never) => void;
 
+/**
+ * `verdict` is what the policy made of the request (in audit mode: would have made); absent where
+ * nothing was decided (an API without authorization, a request refused for its size).
+ */
 export type RequestDecision =
   /**
    * Send `frame` (the original, or rebuilt without denied entities) and apply `edit` or `splice`
    * to the answer; `brokerVersion`, when set, is the version `frame` asks at instead of the client's.
    */
-  | { kind: 'forward'; frame: Buffer; edit: ResponseEdit | undefined; splice?: ResponseSplice; brokerVersion?: number }
+  | { kind: 'forward'; frame: Buffer; edit: ResponseEdit | undefined; splice?: ResponseSplice; brokerVersion?: number; verdict?: AuthorizationOutcome }
   /** Everything was denied: `frame` is the proxy's own answer. */
-  | { kind: 'answer'; frame: Buffer }
+  | { kind: 'answer'; frame: Buffer; verdict?: AuthorizationOutcome }
   /** The request names topic ids the proxy must learn, or asks about every topic: decide again once `ready` settles. */
   | { kind: 'wait'; ready: Promise<void> };
 
@@ -57,7 +61,7 @@ export class RequestAuthorizer {
     if (rule.scanChecks && version >= (rule.scanChecksFrom ?? 0)) {
       const scan = this.scan(frame, apiKey, version, rule.scanChecks);
       if (scan.entries > this.maxEntitiesPerRequest) return this.refuseTooMany(frame, apiKey, version, scan.entries);
-      if (scan.allowed) return { kind: 'forward', frame, edit: undefined };
+      if (scan.allowed) return { kind: 'forward', frame, edit: undefined, verdict: 'allowed' };
     }
     const r = new Reader(frame, 4);
     // Decoding stops as soon as the request holds more entries than the limit: nothing is built for the rest.
@@ -76,6 +80,7 @@ export class RequestAuthorizer {
     if (!retried && rule.listsTopics?.(request) && !this.topicIds.listedRecently()) return { kind: 'wait', ready: this.topicIds.relist() };
     this.access.beginRequest(APIS[apiKey].name);
     let outcome;
+    let verdict: AuthorizationOutcome;
     try {
       outcome = rule.authorize(request, {
         version,
@@ -84,11 +89,11 @@ export class RequestAuthorizer {
         clusterTopics: () => this.topicIds.topicNames(),
       });
     } finally {
-      this.access.endRequest();
+      verdict = this.access.endRequest();
     }
     switch (outcome.action) {
       case 'forward':
-        return { kind: 'forward', frame, edit: outcome.edit as ResponseEdit | undefined };
+        return { kind: 'forward', frame, edit: outcome.edit as ResponseEdit | undefined, verdict };
       case 'rebuild':
         return {
           kind: 'forward',
@@ -96,9 +101,11 @@ export class RequestAuthorizer {
           edit: outcome.edit as ResponseEdit | undefined,
           splice: outcome.leading && leadingEntriesSplice(apiKey, version, outcome.leading),
           brokerVersion: outcome.version,
+          verdict,
         };
       case 'answer':
-        return { kind: 'answer', frame: responseFrame(apiKey, version, header.correlationId, outcome.response) };
+        // Answered whole: nothing of it goes ahead, whatever else the policy allowed.
+        return { kind: 'answer', frame: responseFrame(apiKey, version, header.correlationId, outcome.response), verdict: verdict === 'partial' ? 'denied' : verdict };
     }
   }
 

@@ -27,9 +27,15 @@ export type ResponseHandling =
   /** Held whole, then replaced by what the pipeline's rewriter returns for it (addresses, filtered listings, merged denials). */
   | { kind: 'rewrite'; apiKey: number; version: number; edit: ResponseEdit | undefined; brokerVersion?: number }
   /** Its beginning is edited, the rest streams through. */
-  | { kind: 'splice'; splice: ResponseSplice };
+  | { kind: 'splice'; apiKey: number; splice: ResponseSplice };
 
 export const PASS_THROUGH: ResponseHandling = { kind: 'pass' };
+
+/**
+ * Told just before a rewritten or spliced response is written to the client: its API key, and
+ * (performance.now()) when the broker bytes it needed had all been read.
+ */
+export type EditedResponse = (apiKey: number, inputReadAtMs: number) => void;
 
 type Owed =
   /** A response the broker owes; `handling` says what to do with it. */
@@ -73,6 +79,7 @@ export class ResponsePipeline {
     private readonly rewrite: (frame: Buffer, how: Extract<ResponseHandling, { kind: 'rewrite' }>) => Buffer[],
     /** This connection's part of the proxy-wide budget for held responses. */
     private readonly budget: BudgetShare,
+    private readonly edited: EditedResponse = () => {},
   ) {}
 
   /** Responses still owed to the client, the one being read included. */
@@ -142,7 +149,7 @@ export class ResponsePipeline {
     } else {
       this.flushRun(start);
       this.hold(Buffer.from(this.head));
-      if (next.handling.kind === 'splice') this.trySplice(next.handling.splice);
+      if (next.handling.kind === 'splice') this.trySplice(next.handling);
     }
     if (this.remaining === 0) this.endResponse(offset);
     return offset;
@@ -158,7 +165,7 @@ export class ResponsePipeline {
       take = Math.min(take, handling.splice.maxHeadBytes - this.heldBytes);
       this.remaining -= take;
       this.hold(this.chunk.subarray(offset, offset + take));
-      this.trySplice(handling.splice);
+      this.trySplice(handling);
       if (this.remaining === 0) this.endResponse(offset + take);
       return offset + take;
     } else {
@@ -185,7 +192,8 @@ export class ResponsePipeline {
   }
 
   /** Applies a splice once it has enough bytes; the response then streams on. */
-  private trySplice(splice: ResponseSplice): void {
+  private trySplice({ apiKey, splice }: Extract<ResponseHandling, { kind: 'splice' }>): void {
+    const readAt = performance.now();
     const complete = this.remaining === 0;
     const head = this.held!.length === 1 ? this.held![0] : Buffer.concat(this.held!);
     const edited = splice.edit(head, complete);
@@ -195,6 +203,7 @@ export class ResponsePipeline {
       return;
     }
     this.release();
+    this.edited(apiKey, readAt);
     for (const b of edited.replacement) this.out(b);
     if (edited.consumed < head.length) this.out(head.subarray(edited.consumed));
   }
@@ -203,7 +212,10 @@ export class ResponsePipeline {
     const { handling } = this.current!;
     this.current = undefined;
     if (this.held !== undefined && handling.kind === 'rewrite') {
-      for (const b of this.rewrite(this.release(), handling)) this.out(b);
+      const readAt = performance.now();
+      const rewritten = this.rewrite(this.release(), handling);
+      this.edited(handling.apiKey, readAt);
+      for (const b of rewritten) this.out(b);
     }
     // The proxy's own answers queued behind this response go now, before any later broker bytes.
     if (this.owed.peek()?.local) {

@@ -1,11 +1,18 @@
 import type { Logger } from 'pino';
 import { AwsCredentialStore } from '../auth/aws/credential-store.js';
+import type { JwksStatus } from '../auth/jwks-cache.js';
 import { OAuthTokenValidator } from '../auth/oauth-validator.js';
 import type { ListenerConfig, ProxyConfig } from '../config/schema.js';
 import { ListenerAddressing } from '../proxy/addressing.js';
 import { AwsMskIamMechanism } from './aws-msk-iam.js';
 import type { SaslMechanism } from './mechanism.js';
 import { OAuthBearerMechanism } from './oauthbearer.js';
+
+/** What the credential sources report as they refresh, for metrics. */
+export interface CredentialSourceEvents {
+  jwksFetched?: (outcome: 'success' | 'failure') => void;
+  credentialsReloaded?: (outcome: 'success' | 'failure') => void;
+}
 
 /**
  * The credential sources the proxy checks clients against (the JWKS-backed token validator and
@@ -18,7 +25,7 @@ export class Authentication {
     private readonly awsStore: AwsCredentialStore | undefined,
   ) {}
 
-  static async start(config: ProxyConfig, log: Logger): Promise<Authentication> {
+  static async start(config: ProxyConfig, log: Logger, events: CredentialSourceEvents = {}): Promise<Authentication> {
     const used = new Set(config.listeners.flatMap((l) => (l.authentication === 'none' ? [] : l.authentication)));
     const oauth = config.oauthbearer;
     const validator =
@@ -27,9 +34,13 @@ export class Authentication {
             refreshIntervalMs: oauth.jwksRefreshSeconds * 1000,
             unknownKidRefreshIntervalMs: oauth.jwksUnknownKidRefreshSeconds * 1000,
             maxStaleSeconds: oauth.jwksMaxStaleSeconds,
+            fetched: events.jwksFetched,
           })
         : undefined;
-    const awsStore = used.size > 0 && config.awsMskIam ? new AwsCredentialStore(config.awsMskIam.credentialsFile, log.child({ component: 'aws-credentials' })) : undefined;
+    const awsStore =
+      used.size > 0 && config.awsMskIam
+        ? new AwsCredentialStore(config.awsMskIam.credentialsFile, log.child({ component: 'aws-credentials' }), { reloaded: events.credentialsReloaded })
+        : undefined;
     await awsStore?.start();
     await validator?.start();
     return new Authentication(config, validator, awsStore);
@@ -47,6 +58,11 @@ export class Authentication {
         ? new OAuthBearerMechanism(this.validator, this.awsStore && iamSettings ? { store: this.awsStore, settings: iamSettings } : undefined)
         : new AwsMskIamMechanism(this.awsStore!, { ...iamSettings!, allowsHost: (host) => advertised.servesHost(host) }),
     );
+  }
+
+  /** The JWKS the OAUTHBEARER listeners check tokens against; undefined when none does. */
+  jwksStatus(): JwksStatus | undefined {
+    return this.validator?.jwksStatus();
   }
 
   /** Longest session before a client must re-authenticate (0: only the credential's expiry). */

@@ -62,7 +62,7 @@ export function verifyOrFail<T>(verify: () => T): T {
   try {
     return verify();
   } catch (e) {
-    if (e instanceof ConnectRejected) throw new AuthenticationFailed(e.message);
+    if (e instanceof ConnectRejected) throw new AuthenticationFailed(e.failure, e.message);
     throw e;
   }
 }

@@ -1,3 +1,4 @@
+import type { AuthenticationFailure } from '../auth/authentication-failure.js';
 import type { CredentialCheck } from '../auth/credential-check.js';
 import { identityProblem } from '../auth/principal-name.js';
 
@@ -12,9 +13,16 @@ export interface Identity {
   credential?: CredentialCheck;
 }
 
-/** Thrown by a mechanism for a credential it refuses; the message is safe to show the client. */
+/** Thrown by a mechanism for a credential it refuses; the message is safe to show the client, `failure` is its class. */
 export class AuthenticationFailed extends Error {
   override readonly name = 'AuthenticationFailed';
+
+  constructor(
+    readonly failure: AuthenticationFailure,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /**
@@ -23,7 +31,7 @@ export class AuthenticationFailed extends Error {
  */
 export function acceptableIdentity(identity: Identity): Identity {
   const problem = identityProblem(identity.principal, identity.roles);
-  if (problem) throw new AuthenticationFailed(`credential refused: ${problem}`);
+  if (problem) throw new AuthenticationFailed('malformed', `credential refused: ${problem}`);
   return identity;
 }
 

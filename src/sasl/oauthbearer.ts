@@ -30,27 +30,27 @@ export class OAuthBearerMechanism implements SaslMechanism {
     try {
       message = parseOAuthBearerClientMessage(clientMessage);
     } catch (e) {
-      if (e instanceof SaslMessageError) throw new AuthenticationFailed(e.message);
+      if (e instanceof SaslMessageError) throw new AuthenticationFailed('malformed', e.message);
       throw e;
     }
     const identity = acceptableIdentity(await this.verify(message.token));
     if (message.authzid !== undefined && message.authzid !== identity.principal) {
-      throw new AuthenticationFailed(`authorization id ${quoted(message.authzid)} is not the token's principal`);
+      throw new AuthenticationFailed('other', `authorization id ${quoted(message.authzid)} is not the token's principal`);
     }
     return { identity, reply: Buffer.alloc(0) };
   }
 
   private async verify(token: string): Promise<Identity> {
     if (isIamOAuthToken(token)) {
-      if (!this.iam) throw new AuthenticationFailed('AWS IAM tokens are not accepted here (no awsMskIam configured)');
+      if (!this.iam) throw new AuthenticationFailed('unsupported-mechanism', 'AWS IAM tokens are not accepted here (no awsMskIam configured)');
       return verifyIamOAuthToken(token, this.iam.store, this.iam.settings);
     }
-    if (!this.validator) throw new AuthenticationFailed('JWT bearer tokens are not accepted here (no oauthbearer configured)');
+    if (!this.validator) throw new AuthenticationFailed('unsupported-mechanism', 'JWT bearer tokens are not accepted here (no oauthbearer configured)');
     try {
       const t = await this.validator.validate(token);
       return { principal: t.principal, roles: t.roles, mechanism: this.name, expiresAtMs: t.expiresAtMs, credential: this.validator.checkFor(t) };
     } catch (e) {
-      if (e instanceof TokenRejectedError) throw new AuthenticationFailed(e.message);
+      if (e instanceof TokenRejectedError) throw new AuthenticationFailed(e.failure, e.message);
       throw e;
     }
   }

@@ -7,6 +7,7 @@ import { skipRequestHeader } from '../protocol/headers.js';
 import { Reader } from '../protocol/reader.js';
 import { isOfferedVersion } from '../proxy/client-apis.js';
 import { errorResponseFrame, responseFrame } from '../proxy/local-response.js';
+import type { AuthenticationFailure } from '../auth/authentication-failure.js';
 import type { RevocationReason } from '../auth/credential-check.js';
 import { quoted } from '../observe/client-text.js';
 import { AuthenticationFailed, type Identity, type SaslMechanism } from './mechanism.js';
@@ -21,8 +22,8 @@ const REQUEST_HEADER_START = 4 + 8;
 export type SaslStep =
   /** Send `reply` (if any) and go on reading. */
   | { kind: 'reply'; reply: Buffer | undefined }
-  /** Send `reply` (if any), let it flush, then close. */
-  | { kind: 'fail'; reply: Buffer | undefined; reason: string; principal?: string; mechanism?: string }
+  /** Send `reply` (if any), let it flush, then close. `mechanism` is one of the server's, once one was chosen. */
+  | { kind: 'fail'; reply: Buffer | undefined; reason: string; failure: AuthenticationFailure; principal?: string; mechanism?: string }
   /** Send `reply`; the connection is (re-)authenticated as `identity`. */
   | { kind: 'authenticated'; reply: Buffer; identity: Identity; reauthentication: boolean }
   /** Not a SASL matter: an ApiVersions request to answer from the broker's list. */
@@ -107,12 +108,12 @@ export class SaslServer {
       case 'authenticate':
       case 'reauthenticate':
         if (apiKey !== API_KEYS.SaslAuthenticate) {
-          return this.illegal(apiKey, version, correlationId, `Unexpected Kafka request of type ${APIS[apiKey]?.name ?? apiKey} during SASL authentication.`);
+          return this.illegal(apiKey, version, correlationId, `Unexpected Kafka request of type ${APIS[apiKey]?.name ?? apiKey} during SASL authentication.`, state.mechanism.name);
         }
         return this.authenticate(state.mechanism, version, correlationId, frame, state.name === 'reauthenticate');
       case 'authenticated':
         if (apiKey === API_KEYS.SaslAuthenticate) {
-          return this.illegal(apiKey, version, correlationId, 'SaslAuthenticate request received after successful authentication');
+          return this.illegal(apiKey, version, correlationId, 'SaslAuthenticate request received after successful authentication', this.identity!.mechanism);
         }
         return this.reauthenticationHandshake(version, correlationId, frame);
     }
@@ -125,7 +126,7 @@ export class SaslServer {
     }
     if (apiKey !== API_KEYS.SaslHandshake || !isOfferedVersion(apiKey, version)) {
       // A broker closes without answering: this client is not speaking SASL.
-      return { kind: 'fail', reply: undefined, reason: `${APIS[apiKey]?.name ?? `API ${apiKey}`} request before SASL handshake` };
+      return { kind: 'fail', reply: undefined, reason: `${APIS[apiKey]?.name ?? `API ${apiKey}`} request before SASL handshake`, failure: 'illegal-state' };
     }
     const requested = this.readHandshake(frame, version);
     const mechanism = this.mechanisms.find((m) => m.name === requested);
@@ -134,6 +135,7 @@ export class SaslServer {
         kind: 'fail',
         reply: this.handshakeResponse(version, correlationId, UNSUPPORTED_SASL_MECHANISM),
         reason: `unsupported SASL mechanism ${quoted(requested)}`,
+        failure: 'unsupported-mechanism',
       };
     }
     this.state = { name: 'authenticate', mechanism, raw: version === 0 };
@@ -142,7 +144,7 @@ export class SaslServer {
 
   private reauthenticationHandshake(version: number, correlationId: number, frame: Buffer): SaslStep {
     if (!this.canReauthenticate || version === 0) {
-      return this.illegal(API_KEYS.SaslHandshake, version, correlationId, 'SaslHandshake after successful authentication');
+      return this.illegal(API_KEYS.SaslHandshake, version, correlationId, 'SaslHandshake after successful authentication', this.identity!.mechanism);
     }
     const requested = this.readHandshake(frame, version);
     if (requested !== this.identity!.mechanism) {
@@ -150,7 +152,9 @@ export class SaslServer {
         kind: 'fail',
         reply: this.handshakeResponse(version, correlationId, UNSUPPORTED_SASL_MECHANISM),
         reason: `re-authentication must use ${this.identity!.mechanism}, not ${quoted(requested)}`,
+        failure: 'unsupported-mechanism',
         principal: this.identity!.principal,
+        mechanism: this.identity!.mechanism,
       };
     }
     this.state = { name: 'reauthenticate', mechanism: this.mechanisms.find((m) => m.name === requested)! };
@@ -165,7 +169,7 @@ export class SaslServer {
       request = readSaslAuthenticateRequest(r, version);
     } catch (e) {
       if (!(e instanceof ProtocolError)) throw e;
-      return this.failure(version, correlationId, `malformed SaslAuthenticate request: ${e.message}`, mechanism.name);
+      return this.failure(version, correlationId, `malformed SaslAuthenticate request: ${e.message}`, 'malformed', mechanism.name);
     }
     if (version >= 1) this.canReauthenticate = true;
     let outcome: { identity: Identity; reply: Buffer };
@@ -173,13 +177,14 @@ export class SaslServer {
       outcome = await mechanism.authenticate(request.authBytes);
     } catch (e) {
       if (!(e instanceof AuthenticationFailed)) throw e;
-      return this.failure(version, correlationId, e.message, mechanism.name, reauthentication ? this.identity?.principal : undefined);
+      return this.failure(version, correlationId, e.message, e.failure, mechanism.name, reauthentication ? this.identity?.principal : undefined);
     }
     if (reauthentication && outcome.identity.principal !== this.identity!.principal) {
       return this.failure(
         version,
         correlationId,
         `Cannot change principals during re-authentication from ${this.identity!.principal}: ${outcome.identity.principal}`,
+        'other',
         mechanism.name,
         this.identity!.principal,
       );
@@ -203,7 +208,7 @@ export class SaslServer {
       return { kind: 'authenticated', reply: Buffer.alloc(4), identity, reauthentication: false };
     } catch (e) {
       if (!(e instanceof AuthenticationFailed)) throw e;
-      return { kind: 'fail', reply: undefined, reason: e.message, mechanism: mechanism.name };
+      return { kind: 'fail', reply: undefined, reason: e.message, failure: e.failure, mechanism: mechanism.name };
     }
   }
 
@@ -233,19 +238,19 @@ export class SaslServer {
     return responseFrame(API_KEYS.SaslHandshake, version, correlationId, { errorCode, mechanisms: this.mechanisms.map((m) => m.name) });
   }
 
-  private failure(version: number, correlationId: number, reason: string, mechanism: string, principal?: string): SaslStep {
+  private failure(version: number, correlationId: number, reason: string, failure: AuthenticationFailure, mechanism: string, principal?: string): SaslStep {
     const reply = responseFrame(API_KEYS.SaslAuthenticate, version, correlationId, {
       errorCode: SASL_AUTHENTICATION_FAILED,
       errorMessage: `Authentication failed: ${reason}`,
       authBytes: Buffer.alloc(0),
       sessionLifetimeMs: 0n,
     });
-    return { kind: 'fail', reply, reason, principal, mechanism };
+    return { kind: 'fail', reply, reason, failure, principal, mechanism };
   }
 
-  private illegal(apiKey: number, version: number, correlationId: number, message: string): SaslStep {
+  private illegal(apiKey: number, version: number, correlationId: number, message: string, mechanism: string): SaslStep {
     const reply = isOfferedVersion(apiKey, version) ? errorResponseFrame(apiKey, version, correlationId, ILLEGAL_SASL_STATE, message) : undefined;
-    return { kind: 'fail', reply, reason: message, principal: this.identity?.principal };
+    return { kind: 'fail', reply, reason: message, failure: 'illegal-state', principal: this.identity?.principal, mechanism };
   }
 }
 

@@ -1,18 +1,24 @@
 import cluster from 'node:cluster';
-import type { Server } from 'node:http';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { changesNeedingRestart } from '../config/reload-plan.js';
 import type { ProxyConfig } from '../config/schema.js';
 import { workerCount } from '../config/worker-share.js';
-import { startAdminServer } from '../observe/admin-server.js';
+import type { AdminAnswer, AdminCaller, AdminSource } from '../observe/admin-server.js';
 import type { Logger } from '../observe/logger.js';
-import { ProxyWideMetrics } from './proxy-wide-metrics.js';
-import { SupervisorMetrics } from './supervisor-metrics.js';
+import type { ListenerMode } from '../proxy/listener-authorization.js';
 import { newTicketSecret } from '../tls/ticket-keys.js';
+import { AdminEndpoint } from './admin-endpoint.js';
+import { ModeOverrides } from './mode-overrides.js';
+import { ProxyWideMetrics } from './proxy-wide-metrics.js';
+import { type Readiness, type WorkerEntry, proxyWideStatus, readinessOf } from './proxy-wide-status.js';
+import { SupervisorMetrics } from './supervisor-metrics.js';
 import { WorkerHandle, type WorkerState } from './worker-handle.js';
 
 /** How long a scrape waits for each worker's metrics before using its previous report. */
 const METRICS_WAIT_MS = 2_000;
+/** How long /status and /readyz wait for each worker to describe itself. */
+const DESCRIBE_WAIT_MS = 2_000;
+const LISTENER_MODES: readonly ListenerMode[] = ['enforce', 'audit', 'allow-all'];
 /** How long a reload waits for each worker to apply it. */
 const RELOAD_WAIT_MS = 30_000;
 /** A replacement that cannot start is retried after this long, doubling up to the maximum. */
@@ -21,18 +27,21 @@ const RETRY_MAX_MS = 30_000;
 /** Crashes within this long count as a loop: each one more waits longer before its replacement starts. */
 const CRASH_LOOP_WINDOW_MS = 60_000;
 
-/** Where the admin endpoint listens, as configured (compared as written, not as resolved). */
-interface AdminBinding {
-  bind: string;
-  port: number;
-}
-
 /** The workers started together with one config; a restart makes the next one. */
 interface Generation {
   number: number;
+  /** The config file as read. */
+  fileConfig: ProxyConfig;
+  /** What the workers run: the file's, with the admin's mode overrides. */
   config: ProxyConfig;
   workers: number;
 }
+
+/** What a reload did (POST /reload answers with it). */
+export type ReloadOutcome =
+  | { result: 'in-place'; workers: number | undefined }
+  | { result: 'restart'; changes: string[]; restarted: boolean | undefined }
+  | { result: 'refused'; problems: string[] };
 
 /**
  * The supervisor process: forks the workers (node:cluster, round-robin: it accepts each
@@ -53,109 +62,147 @@ export class Supervisor {
   private newGenerationStarting = false;
   /** When recent crashes happened, to slow a crash loop down. */
   private recentCrashes: number[] = [];
-  private admin: (AdminBinding & { server: Server }) | undefined;
+  private readonly admin: AdminEndpoint;
+  private readonly overrides = new ModeOverrides();
   /** Made once: workers of every generation share it, so TLS session tickets resume across workers and restarts. */
   private readonly tlsTicketSecret = newTicketSecret().toString('base64');
   private readonly metrics: SupervisorMetrics;
   private readonly proxyWide: ProxyWideMetrics;
 
-  private constructor(
+  constructor(
     private readonly configFile: string,
     config: ProxyConfig,
     private readonly log: Logger,
   ) {
-    this.current = { number: 1, config, workers: workerCount(config.workers) };
+    this.current = { number: 1, fileConfig: config, config, workers: workerCount(config.workers) };
     this.metrics = new SupervisorMetrics(() => this.countByState());
     this.proxyWide = new ProxyWideMetrics(this.metrics.registry);
+    this.admin = new AdminEndpoint(this.adminSource(), log);
   }
 
-  /** Starts the first workers and the admin endpoint; rejects (after stopping what started) if the workers cannot start. */
-  static async start(configFile: string, config: ProxyConfig, log: Logger): Promise<Supervisor> {
+  /**
+   * Starts the admin endpoint (its probes answer while the workers start: alive, not ready) and
+   * the first workers, which wait for the brokers as long as it takes; rejects (after stopping
+   * what started) if the admin endpoint or the workers cannot start. A stop() while it runs
+   * (SIGTERM during start) ends it: it then resolves, and the stop does the rest.
+   */
+  async start(): Promise<void> {
     cluster.schedulingPolicy = cluster.SCHED_RR;
-    const supervisor = new Supervisor(configFile, config, log);
-    const first = supervisor.current;
-    log.info({ workers: first.workers, generation: first.number }, 'starting workers');
+    const first = this.current;
+    this.log.info({ workers: first.workers, generation: first.number }, 'starting workers');
     try {
-      await supervisor.admitted(supervisor.fork(first));
-      await supervisor.bindAdmin(config.admin);
+      await this.admin.configure(first.config.admin);
+      await this.admitted(this.fork(first, { waitForBrokers: true }));
     } catch (e) {
-      await supervisor.stop(0);
+      if (this.stopping) return;
+      await this.stop(0);
       throw e;
     }
-    log.info({ workers: first.workers, generation: first.number }, 'workers ready');
-    return supervisor;
+    if (!this.stopping) this.log.info({ workers: first.workers, generation: first.number }, 'workers ready');
   }
 
-  /** SIGUSR2: new workers from the code and config on disk take over; the old ones drain. */
-  restart(reason: string): Promise<void> {
-    if (this.stopping) return Promise.resolve();
+  /**
+   * SIGUSR2: new workers from the code and config on disk take over; the old ones drain.
+   * Resolves whether it completed; undefined when it waits behind a running restart.
+   */
+  async restart(reason: string): Promise<boolean | undefined> {
+    if (this.stopping) return false;
     if (this.restarting) {
       this.log.info({ reason }, 'a restart is running; this one follows it');
       this.queuedRestart = reason;
-      return this.restarting;
+      await this.restarting;
+      return undefined;
     }
-    this.restarting = this.restartOnce(reason).finally(() => {
+    const running = this.restartOnce(reason);
+    this.restarting = running.then(() => undefined).finally(() => {
       this.restarting = undefined;
       const queued = this.queuedRestart;
       this.queuedRestart = undefined;
       if (queued) this.restart(queued).catch((e: Error) => this.log.error({ err: e.message }, 'restart failed'));
     });
-    return this.restarting;
+    return running;
   }
 
-  /** SIGHUP: re-reads the config; applies it in place where it can, else restarts the workers with it. */
-  async reload(): Promise<void> {
-    if (this.stopping) return;
-    const next = this.readConfig('reload');
+  /** SIGHUP and POST /reload: re-reads the config; applies it in place where it can, else restarts the workers with it. */
+  async reload(): Promise<ReloadOutcome | undefined> {
+    if (this.stopping) return undefined;
+    const read = this.readConfig('reload');
     // A broken config file must not keep a removed credential or key alive: the files are re-read anyway.
-    if (!next) {
-      await this.reReadFiles();
-      return;
+    if ('problems' in read) {
+      await this.broadcast(true);
+      return { result: 'refused', problems: read.problems };
     }
-    this.log.level = next.logging.level;
-    await this.bindAdmin(next.admin).catch((e: Error) => this.log.error({ err: e.message }, 'the admin endpoint stays where it was'));
-    const changes = changesNeedingRestart(this.current.config, next);
-    if (workerCount(next.workers) !== this.current.workers) changes.push('workers');
+    const fileConfig = read.config;
+    this.log.level = fileConfig.logging.level;
+    await this.admin.configure(fileConfig.admin).catch((e: Error) => this.log.error({ err: e.message }, 'the admin endpoint stays where it was'));
+    const changes = changesNeedingRestart(this.current.fileConfig, fileConfig);
+    if (workerCount(fileConfig.workers) !== this.current.workers) changes.push('workers');
     if (changes.length > 0 || this.newGenerationStarting) {
       this.metrics.reloads.inc({ result: 'restart' });
       this.log.info({ changes }, 'the config changes need new workers');
-      await this.reReadFiles();
-      return this.restart('config reload');
+      await this.broadcast(true);
+      return { result: 'restart', changes, restarted: await this.restart('config reload') };
     }
     this.metrics.reloads.inc({ result: 'in-place' });
-    this.current = { ...this.current, config: next };
-    const workers = await this.reReadFiles();
+    this.current = { ...this.current, fileConfig, config: this.withOverrides(fileConfig) };
+    const workers = await this.broadcast(true);
     if (workers !== undefined) this.log.info({ workers }, 'reloaded in place');
+    return { result: 'in-place', workers };
   }
 
   /**
-   * Every accepting worker applies the current config in place and re-reads credentials, JWKS,
-   * policy and certificates. Resolves with how many did, or undefined after logging the failures.
+   * Every accepting worker applies the current config in place and, with `files`, re-reads
+   * credentials, JWKS, policy and certificates. Resolves with how many did, or undefined after
+   * logging the failures.
    */
-  private async reReadFiles(): Promise<number | undefined> {
+  private async broadcast(files: boolean): Promise<number | undefined> {
     const ready = [...this.handles].filter((h) => h.state === 'ready');
-    const errors = (await Promise.all(ready.map((h) => this.applyInPlace(h)))).filter((e) => e !== undefined);
+    const errors = (await Promise.all(ready.map((h) => this.applyInPlace(h, files)))).filter((e) => e !== undefined);
     if (errors.length === 0) return ready.length;
     this.log.error({ workers: ready.length, errors }, 'reload failed in some workers');
     return undefined;
+  }
+
+  /** The file's config with the live mode overrides; says which overrides the file ended. */
+  private withOverrides(fileConfig: ProxyConfig): ProxyConfig {
+    const { config, ended } = this.overrides.applyTo(fileConfig);
+    for (const { listener, reason } of ended) this.log.warn({ listener, reason }, 'the admin mode override of this listener ends');
+    return config;
+  }
+
+  /** POST /listeners/{name}/mode: switches a listener's mode live on every worker, over the config file's, until switched back. */
+  async setMode(listener: string, mode: unknown, caller: AdminCaller): Promise<AdminAnswer> {
+    const configured = this.current.fileConfig.listeners.find((l) => l.name === listener);
+    if (!configured) return { status: 404, body: { error: `no listener named ${JSON.stringify(listener.slice(0, 100))}` } };
+    if (!LISTENER_MODES.includes(mode as ListenerMode)) return { status: 400, body: { error: `mode must be one of ${LISTENER_MODES.join(', ')}` } };
+    const from = this.current.config.listeners.find((l) => l.name === listener)!.mode;
+    const to = mode as ListenerMode;
+    const override = this.overrides.set(listener, to, configured.mode, caller);
+    this.current = { ...this.current, config: this.withOverrides(this.current.fileConfig) };
+    this.log.warn({ listener, from, to, configuredMode: configured.mode, by: caller.by, address: caller.address, override }, 'listener mode switched through the admin endpoint');
+    const workers = await this.broadcast(false);
+    const body = { listener, mode: to, configuredMode: configured.mode, override, workers };
+    return workers === undefined ? { status: 500, body: { ...body, error: 'some workers did not apply it: see the log' } } : { status: 200, body };
   }
 
   /** SIGTERM: every worker drains (in-flight requests finish within shutdownGraceMs), then the admin endpoint closes. */
   async stop(graceMs = this.current.config.limits.shutdownGraceMs): Promise<void> {
     this.stopping = true;
     await Promise.all([...this.handles].map((h) => h.drain(graceMs)));
-    if (this.admin) await closeServer(this.admin.server);
+    await this.admin.close();
     this.log.info('stopped');
   }
 
-  private async restartOnce(reason: string): Promise<void> {
-    const config = this.readConfig('restart');
-    if (!config) {
+  private async restartOnce(reason: string): Promise<boolean> {
+    const read = this.readConfig('restart');
+    if ('problems' in read) {
       this.metrics.restarts.inc({ result: 'failed' });
-      return;
+      return false;
     }
     const started = Date.now();
-    const next: Generation = { number: ++this.generations, config, workers: workerCount(config.workers) };
+    const fileConfig = read.config;
+    const config = this.withOverrides(fileConfig);
+    const next: Generation = { number: ++this.generations, fileConfig, config, workers: workerCount(config.workers) };
     this.log.info({ reason, generation: next.number, workers: next.workers }, 'restarting workers');
     const fresh = this.fork(next);
     // A new worker that dies before the switch fails the restart: its generation would start one short, or empty.
@@ -167,31 +214,35 @@ export class Supervisor {
     } catch (e) {
       this.newGenerationStarting = false;
       await Promise.all(fresh.map((h) => h.drain(config.limits.shutdownGraceMs)));
-      if (this.stopping) return;
+      if (this.stopping) return false;
       this.metrics.restarts.inc({ result: 'failed' });
       this.log.error({ reason: (e as Error).message, generation: this.current.number }, 'restart failed; the running workers carry on');
-      return;
+      return false;
     }
     this.newGenerationStarting = false;
-    if (this.stopping) return;
-    this.current = next;
+    if (this.stopping) return false;
+    // A mode switched while the new workers started: they take it now.
+    const switched = this.withOverrides(fileConfig);
+    this.current = { ...next, config: switched };
+    if (switched !== config) await this.broadcast(false);
     this.log.level = config.logging.level;
     // Every older worker, including replacements forked while the new ones started.
     const old = [...this.handles].filter((h) => h.generation !== next.number);
     await Promise.all(old.map((h) => h.drain(config.limits.shutdownGraceMs)));
     this.metrics.restarts.inc({ result: 'complete' });
     this.log.info({ generation: next.number, workers: next.workers, tookMs: Date.now() - started }, 'restart complete');
+    return true;
   }
 
-  /** Forks a generation's workers. */
-  private fork(generation: Generation): WorkerHandle[] {
-    return Array.from({ length: generation.workers }, () => this.forkOne(generation));
+  /** Forks a generation's workers; with `waitForBrokers` they take as long as the brokers do to answer. */
+  private fork(generation: Generation, options: { waitForBrokers?: boolean } = {}): WorkerHandle[] {
+    return Array.from({ length: generation.workers }, () => this.forkOne(generation, options));
   }
 
-  private forkOne(generation: Generation): WorkerHandle {
+  private forkOne(generation: Generation, { waitForBrokers = false } = {}): WorkerHandle {
     const { config, workers, number } = generation;
     // Cluster discovery may try each bootstrap server for connectTimeoutMs.
-    const startTimeoutMs = Math.max(60_000, 3 * config.limits.connectTimeoutMs);
+    const startTimeoutMs = waitForBrokers ? undefined : Math.max(60_000, 3 * config.limits.connectTimeoutMs);
     const handle = new WorkerHandle(workers, number, startTimeoutMs, this.tlsTicketSecret, {
       // A replacement of the current generation starts with the config of the latest in-place reload.
       startWith: () => (number === this.current.number ? this.current.config : config),
@@ -252,68 +303,61 @@ export class Supervisor {
     }
   }
 
-  private async applyInPlace(handle: WorkerHandle): Promise<string | undefined> {
+  private async applyInPlace(handle: WorkerHandle, files = true): Promise<string | undefined> {
     const { config, workers } = this.current;
-    const reply = await handle.ask({ type: 'reload', id: ++this.requests, config, workers }, RELOAD_WAIT_MS);
+    const reply = await handle.ask({ type: 'reload', id: ++this.requests, config, workers, files }, RELOAD_WAIT_MS);
     if (!reply) return `worker ${handle.id}: no answer within ${RELOAD_WAIT_MS} ms`;
     if (reply.type === 'reloaded' && reply.error !== undefined) return `worker ${handle.id}: ${reply.error}`;
     handle.config = config;
     return undefined;
   }
 
-  /** The config file as it is now; undefined, after saying why, when it has problems. */
-  private readConfig(what: 'reload' | 'restart'): ProxyConfig | undefined {
+  /** The config file as it is now, or its problems (after saying them). */
+  private readConfig(what: 'reload' | 'restart'): { config: ProxyConfig } | { problems: string[] } {
     try {
-      return loadConfig(this.configFile);
+      return { config: loadConfig(this.configFile) };
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       if (what === 'reload') this.metrics.reloads.inc({ result: 'refused' });
-      this.log.error({ problems: e.problems.map((p) => `${p.path ? `${p.path}: ` : ''}${p.message}`) }, `${what} refused: the config file has problems; nothing changed`);
-      return undefined;
+      const problems = e.problems.map((p) => `${p.path ? `${p.path}: ` : ''}${p.message}`);
+      this.log.error({ problems }, `${what} refused: the config file has problems; nothing changed`);
+      return { problems };
     }
   }
 
-  /**
-   * Serves the admin endpoint where `admin` says, moving it if that changed: the new address is
-   * bound before the old one closes, so a failed move leaves the endpoint where it was (and
-   * rejects); only a move to another address on the same port closes the old one first.
-   */
-  private async bindAdmin(admin: ProxyConfig['admin']): Promise<void> {
-    const binding = admin && { bind: admin.bind, port: admin.port };
-    const old = this.admin;
-    if (old && binding && old.bind === binding.bind && old.port === binding.port) return;
-    if (!binding) {
-      this.admin = undefined;
-      if (old) await closeServer(old.server);
-      return;
-    }
-    let server: Server;
-    try {
-      server = await this.listenAdmin(binding);
-    } catch (e) {
-      if (!old || old.port !== binding.port) throw e;
-      await closeServer(old.server);
-      this.admin = undefined;
-      try {
-        server = await this.listenAdmin(binding);
-      } catch (again) {
-        this.admin = { ...old, server: await this.listenAdmin(old) };
-        throw again;
-      }
-    }
-    this.admin = { server, ...binding };
-    if (old?.server.listening) await closeServer(old.server);
-    this.log.info(binding, 'admin server listening (/metrics, /healthz)');
-  }
-
-  private listenAdmin({ bind, port }: AdminBinding): Promise<Server> {
-    const source = {
+  private adminSource(): AdminSource {
+    return {
       contentType: this.proxyWide.contentType,
       metrics: () => this.scrape(),
-      workerMetrics: (id: number) => this.scrapeWorker(id),
-      healthy: () => [...this.handles].some((h) => h.state === 'ready'),
+      workerMetrics: (id) => this.scrapeWorker(id),
+      readiness: async () => readinessOf(await this.describeWorkers(), this.stopping),
+      status: () => this.status(),
+      setMode: (listener, mode, caller) => this.setMode(listener, mode, caller),
+      reload: async (caller) => {
+        this.log.info({ by: caller.by, address: caller.address }, 'reload asked through the admin endpoint');
+        const outcome = await this.reload();
+        if (!outcome) return { status: 503, body: { error: 'the proxy is stopping' } };
+        const failed = outcome.result === 'refused' || (outcome.result === 'in-place' && outcome.workers === undefined) || (outcome.result === 'restart' && outcome.restarted === false);
+        return { status: outcome.result === 'refused' ? 422 : failed ? 500 : 200, body: outcome };
+      },
     };
-    return startAdminServer(bind, port, source, (e) => this.log.error({ err: e.message }, 'admin server error'));
+  }
+
+  /** GET /status: the whole proxy, from what every accepting worker says now. */
+  private async status(): Promise<unknown> {
+    const entries = await this.describeWorkers();
+    const readiness: Readiness = readinessOf(entries, this.stopping);
+    return proxyWideStatus(entries, readiness, this.current.number, (listener) => this.overrides.get(listener));
+  }
+
+  /** Every worker, with the status the accepting ones report (a worker that does not answer in time has none). */
+  private describeWorkers(): Promise<WorkerEntry[]> {
+    return Promise.all(
+      [...this.handles].map(async (h) => {
+        const reply = h.state === 'ready' ? await h.ask({ type: 'describe', id: ++this.requests }, DESCRIBE_WAIT_MS) : undefined;
+        return { id: h.id, pid: h.pid, generation: h.generation, state: h.state, status: reply?.type === 'described' ? reply.status : undefined };
+      }),
+    );
   }
 
   private async scrape(): Promise<string> {
@@ -340,10 +384,3 @@ export class Supervisor {
   }
 }
 
-/** Stops listening and ends its keep-alive connections (a scraper's), so the port is free at once. */
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
-}

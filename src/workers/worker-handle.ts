@@ -38,7 +38,11 @@ export class WorkerHandle {
   constructor(
     readonly workers: number,
     readonly generation: number,
-    startTimeoutMs: number,
+    /**
+     * How long it may take to accept; undefined for the first workers of a proxy, which wait
+     * for the brokers as long as it takes (not ready meanwhile) rather than fail.
+     */
+    startTimeoutMs: number | undefined,
     /** Encrypts TLS session tickets: the same for every worker, so tickets resume on any of them. */
     tlsTicketSecret: string,
     events: WorkerEvents,
@@ -50,17 +54,20 @@ export class WorkerHandle {
     // Waited on only by whoever restarts or replaces: a failed start is theirs to report.
     this.started.catch(() => {});
     let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      failed(new Error(`worker ${this.id} did not accept within ${startTimeoutMs} ms`));
-      this.worker.process.kill('SIGKILL');
-    }, startTimeoutMs);
+    const timer =
+      startTimeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            failed(new Error(`worker ${this.id} did not accept within ${startTimeoutMs} ms`));
+            this.worker.process.kill('SIGKILL');
+          }, startTimeoutMs);
     this.worker.on('message', (message: unknown) => {
       if (!isFromWorker(message)) return;
       switch (message.type) {
         case 'up':
           this.config = events.startWith(this);
-          this.send({ type: 'start', config: this.config, workers, tlsTicketSecret });
+          this.send({ type: 'start', config: this.config, workers, tlsTicketSecret, waitForBrokers: startTimeoutMs === undefined });
           return;
         case 'ready':
           // Too late: it is being killed, and whoever started it has heard it failed.
@@ -82,6 +89,7 @@ export class WorkerHandle {
           return;
         case 'metrics':
         case 'reloaded':
+        case 'described':
           this.replies.get(message.id)?.(message);
           return;
       }

@@ -3,7 +3,7 @@ import type { ProxyConfig } from '../config/schema.js';
 import { workerShare } from '../config/worker-share.js';
 import { type Logger, createLogger } from '../observe/logger.js';
 import { ProxyMetrics } from '../observe/metrics.js';
-import { KafkaAuthProxy } from '../proxy/proxy.js';
+import { KafkaAuthProxy, type StartOptions } from '../proxy/proxy.js';
 import { type FromWorker, type ToWorker, isToWorker } from './messages.js';
 
 /** How often a worker tells the supervisor how many connections it holds. */
@@ -38,7 +38,8 @@ export function runWorker(): void {
       case 'start': {
         log = createLogger(message.config.logging.level).child({ worker: cluster.worker!.id });
         metrics = new ProxyMetrics(true);
-        proxy = await start(workerShare(message.config, message.workers), log, metrics, Buffer.from(message.tlsTicketSecret, 'base64'));
+        const options = { tlsTicketSecret: Buffer.from(message.tlsTicketSecret, 'base64'), waitForBrokers: message.waitForBrokers };
+        proxy = await start(workerShare(message.config, message.workers), log, metrics, options);
         send({ type: 'ready' });
         const { listeners } = proxy;
         const status = () => send({ type: 'status', connections: listeners.reduce((n, l) => n + l.connectionCount, 0) });
@@ -46,13 +47,19 @@ export function runWorker(): void {
         return;
       }
       case 'reload': {
-        const error = await proxy?.reload(workerShare(message.config, message.workers)).then(
+        const share = workerShare(message.config, message.workers);
+        const error = await Promise.resolve()
+          .then(() => (message.files ? proxy?.reload(share) : proxy?.apply(share)))
+          .then(
           () => undefined,
           (e: Error) => e.message,
         );
         send({ type: 'reloaded', id: message.id, ...(error === undefined ? {} : { error }) });
         return;
       }
+      case 'describe':
+        if (proxy) send({ type: 'described', id: message.id, status: proxy.status() });
+        return;
       case 'metrics':
         send({ type: 'metrics', id: message.id, metrics: metrics ? await metrics.registry.getMetricsAsJSON() : [] });
         return;
@@ -66,9 +73,9 @@ export function runWorker(): void {
   }
 }
 
-async function start(config: ProxyConfig, log: Logger, metrics: ProxyMetrics, tlsTicketSecret: Buffer): Promise<KafkaAuthProxy> {
+async function start(config: ProxyConfig, log: Logger, metrics: ProxyMetrics, options: StartOptions): Promise<KafkaAuthProxy> {
   try {
-    return await KafkaAuthProxy.start(config, log, metrics, tlsTicketSecret);
+    return await KafkaAuthProxy.start(config, log, metrics, options);
   } catch (e) {
     const error = (e as Error).message;
     log.fatal({ err: error }, 'cannot start');

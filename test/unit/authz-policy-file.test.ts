@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -125,7 +126,9 @@ describe('reading and checking policy files', () => {
   it('readPolicyFile reads the file, and names it when it cannot', async () => {
     const file = join(dir, 'good.yaml');
     writeFileSync(file, DESIGN_EXAMPLE);
-    expect((await readPolicyFile(file)).roles.size).toBe(4);
+    const read = await readPolicyFile(file);
+    expect(read.policy.roles.size).toBe(4);
+    expect(read.sha256).toBe(createHash('sha256').update(DESIGN_EXAMPLE).digest('hex'));
     await expect(readPolicyFile(join(dir, 'missing.yaml'))).rejects.toThrow(`${join(dir, 'missing.yaml')}: cannot read: ENOENT`);
   });
 

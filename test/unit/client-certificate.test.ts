@@ -22,9 +22,9 @@ describe('certificatePrincipal', () => {
   it('refuses no certificate, an unverified one, an unmapped subject and a huge one, each with the reason', () => {
     const other = issue(ca, { subject: [['O', 'Other'], ['CN', 'bob']], usage: 'client' });
     const huge = issue(ca, { subject: [['O', 'Acme'], ['CN', `x${',OU=,O=,L=,ST='.repeat(100)}`]], usage: 'client' });
-    expect(certificatePrincipal(socketWith(undefined), mapper)).toEqual({ refused: 'no client certificate' });
-    expect(certificatePrincipal(socketWith(other.cert, false), mapper)).toEqual({ refused: 'client certificate not trusted: CERT_HAS_EXPIRED' });
-    expect(certificatePrincipal(socketWith(other.cert), mapper)).toEqual({ refused: 'no principal mapping rule applies to the certificate subject CN=bob,O=Other' });
-    expect(certificatePrincipal(socketWith(huge.cert), mapper)).toEqual({ refused: expect.stringMatching(/^certificate subject of \d+ characters; the limit is 1024$/) });
+    expect(certificatePrincipal(socketWith(undefined), mapper)).toEqual({ refused: 'no client certificate', failure: 'untrusted-certificate' });
+    expect(certificatePrincipal(socketWith(other.cert, false), mapper)).toEqual({ refused: 'client certificate not trusted: CERT_HAS_EXPIRED', failure: 'untrusted-certificate' });
+    expect(certificatePrincipal(socketWith(other.cert), mapper)).toEqual({ refused: 'no principal mapping rule applies to the certificate subject CN=bob,O=Other', failure: 'no-principal-mapping' });
+    expect(certificatePrincipal(socketWith(huge.cert), mapper)).toEqual({ refused: expect.stringMatching(/^certificate subject of \d+ characters; the limit is 1024$/), failure: 'malformed' });
   });
 });

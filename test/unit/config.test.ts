@@ -47,6 +47,15 @@ describe('config loading', () => {
     expect(config.authorization?.policyFile).toBe(join(dir, 'policy.yaml'));
   });
 
+  it('asks for an admin token file when the admin endpoint listens beyond loopback, and resolves it', () => {
+    expect(problemsOf(file('admin-open.yaml', `${VALID}admin: { bind: 0.0.0.0, port: 9464 }\n`))).toEqual([
+      'admin.tokenFile: needed when admin.bind is not a loopback address: the admin endpoint can switch enforcement off',
+    ]);
+    for (const bind of ['127.0.0.1', '127.1.2.3', '::1', 'localhost']) expect(problemsOf(file('admin-local.yaml', `${VALID}admin: { bind: "${bind}", port: 9464 }\n`))).toEqual([]);
+    const config = loadConfig(file('admin-token.yaml', `${VALID}admin: { bind: 0.0.0.0, port: 9464, tokenFile: secrets/admin-token }\n`));
+    expect(config.admin?.tokenFile).toBe(join(dir, 'secrets/admin-token'));
+  });
+
   it('accepts JSON too', () => {
     const config = loadConfig(
       file('ok.json', JSON.stringify({ upstream: { bootstrapServers: ['h:1'] }, listeners: [{ name: 'a', port: 1, advertisedHost: 'h', brokerPorts: { base: 100 }, authentication: 'none' }] })),

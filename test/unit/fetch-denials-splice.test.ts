@@ -31,7 +31,7 @@ function topic(name: string, partition: number, errorCode: number, records: Buff
 function spliced(frame: Buffer, version: number, denied: FetchResponse['responses'], cut: number, budget = new MemoryBudget(1 << 20)): Buffer {
   const out: Buffer[] = [];
   const pipeline = new ResponsePipeline((b) => out.push(Buffer.from(b)), () => [], budget.share(() => {}));
-  pipeline.expect(frame.readInt32BE(4), { kind: 'splice', splice: fetchDenialsSplice(version, denied) });
+  pipeline.expect(frame.readInt32BE(4), { kind: 'splice', apiKey: API_KEYS.Fetch, splice: fetchDenialsSplice(version, denied) });
   for (let i = 0; i < frame.length; i += cut) pipeline.push(frame.subarray(i, i + cut));
   return Buffer.concat(out);
 }

@@ -40,7 +40,7 @@ describe('request authorizer', () => {
     for (const version of [0, 3, 7, 9, 11]) {
       const frame = produceFrame(version, ['orders', 'eu-1'], version >= 3 ? 'tx-1' : null);
       const decision = a.decide(frame, API_KEYS.Produce, version);
-      expect(decision).toEqual({ kind: 'forward', frame, edit: undefined });
+      expect(decision).toEqual({ kind: 'forward', frame, edit: undefined, verdict: 'allowed' });
       expect((decision as { frame: Buffer }).frame).toBe(frame);
     }
     expect(h.logs).toEqual([]);
@@ -50,7 +50,7 @@ describe('request authorizer', () => {
     const { authorizer: a, h } = authorizer();
     const frame = produceFrame(9, ['orders', 'payments']);
     const decision = a.decide(frame, API_KEYS.Produce, 9);
-    expect(decision.kind).toBe('forward');
+    expect(decision).toMatchObject({ kind: 'forward', verdict: 'partial' });
     const rebuilt = (decision as { frame: Buffer }).frame;
     expect(rebuilt).not.toBe(frame);
     expect(rebuilt.includes(Buffer.from('payments'))).toBe(false);
@@ -65,7 +65,8 @@ describe('request authorizer', () => {
     transactional.writeInt32BE(64 - 12, 8);
     transactional[16] = 2;
     transactional.writeInt16BE(0x10, 21);
-    expect(a.decide(produceFrame(9, ['orders'], 'other-tx', transactional), API_KEYS.Produce, 9).kind).toBe('answer');
+    // The topic is allowed, but nothing of the request goes ahead: denied, not partial.
+    expect(a.decide(produceFrame(9, ['orders'], 'other-tx', transactional), API_KEYS.Produce, 9)).toMatchObject({ kind: 'answer', verdict: 'denied' });
     expect(a.decide(produceFrame(9, ['orders'], 'other-tx'), API_KEYS.Produce, 9).kind).toBe('forward');
   });
 
@@ -82,13 +83,13 @@ describe('request authorizer', () => {
     // From v3 a request holds one batch per partition: the broker refuses this one itself.
     const { authorizer: a } = authorizer();
     const frame = produceFrame(3, ['orders'], null, records);
-    expect(a.decide(frame, API_KEYS.Produce, 3)).toEqual({ kind: 'forward', frame, edit: undefined });
+    expect(a.decide(frame, API_KEYS.Produce, 3)).toEqual({ kind: 'forward', frame, edit: undefined, verdict: 'allowed' });
   });
 
   it('in audit mode forwards the original bytes and still logs what enforcement would deny', () => {
     const { authorizer: a, h } = authorizer('audit');
     const frame = produceFrame(9, ['orders', 'payments']);
-    expect(a.decide(frame, API_KEYS.Produce, 9)).toEqual({ kind: 'forward', frame, edit: undefined });
+    expect(a.decide(frame, API_KEYS.Produce, 9)).toEqual({ kind: 'forward', frame, edit: undefined, verdict: 'partial' });
     expect(h.logs).toEqual([expect.objectContaining({ msg: 'audit: request would be denied in enforce mode', resources: [expect.objectContaining({ resourceName: 'payments' })] })]);
   });
 

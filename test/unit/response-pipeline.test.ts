@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { API_KEYS } from '../../src/protocol/generated/apis.js';
 import { MemoryBudget } from '../../src/proxy/memory-budget.js';
 import { PASS_THROUGH, type ResponseHandling, ResponsePipeline, type ResponseSplice } from '../../src/proxy/response-pipeline.js';
 
@@ -53,7 +54,7 @@ function expected(r: Req): Buffer {
 
 function handlingOf(kind: Kind): ResponseHandling {
   if (kind === 'rewrite') return { kind: 'rewrite', apiKey: 3, version: 12, edit: undefined };
-  if (kind === 'splice') return { kind: 'splice', splice: SPLICE };
+  if (kind === 'splice') return { kind: 'splice', apiKey: API_KEYS.Fetch, splice: SPLICE };
   return PASS_THROUGH;
 }
 
@@ -175,7 +176,7 @@ describe('ResponsePipeline', () => {
     const budget = new MemoryBudget(1 << 20);
     const seen: Buffer[] = [];
     const pipeline = new ResponsePipeline((b) => seen.push(b), () => [], budget.share(() => {}));
-    pipeline.expect(7, { kind: 'splice', splice: SPLICE });
+    pipeline.expect(7, { kind: 'splice', apiKey: API_KEYS.Fetch, splice: SPLICE });
     pipeline.push(big);
     expect(budget.heldBytes).toBe(0);
     expect(Buffer.concat(seen).equals(expected({ kind: 'splice', correlationId: 7, frame: big }))).toBe(true);

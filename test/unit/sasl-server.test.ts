@@ -16,7 +16,7 @@ function fakeMechanism(ttlMs: number | null = 60_000): SaslMechanism {
     name: 'OAUTHBEARER',
     async authenticate(message) {
       const text = message.toString();
-      if (!text.startsWith('user:')) throw new AuthenticationFailed('token rejected');
+      if (!text.startsWith('user:')) throw new AuthenticationFailed('malformed', 'token rejected');
       return {
         identity: { principal: text.slice(5), roles: ['r'], mechanism: 'OAUTHBEARER', expiresAtMs: ttlMs === null ? null : Date.now() + ttlMs },
         reply: Buffer.alloc(0),

@@ -1,4 +1,5 @@
 import { quoted } from '../../observe/client-text.js';
+import type { AuthenticationFailure } from '../authentication-failure.js';
 import type { CredentialLookup } from './credential-store.js';
 import { ACCESS_KEY_ID, type AwsCredential } from './credentials-file.js';
 import { KAFKA_CLUSTER_SERVICE, type PresignedQuery, SIGV4_ALGORITHM, constantTimeEquals, presignedSignature } from './sigv4.js';
@@ -33,9 +34,16 @@ export interface VerifiedConnect {
   signedWith: AwsCredential;
 }
 
-/** A request the proxy refuses; the message is safe for the client and the log (no secret, token or signature). */
+/** A request the proxy refuses; the message is safe for the client and the log (no secret, token or signature). `failure` is its class, for metrics. */
 export class ConnectRejected extends Error {
   override readonly name = 'ConnectRejected';
+
+  constructor(
+    readonly failure: AuthenticationFailure,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** AWS accepts presigned requests for at most 15 minutes. */
@@ -62,31 +70,31 @@ export function verifyConnectRequest(request: ConnectRequest, store: CredentialL
   const signedAtMs = parseAmzDate(request.date);
   const accessKeyId = checkCredentialScope(request.credential, request.date, options.region);
   const expiresSeconds = parseExpires(request.expires, options.fractionalExpires);
-  if (!HOST.test(request.host)) throw new ConnectRejected(`host ${quoted(request.host)} is not a host name without a port`);
+  if (!HOST.test(request.host)) throw new ConnectRejected('malformed', `host ${quoted(request.host)} is not a host name without a port`);
   if (request.securityToken !== undefined && !SECURITY_TOKEN.test(request.securityToken)) {
-    throw new ConnectRejected('x-amz-security-token is not printable ASCII of at most 16384 characters');
+    throw new ConnectRejected('malformed', 'x-amz-security-token is not printable ASCII of at most 16384 characters');
   }
-  if (!SIGNATURE.test(request.signature)) throw new ConnectRejected('x-amz-signature is not 64 lowercase hex digits');
+  if (!SIGNATURE.test(request.signature)) throw new ConnectRejected('malformed', 'x-amz-signature is not 64 lowercase hex digits');
 
   const signatureExpiresAtMs = signedAtMs + Math.round(expiresSeconds * 1000);
   const now = options.now();
   const skewMs = options.clockSkewSeconds * 1000;
-  if (now > signatureExpiresAtMs + skewMs) throw new ConnectRejected(`signature expired at ${iso(signatureExpiresAtMs)}`);
+  if (now > signatureExpiresAtMs + skewMs) throw new ConnectRejected('expired', `signature expired at ${iso(signatureExpiresAtMs)}`);
   if (signedAtMs > now + skewMs) {
-    throw new ConnectRejected(`signature date ${iso(signedAtMs)} is more than ${options.clockSkewSeconds} s in the future`);
+    throw new ConnectRejected('clock-skew', `signature date ${iso(signedAtMs)} is more than ${options.clockSkewSeconds} s in the future`);
   }
   const host = request.host.toLowerCase();
   if (!options.allowsHost(host)) {
-    throw new ConnectRejected(`signed host ${quoted(request.host)} is not an address of this proxy`);
+    throw new ConnectRejected('wrong-host', `signed host ${quoted(request.host)} is not an address of this proxy`);
   }
 
   const credential = store.lookup(accessKeyId);
-  if (!credential) throw new ConnectRejected(`unknown access key id ${accessKeyId}`);
+  if (!credential) throw new ConnectRejected('unknown-access-key', `unknown access key id ${accessKeyId}`);
   const expected = presignedSignature(credential.secretAccessKey, options.region, request.host, request);
-  if (!constantTimeEquals(expected, request.signature)) throw new ConnectRejected(`signature does not match for access key id ${accessKeyId}`);
+  if (!constantTimeEquals(expected, request.signature)) throw new ConnectRejected('signature-mismatch', `signature does not match for access key id ${accessKeyId}`);
   checkSessionToken(accessKeyId, credential.sessionToken, request.securityToken);
   if (credential.expiresAtMs !== undefined && now >= credential.expiresAtMs) {
-    throw new ConnectRejected(`credentials for access key id ${accessKeyId} expired at ${iso(credential.expiresAtMs)}`);
+    throw new ConnectRejected('expired', `credentials for access key id ${accessKeyId} expired at ${iso(credential.expiresAtMs)}`);
   }
   return {
     accessKeyId,
@@ -99,7 +107,7 @@ export function verifyConnectRequest(request: ConnectRequest, store: CredentialL
 }
 
 function requireEqual(field: string, value: string, expected: string): void {
-  if (value !== expected) throw new ConnectRejected(`${field} ${quoted(value)} is not ${JSON.stringify(expected)}`);
+  if (value !== expected) throw new ConnectRejected('malformed', `${field} ${quoted(value)} is not ${JSON.stringify(expected)}`);
 }
 
 function parseAmzDate(date: string): number {
@@ -107,7 +115,7 @@ function parseAmzDate(date: string): number {
   const ms = m ? Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]) : NaN;
   // Date.UTC rolls over out-of-range parts (month 13, hour 25); a round trip catches them.
   if (!m || Number.isNaN(ms) || new Date(ms).toISOString().replace(/[-:]|\.\d{3}/g, '') !== date) {
-    throw new ConnectRejected(`x-amz-date ${quoted(date)} is not a yyyyMMddTHHmmssZ date`);
+    throw new ConnectRejected('malformed', `x-amz-date ${quoted(date)} is not a yyyyMMddTHHmmssZ date`);
   }
   return ms;
 }
@@ -123,20 +131,20 @@ function checkCredentialScope(credential: string, date: string, region: string):
     service !== KAFKA_CLUSTER_SERVICE ||
     terminal !== 'aws4_request'
   ) {
-    throw new ConnectRejected('x-amz-credential is not "<access key id>/<yyyyMMdd>/<region>/kafka-cluster/aws4_request"');
+    throw new ConnectRejected('malformed', 'x-amz-credential is not "<access key id>/<yyyyMMdd>/<region>/kafka-cluster/aws4_request"');
   }
-  if (day !== date.slice(0, 8)) throw new ConnectRejected(`credential date ${day} is not the day of x-amz-date ${date}`);
-  if (scopeRegion !== region) throw new ConnectRejected(`credential region ${scopeRegion} is not this proxy's region ${region}`);
+  if (day !== date.slice(0, 8)) throw new ConnectRejected('malformed', `credential date ${day} is not the day of x-amz-date ${date}`);
+  if (scopeRegion !== region) throw new ConnectRejected('wrong-region', `credential region ${scopeRegion} is not this proxy's region ${region}`);
   return accessKeyId;
 }
 
 function parseExpires(expires: string, fractional: boolean): number {
   if (!(fractional ? DECIMAL_EXPIRES : INTEGER_EXPIRES).test(expires)) {
-    throw new ConnectRejected(`x-amz-expires ${quoted(expires)} is not ${fractional ? 'a number' : 'an integer'} of seconds`);
+    throw new ConnectRejected('malformed', `x-amz-expires ${quoted(expires)} is not ${fractional ? 'a number' : 'an integer'} of seconds`);
   }
   const seconds = Number(expires);
   if (seconds < 1 || seconds > MAX_EXPIRES_SECONDS) {
-    throw new ConnectRejected(`x-amz-expires ${expires} is not between 1 and ${MAX_EXPIRES_SECONDS} seconds`);
+    throw new ConnectRejected('malformed', `x-amz-expires ${expires} is not between 1 and ${MAX_EXPIRES_SECONDS} seconds`);
   }
   return seconds;
 }
@@ -146,10 +154,10 @@ function parseExpires(expires: string, fractional: boolean): number {
  * too: it means the client signs with temporary credentials the proxy was not told about.
  */
 function checkSessionToken(accessKeyId: string, bound: string | undefined, sent: string | undefined): void {
-  if (bound === undefined && sent !== undefined) throw new ConnectRejected(`session token not expected for access key id ${accessKeyId}`);
-  if (bound !== undefined && sent === undefined) throw new ConnectRejected(`session token missing for access key id ${accessKeyId}`);
+  if (bound === undefined && sent !== undefined) throw new ConnectRejected('signature-mismatch', `session token not expected for access key id ${accessKeyId}`);
+  if (bound !== undefined && sent === undefined) throw new ConnectRejected('signature-mismatch', `session token missing for access key id ${accessKeyId}`);
   if (bound !== undefined && sent !== undefined && !constantTimeEquals(bound, sent)) {
-    throw new ConnectRejected(`session token does not match for access key id ${accessKeyId}`);
+    throw new ConnectRejected('signature-mismatch', `session token does not match for access key id ${accessKeyId}`);
   }
 }
 

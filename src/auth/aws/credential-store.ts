@@ -9,7 +9,10 @@ export interface CredentialLookup {
   readonly generation: number;
 }
 
-export type AwsCredentialStoreOptions = WatchedFileOptions;
+export interface AwsCredentialStoreOptions extends WatchedFileOptions {
+  /** Told of every reload after the first load: whether the new keys are in use or the file was refused. */
+  reloaded?: (outcome: 'success' | 'failure') => void;
+}
 
 /**
  * The access keys from the `awsMskIam.credentialsFile`, reloaded when the file changes and on
@@ -36,12 +39,15 @@ export class AwsCredentialStore implements CredentialLookup {
         replaced: (keys, reason) => {
           this.generation += 1;
           this.log.info({ credentialsFile: file, reason, accessKeys: keys.size }, 'AWS credentials reloaded');
+          this.options.reloaded?.('success');
         },
-        rejected: (e, reason) =>
+        rejected: (e, reason) => {
           this.log.warn(
             { credentialsFile: file, reason, err: (e as Error).message, accessKeys: this.watched?.value.size },
             'AWS credentials file rejected; keeping the previous credentials',
-          ),
+          );
+          this.options.reloaded?.('failure');
+        },
       },
       this.options,
     );

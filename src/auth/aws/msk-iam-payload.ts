@@ -58,5 +58,5 @@ export function parseMskIamPayload(bytes: Uint8Array): ConnectRequest {
 }
 
 function invalid(reason: string): ConnectRejected {
-  return new ConnectRejected(`invalid AWS_MSK_IAM payload: ${reason}`);
+  return new ConnectRejected('malformed', `invalid AWS_MSK_IAM payload: ${reason}`);
 }

@@ -71,5 +71,5 @@ function decode(text: string): string {
 }
 
 function invalid(reason: string): ConnectRejected {
-  return new ConnectRejected(`invalid AWS IAM OAUTHBEARER token: ${reason}`);
+  return new ConnectRejected('malformed', `invalid AWS IAM OAUTHBEARER token: ${reason}`);
 }
