@@ -36,8 +36,9 @@ async function call(target: AdminTarget, method: 'GET' | 'POST', path: string, b
   try {
     res = await fetch(`${target.url}${path}`, { method, headers, body: body && JSON.stringify(body), signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
   } catch (e) {
-    const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
-    throw new Error(`cannot reach the admin endpoint at ${target.url}: ${cause} (is the proxy running with an admin section?)`);
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    const why = cause?.code ?? cause?.message ?? (e as Error).message;
+    throw new Error(`cannot reach the admin endpoint at ${target.url}: ${why} (is the proxy running with an admin section?)`);
   }
   const text = await res.text();
   let json: unknown;
