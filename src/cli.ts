@@ -3,6 +3,7 @@
  * kafka-auth-proxy --config proxy.yaml          run the proxy
  * kafka-auth-proxy check --config proxy.yaml    validate the config, print every problem, exit 1 if any
  * kafka-auth-proxy admin status|mode|reload      operate a running proxy through its admin endpoint
+ * kafka-auth-proxy access report | policy suggest|check | migration status   migration toolkit
  * kafka-auth-proxy dev-issuer [...]             DEVELOPMENT ONLY: a local OAuth token issuer
  */
 import cluster from 'node:cluster';
@@ -10,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { ADMIN_USAGE, adminCommand, adminTarget } from './admin-cli.js';
 import { checkPolicyFile } from './authz/check-policy.js';
 import { ConfigError, formatProblem, loadConfig } from './config/load.js';
+import { MIGRATION_USAGE, main as migrationMain } from './migration/cli.js';
 import { readAdminToken } from './observe/admin-token.js';
 import { createLogger } from './observe/logger.js';
 import { checkTlsFiles } from './tls/certificate-files.js';
@@ -20,6 +22,7 @@ const USAGE = `usage:
   kafka-auth-proxy --config proxy.yaml          run the proxy
   kafka-auth-proxy check --config proxy.yaml    validate the configuration and exit
 ${ADMIN_USAGE}
+${MIGRATION_USAGE}
   kafka-auth-proxy dev-issuer [--port 8080] [--client ID:SECRET[:SUBJECT[:ROLE,...]]]
                                                 DEVELOPMENT ONLY: local token issuer (--help)`;
 
@@ -96,6 +99,8 @@ function adminTokenProblems(file: string, config: ReturnType<typeof loadConfig>)
 async function main(argv: string[]): Promise<void> {
   // Before parseArgs: the issuer has flags of its own.
   if (argv[0] === 'dev-issuer') return (await import('./dev-issuer/main.js')).main(argv.slice(1));
+  // The migration toolkit reads recordings, not a running proxy: flags of its own too.
+  if (argv[0] === 'access' || argv[0] === 'policy' || argv[0] === 'migration') return migrationMain(argv);
   let parsed;
   try {
     parsed = parseArgs({

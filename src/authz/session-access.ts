@@ -1,3 +1,4 @@
+import type { AccessRecorder, IdentityRecorder } from '../migration/access-recorder.js';
 import type { CompiledPolicy, PrincipalGrants } from './compiled-policy.js';
 import { DecisionCache } from './decision-cache.js';
 import type { DenialLog, EnforcementMode, Requester as LoggedRequester } from './denial-log.js';
@@ -27,6 +28,8 @@ export class SessionAccess {
   private pending: RequestDenials | undefined;
   /** Checks the policy allowed in the current request: with denials beside them, it was allowed in part. */
   private allowedInRequest = 0;
+  /** This session's identity in the access recorder; looked up again when the principal or client id changes. */
+  private recorded: IdentityRecorder | undefined;
 
   constructor(
     /** The listener's mode; a reload that switches it updates live sessions. */
@@ -34,6 +37,8 @@ export class SessionAccess {
     private readonly requester: Requester,
     policy: CompiledPolicy,
     private readonly denials: DenialLog,
+    /** Set on listeners that record access (accessRecording, listeners[].recordAccess). */
+    private readonly recorder?: AccessRecorder,
   ) {
     this.cache = new DecisionCache(policy.grantsFor(requester.principal, requester.roles));
   }
@@ -66,12 +71,18 @@ export class SessionAccess {
 
   /** Whether the request may go ahead for this entity; a denial is logged and counted. */
   check(kind: ResourceKind, name: string, op: Operation): boolean {
+    this.recordUse(kind, name, op);
     if (this.cache.allows(kind, name, op)) {
       this.allowedInRequest++;
       return true;
     }
     this.deny(kind, name, op, this.mode);
     return this.mode === 'audit';
+  }
+
+  /** Notes what the client asked for, allowed or not, on listeners that record access. */
+  recordUse(kind: ResourceKind, name: string, op: Operation): void {
+    if (this.recorder) (this.recorded ??= this.recorder.identityOf(this.requester))?.note(kind, name, op);
   }
 
   /** Requests that are never a client's to make (broker-to-broker traffic): refused in every mode, and logged. */
@@ -114,10 +125,12 @@ export class SessionAccess {
   update(policy: CompiledPolicy, principal = this.requester.principal, roles = this.requester.roles): void {
     this.requester.principal = principal;
     this.requester.roles = roles;
+    this.recorded = undefined;
     this.cache.clear(policy.grantsFor(principal, roles));
   }
 
   set clientId(id: string | null) {
     this.requester.clientId = id;
+    this.recorded = undefined;
   }
 }

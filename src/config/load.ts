@@ -75,6 +75,7 @@ export function loadConfig(file: string): ProxyConfig {
   if (problems.length) throw new ConfigError(problems);
   if (config.awsMskIam) config.awsMskIam.credentialsFile = relativeTo(file, config.awsMskIam.credentialsFile);
   if (config.authorization) config.authorization.policyFile = relativeTo(file, config.authorization.policyFile);
+  if (config.accessRecording) config.accessRecording.directory = relativeTo(file, config.accessRecording.directory);
   if (config.admin?.tokenFile) config.admin.tokenFile = relativeTo(file, config.admin.tokenFile);
   for (const tls of [...config.listeners.map((l) => l.tls), config.upstream.tls]) {
     if (!tls) continue;

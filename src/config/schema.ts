@@ -108,6 +108,8 @@ const listener = z
     authentication: z.union([z.literal('none'), z.array(mechanism).min(1)]),
     mode: z.enum(['enforce', 'audit', 'allow-all']).default('enforce'),
     limits: listenerLimits,
+    /** Record who uses what here (needs accessRecording); default: on for `authentication: none` and audit listeners. */
+    recordAccess: z.boolean().optional(),
   })
   .superRefine((l, ctx) => {
     if (l.sni) {
@@ -232,6 +234,18 @@ export const configSchema = z
       })
       .optional(),
     authorization: z.strictObject({ policyFile: z.string().min(1) }).optional(),
+    /** The access recorder (README, "Migrating teams one at a time"); changes need new workers. */
+    accessRecording: z
+      .strictObject({
+        /** Each proxy process writes its own recording-<host>-<pid>-<start>.json here; relative to the config file. */
+        directory: z.string().min(1),
+        intervalSeconds: z.number().int().min(1).default(60),
+        /** Identities (principals; address and client id pairs on unauthenticated listeners) per process. */
+        maxIdentities: z.number().int().min(1).default(10_000),
+        /** Resource and operation pairs per identity. At the defaults the recorder holds at most ~140 MiB per worker (measured: ~150 bytes an entry). */
+        maxEntriesPerIdentity: z.number().int().min(1).default(100),
+      })
+      .optional(),
     limits,
     /** Metrics, probes, status and the live mode switch (README, "Admin endpoint"). */
     admin: z
@@ -271,5 +285,10 @@ export const configSchema = z
 
 export type ProxyConfig = z.infer<typeof configSchema>;
 export type ListenerConfig = ProxyConfig['listeners'][number];
+
+/** Whether a listener records access when accessRecording is set: by default where migration happens (no authentication, audit). */
+export function recordsAccess(l: Pick<ListenerConfig, 'recordAccess' | 'authentication' | 'mode'>): boolean {
+  return l.recordAccess ?? (l.authentication === 'none' || l.mode === 'audit');
+}
 export type LimitsConfig = ProxyConfig['limits'];
 export type ListenerLimitsConfig = ListenerConfig['limits'];

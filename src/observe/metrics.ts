@@ -288,6 +288,20 @@ export class ProxyMetrics {
     },
   });
 
+  readonly accessRecorderEntries = new Gauge({
+    name: 'kafka_proxy_access_recorder_entries',
+    help: 'Resource and operation uses the access recorder holds (one per identity, resource and operation)',
+    registers: [this.registry],
+    // Each worker records for itself.
+    aggregator: 'sum',
+  });
+
+  readonly accessRecorderDropped = new Counter({
+    name: 'kafka_proxy_access_recorder_dropped_total',
+    help: 'Uses the access recorder left out because accessRecording.maxIdentities or maxEntriesPerIdentity was reached',
+    registers: [this.registry],
+  });
+
   constructor(defaults = false) {
     if (defaults) collectDefaultMetrics({ register: this.registry });
   }

@@ -3,6 +3,7 @@ import type { DenialLog, EnforcementMode } from '../authz/denial-log.js';
 import type { ListenerConfig } from '../config/schema.js';
 import type { PolicyStore } from '../authz/policy-store.js';
 import { SessionAccess } from '../authz/session-access.js';
+import type { AccessRecorder } from '../migration/access-recorder.js';
 import type { ProxyMetrics } from '../observe/metrics.js';
 import { RequestAuthorizer } from './request-authorizer.js';
 import type { TopicIds } from './topic-ids.js';
@@ -25,12 +26,14 @@ export class ListenerAuthorization {
     readonly listener: string,
     /** The listener's config, whose mode a reload may switch: read on every request. */
     private readonly settings: Pick<ListenerConfig, 'mode'>,
-    private readonly policies: PolicyStore,
+    private readonly policies: Pick<PolicyStore, 'current' | 'onChange'>,
     private readonly denials: DenialLog,
     private readonly topicIds: TopicIds,
     readonly metrics: ProxyMetrics,
     /** The proxy's limits, which a reload updates in place: read for every session. */
     private readonly limits: ListenerAuthorizationLimits,
+    /** Set when the listener records access. */
+    private readonly recorder?: AccessRecorder,
   ) {}
 
   get mode(): ListenerMode {
@@ -47,7 +50,7 @@ export class ListenerAuthorization {
   }
 
   authorizerFor(principal: string, roles: readonly string[], clientAddress: string, clientId: string | null): RequestAuthorizer {
-    const access = new SessionAccess(enforcementMode(this.mode), { listener: this.listener, principal, roles, clientAddress, clientId }, this.policy, this.denials);
+    const access = new SessionAccess(enforcementMode(this.mode), { listener: this.listener, principal, roles, clientAddress, clientId }, this.policy, this.denials, this.recorder);
     return new RequestAuthorizer(access, this.topicIds, this.limits.maxEntitiesPerRequest);
   }
 }

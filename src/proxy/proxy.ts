@@ -2,7 +2,10 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { DenialLog } from '../authz/denial-log.js';
 import { PolicyStore } from '../authz/policy-store.js';
-import type { ListenerConfig, ProxyConfig } from '../config/schema.js';
+import { type ListenerConfig, type ProxyConfig, recordsAccess } from '../config/schema.js';
+import { AccessRecorder } from '../migration/access-recorder.js';
+import { EVERYTHING_ALLOWED } from '../migration/everything-allowed.js';
+import { RecordingWriter } from '../migration/recording-writer.js';
 import { ProxyMetrics } from '../observe/metrics.js';
 import { type WorkerStatus, jwksNotReady, jwksStatusJson, policyStatusJson } from '../observe/proxy-status.js';
 import { chainExpiry } from '../tls/chain-expiry.js';
@@ -19,6 +22,14 @@ import { TopicIds } from './topic-ids.js';
 /** The policy and what every authorizing listener shares. */
 interface Authorization {
   policies: PolicyStore;
+  denials: DenialLog;
+  topicIds: TopicIds;
+}
+
+/** The access recorder of the listeners that record, and what those without a policy authorize with. */
+interface Recording {
+  recorder: AccessRecorder;
+  writer: RecordingWriter;
   denials: DenialLog;
   topicIds: TopicIds;
 }
@@ -65,6 +76,7 @@ export class KafkaAuthProxy {
     private readonly authentication: Authentication,
     private readonly authorization: Authorization | undefined,
     private readonly budgets: ProxyBudgets,
+    private readonly recording: Recording | undefined,
   ) {}
 
   static async start(config: ProxyConfig, log: Logger, metrics = new ProxyMetrics(), options: StartOptions = {}): Promise<KafkaAuthProxy> {
@@ -89,6 +101,9 @@ export class KafkaAuthProxy {
       const topicIds = new TopicIds(() => listTopicIds(bootstrapServers, config.limits.connectTimeoutMs, dialer, bootstrapFailed), log);
       authorization = { policies, denials: new DenialLog(log, metrics), topicIds };
     }
+    const recording = startRecording(config, authorization, metrics, log, () =>
+      new TopicIds(() => listTopicIds(bootstrapServers, config.limits.connectTimeoutMs, dialer, bootstrapFailed), log),
+    );
     const cluster = new ClusterView();
     try {
       const discover = () => discoverCluster(bootstrapServers, cluster, config.limits.connectTimeoutMs, dialer, bootstrapFailed);
@@ -96,6 +111,7 @@ export class KafkaAuthProxy {
     } catch (e) {
       authentication.stop();
       authorization?.policies.stop();
+      await recording?.writer.stop();
       throw e;
     }
     log.info({ brokers: cluster.nodeIds() }, 'cluster discovered');
@@ -119,15 +135,15 @@ export class KafkaAuthProxy {
           metrics,
           authentication.mechanismsFor(l),
           authentication.maxSessionMs,
-          listenerAuthorization(l, authorization, metrics, log, config.limits),
-          authorization?.topicIds,
+          listenerAuthorization(l, authorization, metrics, log, config.limits, recording),
+          authorization?.topicIds ?? recording?.topicIds,
           heldResponses,
           preAuthBytes,
           requestBytes,
           dialer,
         ),
     );
-    const proxy = new KafkaAuthProxy(cluster, listeners, metrics, config, log, authentication, authorization, { heldResponses, preAuthBytes, requestBytes });
+    const proxy = new KafkaAuthProxy(cluster, listeners, metrics, config, log, authentication, authorization, { heldResponses, preAuthBytes, requestBytes }, recording);
     try {
       for (const l of listeners) await l.start(tlsTicketSecret && ticketKeysFor(tlsTicketSecret, l.config.name));
     } catch (e) {
@@ -190,6 +206,8 @@ export class KafkaAuthProxy {
     await Promise.all(this.listeners.map((l) => l.stop(graceMs)));
     this.authentication.stop();
     this.authorization?.policies.stop();
+    // After the listeners: the last sessions' uses are in the final write.
+    await this.recording?.writer.stop();
     this.log.info('stopped');
   }
 }
@@ -201,8 +219,12 @@ function listenerAuthorization(
   metrics: ProxyMetrics,
   log: Logger,
   limits: ListenerAuthorizationLimits,
+  recording: Recording | undefined,
 ): ListenerAuthorization | undefined {
+  const recorder = recording && recordsAccess(l) ? recording.recorder : undefined;
   if (!authorization) {
+    // Recording needs the request rules to name each resource and operation: they run with a policy that allows everything.
+    if (recording && recorder) return new ListenerAuthorization(l.name, { mode: 'enforce' }, EVERYTHING_ALLOWED, recording.denials, recording.topicIds, metrics, limits, recorder);
     if (l.authentication !== 'none') {
       log.warn({ listener: l.name }, 'no authorization configured: every authenticated principal may use every topic, group and transactional id');
     }
@@ -211,5 +233,21 @@ function listenerAuthorization(
   // An allow-all listener keeps its authorization: a reload may switch it to enforce or audit.
   if (l.mode === 'allow-all') log.warn({ listener: l.name }, 'listener mode allow-all: the policy is not applied here; every client may do anything');
   if (l.mode === 'audit') log.warn({ listener: l.name }, 'listener mode audit: requests the policy denies are logged and let through');
-  return new ListenerAuthorization(l.name, l, authorization.policies, authorization.denials, authorization.topicIds, metrics, limits);
+  return new ListenerAuthorization(l.name, l, authorization.policies, authorization.denials, authorization.topicIds, metrics, limits, recorder);
+}
+
+/** The recorder and its writer, when accessRecording is set and a listener records. */
+function startRecording(
+  config: ProxyConfig,
+  authorization: Authorization | undefined,
+  metrics: ProxyMetrics,
+  log: Logger,
+  newTopicIds: () => TopicIds,
+): Recording | undefined {
+  const settings = config.accessRecording;
+  if (!settings || !config.listeners.some(recordsAccess)) return undefined;
+  const recorder = new AccessRecorder(settings, { entryAdded: () => metrics.accessRecorderEntries.inc(), dropped: () => metrics.accessRecorderDropped.inc() });
+  const writer = new RecordingWriter(recorder, settings.directory, settings.intervalSeconds, log);
+  log.info({ directory: settings.directory, listeners: config.listeners.filter(recordsAccess).map((l) => l.name) }, 'recording access');
+  return { recorder, writer, denials: authorization?.denials ?? new DenialLog(log, metrics), topicIds: authorization?.topicIds ?? newTopicIds() };
 }

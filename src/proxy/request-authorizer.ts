@@ -127,7 +127,12 @@ export class RequestAuthorizer {
       names++;
       if (!allowed) return;
       const check = checks[path];
-      if (check === undefined || !this.access.allows(check[0], value, check[1])) allowed = false;
+      if (check === undefined) allowed = false;
+      else {
+        // Requests allowed here never reach the rule's checks, so the recorder hears of them here.
+        this.access.recordUse(check[0], value, check[1]);
+        if (!this.access.allows(check[0], value, check[1])) allowed = false;
+      }
     });
     // Names outside lists (a transactional id) are entries too.
     return { entries: Math.max(names, r.elements), allowed };

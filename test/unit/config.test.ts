@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
+import { recordsAccess } from '../../src/config/schema.js';
 import { loopbackServer, makeCa, writePem } from '../support/certificates.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'proxy-config-'));
@@ -54,6 +55,15 @@ describe('config loading', () => {
     for (const bind of ['127.0.0.1', '127.1.2.3', '::1', 'localhost']) expect(problemsOf(file('admin-local.yaml', `${VALID}admin: { bind: "${bind}", port: 9464 }\n`))).toEqual([]);
     const config = loadConfig(file('admin-token.yaml', `${VALID}admin: { bind: 0.0.0.0, port: 9464, tokenFile: secrets/admin-token }\n`));
     expect(config.admin?.tokenFile).toBe(join(dir, 'secrets/admin-token'));
+  });
+
+  it('records access on unauthenticated and audit listeners by default, into a directory relative to the config', () => {
+    const config = loadConfig(file('recording.yaml', `${VALID}accessRecording: { directory: recording }\n`));
+    expect(config.accessRecording).toEqual({ directory: join(dir, 'recording'), intervalSeconds: 60, maxIdentities: 10_000, maxEntriesPerIdentity: 100 });
+    expect(recordsAccess(config.listeners[0])).toBe(true);
+    expect(recordsAccess({ authentication: ['OAUTHBEARER'], mode: 'enforce', recordAccess: undefined })).toBe(false);
+    expect(recordsAccess({ authentication: ['OAUTHBEARER'], mode: 'audit', recordAccess: undefined })).toBe(true);
+    expect(recordsAccess({ authentication: 'none', mode: 'enforce', recordAccess: false })).toBe(false);
   });
 
   it('accepts JSON too', () => {

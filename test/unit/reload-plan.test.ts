@@ -28,6 +28,14 @@ describe('changesNeedingRestart (which config changes a running worker cannot ap
     expect(changesNeedingRestart(config(), config({ workers: 7, admin: { port: 9464 } }))).toEqual([]);
   });
 
+  it('needs new workers to start, stop or change access recording', () => {
+    const recording = { accessRecording: { directory: '/var/lib/proxy/recording' } };
+    expect(changesNeedingRestart(config(), config(recording))).toEqual(['accessRecording']);
+    expect(changesNeedingRestart(config(recording), config({ accessRecording: { directory: '/var/lib/proxy/recording', intervalSeconds: 5 } }))).toEqual(['accessRecording.intervalSeconds']);
+    const recordingOff = config({ listeners: [{ ...listener('plain', 19092), recordAccess: false }, listener('other', 29092)] });
+    expect(changesNeedingRestart(config(), recordingOff)).toEqual(['listeners[plain].recordAccess']);
+  });
+
   it('names each change that needs new sockets or new components', () => {
     const next = config({
       upstream: { bootstrapServers: ['127.0.0.1:9093'] },

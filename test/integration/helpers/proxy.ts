@@ -55,6 +55,10 @@ export interface TestProxyOptions {
   bootstrapServers?: string[];
   /** upstream.tls: TLS to the brokers. */
   upstreamTls?: NonNullable<z.input<typeof configSchema>['upstream']['tls']>;
+  /** accessRecording: the access recorder's directory and settings. */
+  accessRecording?: NonNullable<z.input<typeof configSchema>['accessRecording']>;
+  /** listeners[].recordAccess. */
+  recordAccess?: boolean;
 }
 
 export async function startTestProxy(options: TestProxyOptions = {}): Promise<TestProxy> {
@@ -78,8 +82,10 @@ export async function startTestProxy(options: TestProxyOptions = {}): Promise<Te
         authentication: options.authentication ?? 'none',
         mode: options.mode,
         limits: options.listenerLimits,
+        recordAccess: options.recordAccess,
       },
     ],
+    accessRecording: options.accessRecording,
     oauthbearer: options.oauthbearer ? { audience: ['kafka'], ...options.oauthbearer } : undefined,
     awsMskIam: options.awsMskIam,
     authorization: policyFile ? { policyFile } : undefined,

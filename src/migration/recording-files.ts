@@ -1,0 +1,29 @@
+import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type Recording, mergeRecordings } from './recording.js';
+
+/** Recording files are named recording-<host>-<pid>-<start>.json: one per proxy run, never shared. */
+const RECORDING_FILE = /^recording-.+\.json$/;
+
+/** Writes `recording` to `file` whole or not at all: readers never see half a file. */
+export async function writeRecordingFile(file: string, recording: Recording): Promise<void> {
+  const temp = `${file}.${process.pid}.tmp`;
+  await writeFile(temp, JSON.stringify(recording));
+  await rename(temp, file);
+}
+
+export async function readRecordingFile(file: string): Promise<Recording> {
+  const recording = JSON.parse(await readFile(file, 'utf8')) as Recording;
+  if (recording.version !== 1 || !Array.isArray(recording.identities)) throw new Error(`${file}: not a recording file (version 1)`);
+  return recording;
+}
+
+/** Every recording file in `dir` (all workers, instances and restarts) merged into one. */
+export async function readRecordingDir(dir: string): Promise<Recording> {
+  const names = (await readdir(dir)).filter((n) => RECORDING_FILE.test(n)).sort();
+  return mergeRecordings(await Promise.all(names.map((n) => readRecordingFile(join(dir, n)))));
+}
+
+export async function ensureRecordingDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+}
