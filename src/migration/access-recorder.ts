@@ -1,3 +1,4 @@
+import { MAX_CLIENT_TEXT, shortened } from '../observe/client-text.js';
 import type { Operation, ResourceKind } from '../authz/operations.js';
 import { ANONYMOUS } from '../proxy/listener-authorization.js';
 import { type RecordedIdentity, type RecordedUse, type Recording, identityKey } from './recording.js';
@@ -42,7 +43,9 @@ export class IdentityRecorder {
     private readonly recorder: AccessRecorder,
   ) {}
 
-  note(kind: ResourceKind, name: string, operation: Operation): void {
+  note(kind: ResourceKind, requested: string, operation: Operation): void {
+    // Kafka's names fit whole; a client's absurd one is kept cut, so one request cannot hold megabytes here.
+    const name = requested.length > MAX_CLIENT_TEXT ? shortened(requested) : requested;
     const now = Date.now();
     this.identity.lastSeen = now;
     let byOperation = this.uses.get(kind);
@@ -91,7 +94,8 @@ export class AccessRecorder {
   identityOf(requester: RecordingRequester): IdentityRecorder | undefined {
     const authenticated = requester.principal !== ANONYMOUS;
     const address = addressOf(requester.clientAddress);
-    const origin = { addresses: [address], clientIds: requester.clientId === null ? [] : [requester.clientId] };
+    const clientId = requester.clientId === null ? null : shortened(requester.clientId);
+    const origin = { addresses: [address], clientIds: clientId === null ? [] : [clientId] };
     const key = identityKey({ listener: requester.listener, principal: requester.principal, authenticated, ...origin });
     let identity = this.identities.get(key);
     if (!identity) {
@@ -103,7 +107,7 @@ export class AccessRecorder {
       identity = new IdentityRecorder({ listener: requester.listener, principal: requester.principal, authenticated, ...origin, firstSeen: now, lastSeen: now }, this);
       this.identities.set(key, identity);
     } else if (authenticated) {
-      identity.addOrigin(address, requester.clientId);
+      identity.addOrigin(address, clientId);
     }
     return identity;
   }

@@ -48,10 +48,19 @@ export function reportRows(recording: Recording, filter: ReportFilter = {}): Rep
   return rows.sort((a, b) => order(a).localeCompare(order(b)));
 }
 
-/** A CSV field, quoted when it holds a comma, quote or line break (RFC 4180). */
+/** Client ids and names come from clients: control characters show as escapes, never reach a terminal. */
+function printable(value: string | number): string {
+  return String(value).replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/**
+ * A CSV field, quoted when it holds a comma, quote or line break (RFC 4180); one a spreadsheet
+ * would take for a formula (=, +, -, @) gets a leading apostrophe, as OWASP advises, since a
+ * client id is the client's to choose.
+ */
 function csvField(value: string | number): string {
-  const text = String(value);
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+  const text = typeof value === 'number' ? String(value) : printable(value).replace(/^[=+\-@]/, (c) => `'${c}`);
+  return /[",]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
 export function formatReport(rows: readonly ReportRow[], format: ReportFormat): string {
@@ -61,7 +70,7 @@ export function formatReport(rows: readonly ReportRow[], format: ReportFormat): 
     case 'csv':
       return [COLUMNS.join(','), ...rows.map((r) => COLUMNS.map((c) => csvField(r[c])).join(','))].join('\n').concat('\n');
     case 'table': {
-      const cells = [COLUMNS.map((c) => c.toUpperCase()), ...rows.map((r) => COLUMNS.map((c) => String(r[c])))];
+      const cells = [COLUMNS.map((c) => c.toUpperCase()), ...rows.map((r) => COLUMNS.map((c) => printable(r[c])))];
       const widths = COLUMNS.map((_, i) => Math.max(...cells.map((line) => line[i].length)));
       return cells.map((line) => line.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n').concat('\n');
     }

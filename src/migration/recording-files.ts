@@ -8,12 +8,18 @@ const RECORDING_FILE = /^recording-.+\.json$/;
 /** Writes `recording` to `file` whole or not at all: readers never see half a file. */
 export async function writeRecordingFile(file: string, recording: Recording): Promise<void> {
   const temp = `${file}.${process.pid}.tmp`;
-  await writeFile(temp, JSON.stringify(recording));
+  // Who uses what, from where: for the operators' eyes only.
+  await writeFile(temp, JSON.stringify(recording), { mode: 0o600 });
   await rename(temp, file);
 }
 
 export async function readRecordingFile(file: string): Promise<Recording> {
-  const recording = JSON.parse(await readFile(file, 'utf8')) as Recording;
+  let recording: Recording;
+  try {
+    recording = JSON.parse(await readFile(file, 'utf8')) as Recording;
+  } catch (e) {
+    throw new Error(`${file}: cannot read the recording: ${(e as Error).message}`);
+  }
   if (recording.version !== 1 || !Array.isArray(recording.identities)) throw new Error(`${file}: not a recording file (version 1)`);
   return recording;
 }
@@ -25,5 +31,5 @@ export async function readRecordingDir(dir: string): Promise<Recording> {
 }
 
 export async function ensureRecordingDir(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true, mode: 0o700 });
 }

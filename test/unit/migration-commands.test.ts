@@ -144,6 +144,16 @@ describe('access report', () => {
     expect(csv[1]).toBe('plain,ANONYMOUS,10.0.0.6,billing,group,"a,""b""",read,4,2026-12-01T10:00:00.000Z,2026-12-01T10:00:01.000Z');
   });
 
+  it('keeps what clients chose from acting on a terminal or a spreadsheet', () => {
+    const billingGroup = rows.find((r) => r.clientIds === 'billing' && r.resource === 'group')!;
+    const hostile = { ...billingGroup, clientIds: '=HYPERLINK("http://x")', name: 'g\u001b[31m\nred' };
+    const csv = formatReport([hostile], 'csv').split('\n');
+    expect(csv).toHaveLength(3);
+    expect(csv[1]).toContain(',"\'=HYPERLINK(""http://x"")",');
+    expect(csv[1]).toContain(',g\\x1b[31m\\x0ared,');
+    expect(formatReport([hostile], 'table')).not.toContain('\u001b');
+  });
+
   it('reads --since as a duration or an ISO time', () => {
     expect(parseSince('2h', T0)).toBe(T0 - 7_200_000);
     expect(parseSince('2026-12-01T10:00:00Z')).toBe(T0);

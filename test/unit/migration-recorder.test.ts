@@ -35,6 +35,14 @@ describe('access recorder', () => {
     ]);
   });
 
+  it('keeps a client\'s absurdly long client id and names cut, so one request cannot hold megabytes', () => {
+    const recorder = new AccessRecorder({ maxIdentities: 10, maxEntriesPerIdentity: 10 });
+    recorder.identityOf(plaintext('10.0.0.1:5000', 'c'.repeat(100_000)))!.note('group', 'g'.repeat(100_000), 'read');
+    const [identity] = recorder.snapshot().identities;
+    expect(identity.clientIds[0]).toBe(`${'c'.repeat(255)}... (100000 characters)`);
+    expect(identity.uses[0].name.length).toBeLessThan(300);
+  });
+
   it('keys authenticated identities by principal and keeps where they connect from', () => {
     const recorder = new AccessRecorder({ maxIdentities: 10, maxEntriesPerIdentity: 10 });
     recorder.identityOf({ listener: 'secure', principal: 'svc-a', clientAddress: '::ffff:10.0.0.1:1', clientId: 'a1' })!.note('group', 'g', 'read');
