@@ -1,5 +1,6 @@
 import { MAX_CLIENT_TEXT, shortened } from '../observe/client-text.js';
 import type { Operation, ResourceKind } from '../authz/operations.js';
+import { unmappedIp } from '../proxy/client-host.js';
 import { ANONYMOUS } from '../proxy/listener-authorization.js';
 import { type RecordedIdentity, type RecordedUse, type Recording, identityKey } from './recording.js';
 
@@ -28,8 +29,7 @@ const MAX_ORIGINS_PER_PRINCIPAL = 16;
 
 /** The IP address of a session's "address:port" (each connection has its own port; the address is the client). */
 function addressOf(clientAddress: string): string {
-  const ip = clientAddress.slice(0, clientAddress.lastIndexOf(':'));
-  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
+  return unmappedIp(clientAddress.slice(0, clientAddress.lastIndexOf(':')));
 }
 
 /** One identity's uses, as one session records them (sessions cache it; it never goes away while the process runs). */

@@ -5,9 +5,13 @@
  * connection.
  */
 export function clientHost(ip: string): string {
-  if (!ip.includes(':')) return ip;
-  if (ip.startsWith('::ffff:') && ip.includes('.')) return ip.slice(7);
-  return `${ipv6Prefix64(ip)}::/64`;
+  const address = unmappedIp(ip);
+  return address.includes(':') ? `${ipv6Prefix64(address)}::/64` : address;
+}
+
+/** An IPv4 client as a dual-stack listener reports it (::ffff:a.b.c.d) as a.b.c.d; any other address as it is. */
+export function unmappedIp(ip: string): string {
+  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
 }
 
 /** The first four hextets of an IPv6 address, `::` expanded, each without leading zeros. */
