@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import type { ProxyConfig } from './config/schema.js';
+import type { ProxyWideStatus } from './workers/proxy-wide-status.js';
 
 /** How the CLI reaches a running proxy's admin endpoint. */
 export interface AdminTarget {
@@ -60,19 +61,8 @@ function caller(): string {
   return `${userInfo().username}@${hostname()} (kafka-auth-proxy admin)`;
 }
 
-interface StatusJson {
-  ready: boolean;
-  notReady: string[];
-  generation: number;
-  workers: Array<{ id: number; state: string }>;
-  listeners: Array<{ name: string; mode: string; port: number; authentication: string[]; tls: boolean; connections: { open: number; unauthenticated: number }; override?: { configuredMode: string; by: string; at: string } }>;
-  policy?: { file: string; hash: string; loadedAt: string; roles: number; bindings: number };
-  jwks?: { source: string; keyIds: string[]; ageSeconds?: number; fresh: boolean; failures: number; lastError?: string };
-  brokers: Array<{ nodeId: number; host: string; port: number }>;
-}
-
 /** The status as a few lines an operator reads at a glance. */
-export function statusText(s: StatusJson): string {
+export function statusText(s: ProxyWideStatus): string {
   const lines = [s.ready ? `ready (generation ${s.generation}, ${s.workers.filter((w) => w.state === 'ready').length} workers accepting)` : `NOT READY: ${s.notReady.join('; ')}`];
   for (const l of s.listeners) {
     const auth = l.authentication.length ? l.authentication.join('+') : 'none';
@@ -95,7 +85,7 @@ export async function adminCommand(target: AdminTarget, args: string[], json: bo
   if (command === 'status' && rest.length === 0) {
     const { status, json: body, text } = await call(target, 'GET', '/status');
     if (status !== 200) throw failure(status, body, text);
-    return json ? text : statusText(body as StatusJson);
+    return json ? text : statusText(body as ProxyWideStatus);
   }
   if (command === 'mode' && rest.length === 2) {
     const [listener, mode] = rest;

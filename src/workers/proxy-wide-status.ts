@@ -31,8 +31,13 @@ export function readinessOf(entries: WorkerEntry[], stopping: boolean): Readines
   return { ready: notReady.length === 0, notReady };
 }
 
+/** A listener across the proxy, with the admin's live mode override if one is in force. */
+export interface ListenerWideStatus extends ListenerStatus {
+  override?: Omit<ModeOverride, 'at'> & { at: string };
+}
+
 /** Listener entries of every worker, connection counts summed; the mode is the latest generation's, with any live override. */
-function combinedListeners(reports: WorkerStatus[], override: (listener: string) => ModeOverride | undefined) {
+function combinedListeners(reports: WorkerStatus[], override: (listener: string) => ModeOverride | undefined): ListenerWideStatus[] {
   const byName = new Map<string, ListenerStatus>();
   for (const report of reports) {
     for (const l of report.listeners) {
@@ -49,6 +54,9 @@ function combinedListeners(reports: WorkerStatus[], override: (listener: string)
     return o ? { ...l, override: { mode: o.mode, configuredMode: o.configuredMode, by: o.by, address: o.address, at: o.at.toISOString() } } : l;
   });
 }
+
+/** GET /status as JSON (what `kafka-auth-proxy admin status` reads). */
+export type ProxyWideStatus = ReturnType<typeof proxyWideStatus>;
 
 /** The whole proxy's /status: readiness, workers, listeners, policy, JWKS and brokers. */
 export function proxyWideStatus(entries: WorkerEntry[], readiness: Readiness, generation: number, override: (listener: string) => ModeOverride | undefined) {
