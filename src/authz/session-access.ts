@@ -28,6 +28,8 @@ export class SessionAccess {
   private pending: RequestDenials | undefined;
   /** Checks the policy allowed in the current request: with denials beside them, it was allowed in part. */
   private allowedInRequest = 0;
+  /** Where this session's uses are recorded, while its listener (or its principal's mode) records access. */
+  private recorder: AccessRecorder | undefined;
   /** This session's identity in the access recorder; looked up again when the principal or client id changes. */
   private recorded: IdentityRecorder | undefined;
 
@@ -37,8 +39,6 @@ export class SessionAccess {
     private readonly requester: Requester,
     policy: CompiledPolicy,
     private readonly denials: DenialLog,
-    /** Set on listeners that record access (accessRecording, listeners[].recordAccess). */
-    private readonly recorder?: AccessRecorder,
   ) {
     this.cache = new DecisionCache(policy.grantsFor(requester.principal, requester.roles));
   }
@@ -127,6 +127,12 @@ export class SessionAccess {
     this.requester.roles = roles;
     this.recorded = undefined;
     this.cache.clear(policy.grantsFor(principal, roles));
+  }
+
+  /** Records uses to `recorder` from now on; undefined stops recording. */
+  recordTo(recorder: AccessRecorder | undefined): void {
+    this.recorder = recorder;
+    this.recorded = undefined;
   }
 
   set clientId(id: string | null) {

@@ -3,7 +3,7 @@ import type { ListenerConfig, ProxyConfig } from './schema.js';
 
 /** What a running worker applies without new sockets: the rest of a changed config needs new workers. */
 const IN_PLACE_TOP = new Set(['logging', 'limits', 'admin', 'workers']);
-const IN_PLACE_LISTENER = new Set(['mode', 'limits']);
+const IN_PLACE_LISTENER = new Set(['mode', 'modeOverrides', 'limits']);
 
 /** The keys under which `a` and `b` differ, as "prefix.key". */
 function differing(a: object, b: object, prefix: string, skip: Set<string>): string[] {
@@ -15,7 +15,7 @@ function differing(a: object, b: object, prefix: string, skip: Set<string>): str
  * Every difference between the running config and `next` that a worker cannot apply in place,
  * as paths ("upstream.bootstrapServers", "listeners[plain].port", "listeners[+extra]" added,
  * "listeners[-old]" removed); empty when the whole change applies in place (log level, limits,
- * listener modes). The worker count and the admin endpoint are the supervisor's to compare.
+ * listener modes and mode overrides). The worker count and the admin endpoint are the supervisor's to compare.
  */
 export function changesNeedingRestart(current: ProxyConfig, next: ProxyConfig): string[] {
   const changes: string[] = [];

@@ -107,6 +107,13 @@ const listener = z
     tls: listenerTls.optional(),
     authentication: z.union([z.literal('none'), z.array(mechanism).min(1)]),
     mode: z.enum(['enforce', 'audit', 'allow-all']).default('enforce'),
+    /**
+     * Principals (exact, or a prefix ending in `*`) whose sessions take another mode than the
+     * listener's enforce or audit, so teams switch one at a time; an allow-all listener lets everyone through.
+     */
+    modeOverrides: z
+      .record(z.string().min(1), z.enum(['enforce', 'audit']))
+      .optional(),
     limits: listenerLimits,
     /** Record who uses what here (needs accessRecording); default: on for `authentication: none` and audit listeners. */
     recordAccess: z.boolean().optional(),
@@ -129,6 +136,12 @@ const listener = z
         });
       }
       if (l.tls?.clientAuth !== 'required') ctx.addIssue({ code: 'custom', path: ['tls', 'clientAuth'], message: 'MTLS needs tls.clientAuth: required' });
+    }
+    for (const pattern of Object.keys(l.modeOverrides ?? {})) {
+      if (pattern.slice(0, -1).includes('*')) ctx.addIssue({ code: 'custom', path: ['modeOverrides', pattern], message: 'a principal pattern is a name or a prefix ending in *; * may only come last' });
+    }
+    if (l.modeOverrides && l.authentication === 'none') {
+      ctx.addIssue({ code: 'custom', path: ['modeOverrides'], message: 'every client of a listener without authentication is ANONYMOUS: set the listener mode instead' });
     }
     if (l.tls && l.tls.clientAuth !== 'none' && !l.tls.caFile) ctx.addIssue({ code: 'custom', path: ['tls', 'caFile'], message: `clientAuth ${l.tls.clientAuth} needs a caFile to check client certificates against` });
   });
@@ -193,6 +206,9 @@ const limits = z
   })
   .prefault({});
 
+/** accessRecording.maxIdentities by default: also what the supervisor counts plaintext clients up to. */
+export const DEFAULT_MAX_IDENTITIES = 10_000;
+
 export const configSchema = z
   .strictObject({
     /**
@@ -241,7 +257,7 @@ export const configSchema = z
         directory: z.string().min(1),
         intervalSeconds: z.number().int().min(1).default(60),
         /** Identities (principals; address and client id pairs on unauthenticated listeners) per process. */
-        maxIdentities: z.number().int().min(1).default(10_000),
+        maxIdentities: z.number().int().min(1).default(DEFAULT_MAX_IDENTITIES),
         /** Resource and operation pairs per identity. At the defaults the recorder holds at most ~140 MiB per worker (measured: ~150 bytes an entry). */
         maxEntriesPerIdentity: z.number().int().min(1).default(100),
       })
@@ -272,6 +288,9 @@ export const configSchema = z
           message: 'OAUTHBEARER needs an oauthbearer section (JWTs) or an awsMskIam section (MSK IAM signer tokens)',
         });
       }
+      if (l.modeOverrides && !config.authorization) {
+        ctx.addIssue({ code: 'custom', path: ['listeners', i, 'modeOverrides'], message: 'mode overrides need an authorization section: without a policy there is nothing to enforce or audit' });
+      }
       if (mechanisms.includes('AWS_MSK_IAM') && !config.awsMskIam) {
         ctx.addIssue({ code: 'custom', path: ['listeners', i, 'authentication'], message: 'AWS_MSK_IAM needs an awsMskIam section' });
       }
@@ -286,9 +305,12 @@ export const configSchema = z
 export type ProxyConfig = z.infer<typeof configSchema>;
 export type ListenerConfig = ProxyConfig['listeners'][number];
 
-/** Whether a listener records access when accessRecording is set: by default where migration happens (no authentication, audit). */
-export function recordsAccess(l: Pick<ListenerConfig, 'recordAccess' | 'authentication' | 'mode'>): boolean {
-  return l.recordAccess ?? (l.authentication === 'none' || l.mode === 'audit');
+/**
+ * Whether a listener (or a session in `mode`, with a principal's override) records access when
+ * accessRecording is set: by default where migration happens (no authentication, audit).
+ */
+export function recordsAccess(l: Pick<ListenerConfig, 'recordAccess' | 'authentication' | 'mode'>, mode = l.mode): boolean {
+  return l.recordAccess ?? (l.authentication === 'none' || mode === 'audit');
 }
 export type LimitsConfig = ProxyConfig['limits'];
 export type ListenerLimitsConfig = ListenerConfig['limits'];

@@ -14,6 +14,10 @@ export interface RecorderLimits {
 export interface RecorderEvents {
   entryAdded(): void;
   dropped(): void;
+  /** A session without authentication, whether or not its identity fits under the caps. */
+  plaintextClient(clientId: string, address: string): void;
+  /** An authenticated session with a client id, likewise. */
+  authenticatedClient(clientId: string): void;
 }
 
 /** The session a use comes from. */
@@ -87,7 +91,7 @@ export class AccessRecorder {
 
   constructor(
     readonly limits: RecorderLimits,
-    readonly events: RecorderEvents = { entryAdded: () => {}, dropped: () => {} },
+    readonly events: RecorderEvents = { entryAdded: () => {}, dropped: () => {}, plaintextClient: () => {}, authenticatedClient: () => {} },
   ) {}
 
   /** The recorder of `requester`'s identity; undefined (and counted as dropped) once maxIdentities are recorded. */
@@ -96,6 +100,8 @@ export class AccessRecorder {
     const address = addressOf(requester.clientAddress);
     const clientId = requester.clientId === null ? null : shortened(requester.clientId);
     const origin = { addresses: [address], clientIds: clientId === null ? [] : [clientId] };
+    if (!authenticated) this.events.plaintextClient(clientId ?? '', address);
+    else if (clientId !== null) this.events.authenticatedClient(clientId);
     const key = identityKey({ listener: requester.listener, principal: requester.principal, authenticated, ...origin });
     let identity = this.identities.get(key);
     if (!identity) {

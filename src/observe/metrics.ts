@@ -302,6 +302,8 @@ export class ProxyMetrics {
     registers: [this.registry],
   });
 
+  readonly plaintextClients = plaintextClientsGauge(this.registry);
+
   constructor(defaults = false) {
     if (defaults) collectDefaultMetrics({ register: this.registry });
   }
@@ -316,4 +318,20 @@ export class ProxyMetrics {
     if (value === undefined) gauge.remove();
     else gauge.set(value);
   }
+}
+
+/**
+ * Clients (client id and address) seen on a plaintext listener whose client id has not turned up
+ * on an authenticated listener that records access. A worker knows only its own clients; the
+ * supervisor counts the union of what every worker saw, and its value comes first in the
+ * proxy-wide aggregation (its registry is listed before the workers').
+ */
+export function plaintextClientsGauge(registry: Registry, count?: () => number): Gauge {
+  return new Gauge({
+    name: 'kafka_proxy_plaintext_clients',
+    help: 'Clients (client id and address) seen on a plaintext listener since the proxy started whose client id has not appeared on an authenticated listener that records access',
+    registers: [registry],
+    aggregator: 'first',
+    ...(count ? { collect(): void { this.set(count()); } } : {}),
+  });
 }

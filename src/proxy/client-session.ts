@@ -13,7 +13,7 @@ import { type BrokerDialer, describeTlsError } from './broker-dialer.js';
 import type { BrokerAddress, ClusterView } from './cluster-view.js';
 import { CLIENT_API_RANGES, isOfferedVersion } from './client-apis.js';
 import { apiVersionsAnswer, unsupportedApiVersionsAnswer } from './local-answers.js';
-import { ANONYMOUS, type ListenerAuthorization, type ListenerMode, enforcementMode } from './listener-authorization.js';
+import { ANONYMOUS, type ListenerAuthorization, type ListenerMode } from './listener-authorization.js';
 import { produceAcks } from './produce-acks.js';
 import type { RequestAuthorizer, RequestDecision, ResponseEdit } from './request-authorizer.js';
 import type { ResponseSplice } from './response-pipeline.js';
@@ -101,6 +101,8 @@ export class ClientSession {
   private closing: string | undefined;
   /** Decides each request once the principal is known, where the listener has a policy. */
   private authorizer: RequestAuthorizer | undefined;
+  /** This session's mode (its principal's override, else the listener's), set with the authorizer. */
+  private mode: ListenerMode = 'enforce';
   private readonly clientAddress: string;
   /** When (performance.now()) the latest chunk from the client arrived: the frames it completed were read then. */
   private readAtMs = 0;
@@ -115,7 +117,10 @@ export class ClientSession {
     this.clientAddress = `${client.remoteAddress}:${client.remotePort}`;
     this.log = ctx.log.child(ctx.certificatePrincipal === undefined ? { client: this.clientAddress } : { client: this.clientAddress, principal: shortened(ctx.certificatePrincipal) });
     this.sasl = ctx.sasl;
-    if (!this.sasl && ctx.authorization) this.authorizer = ctx.authorization.authorizerFor(ctx.certificatePrincipal ?? ANONYMOUS, [], this.clientAddress, null);
+    if (!this.sasl && ctx.authorization) {
+      this.authorizer = ctx.authorization.authorizerFor(ctx.certificatePrincipal ?? ANONYMOUS, [], this.clientAddress, null);
+      this.mode = ctx.authorization.settle(this.authorizer.access);
+    }
     this.requests = new FrameSplitter(this.sasl ? ctx.limits.maxUnauthenticatedRequestBytes : ctx.limits.maxRequestBytes);
     const evicted = () => {
       this.ctx.budgetRefused('held-responses');
@@ -145,9 +150,9 @@ export class ClientSession {
     this.authorizer?.access.update(policy);
   }
 
-  /** A listener mode switched by a reload applies from this connection's next request on. */
-  modeChanged(mode: ListenerMode): void {
-    if (this.authorizer) this.authorizer.access.mode = enforcementMode(mode);
+  /** A listener mode or mode override switched by a reload applies from this connection's next request on. */
+  modeChanged(): void {
+    if (this.authorizer) this.mode = this.ctx.authorization!.settle(this.authorizer.access);
   }
 
   /** `listener` gets the reason the connection closed with. */
@@ -349,7 +354,7 @@ export class ClientSession {
     let edit: ResponseEdit | undefined;
     let splice: ResponseSplice | undefined;
     let brokerVersion: number | undefined;
-    if (this.authorizer && this.ctx.authorization!.mode !== 'allow-all') {
+    if (this.authorizer && this.mode !== 'allow-all') {
       const decision = this.decide(this.authorizer, frame, apiKey, version, retried);
       if (decision === undefined) return;
       switch (decision.kind) {
@@ -545,6 +550,7 @@ export class ClientSession {
     if (!authorization) return;
     if (this.authorizer) this.authorizer.access.update(authorization.policy, principal, roles);
     else this.authorizer = authorization.authorizerFor(principal, roles, this.clientAddress, this.clientId);
+    this.mode = authorization.settle(this.authorizer.access);
     const { ignoredRoles } = this.authorizer.access.grants;
     // Often a typo in the token's claim or the policy.
     if (ignoredRoles.length) this.log.debug({ ignoredRoles }, 'credential names roles the policy does not define');

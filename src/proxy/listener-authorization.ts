@@ -1,6 +1,6 @@
 import type { CompiledPolicy } from '../authz/compiled-policy.js';
 import type { DenialLog, EnforcementMode } from '../authz/denial-log.js';
-import type { ListenerConfig } from '../config/schema.js';
+import { type ListenerConfig, recordsAccess } from '../config/schema.js';
 import type { PolicyStore } from '../authz/policy-store.js';
 import { SessionAccess } from '../authz/session-access.js';
 import type { AccessRecorder } from '../migration/access-recorder.js';
@@ -17,6 +17,9 @@ export interface ListenerAuthorizationLimits {
   maxEntitiesPerRequest: number;
 }
 
+/** A listener's settings that decide its sessions' modes and recording; a reload may change mode and modeOverrides in place. */
+export type ListenerModeSettings = Pick<ListenerConfig, 'mode' | 'modeOverrides' | 'recordAccess' | 'authentication'>;
+
 /**
  * What a listener with a policy gives each of its sessions to authorize requests with. Its mode
  * may change on reload; in allow-all mode sessions forward requests without deciding anything.
@@ -24,21 +27,17 @@ export interface ListenerAuthorizationLimits {
 export class ListenerAuthorization {
   constructor(
     readonly listener: string,
-    /** The listener's config, whose mode a reload may switch: read on every request. */
-    private readonly settings: Pick<ListenerConfig, 'mode'>,
+    /** The listener's config, whose mode and overrides a reload may switch: read for every session and reload. */
+    private readonly settings: ListenerModeSettings,
     private readonly policies: Pick<PolicyStore, 'current' | 'onChange'>,
     private readonly denials: DenialLog,
     private readonly topicIds: TopicIds,
     readonly metrics: ProxyMetrics,
     /** The proxy's limits, which a reload updates in place: read for every session. */
     private readonly limits: ListenerAuthorizationLimits,
-    /** Set when the listener records access. */
+    /** Set when accessRecording is: sessions record to it while the listener (or their principal's mode) records. */
     private readonly recorder?: AccessRecorder,
   ) {}
-
-  get mode(): ListenerMode {
-    return this.settings.mode;
-  }
 
   get policy(): CompiledPolicy {
     return this.policies.current;
@@ -49,10 +48,42 @@ export class ListenerAuthorization {
     return this.policies.onChange(fn);
   }
 
+  /** A new session's authorizer; `settle` it before deciding anything. */
   authorizerFor(principal: string, roles: readonly string[], clientAddress: string, clientId: string | null): RequestAuthorizer {
-    const access = new SessionAccess(enforcementMode(this.mode), { listener: this.listener, principal, roles, clientAddress, clientId }, this.policy, this.denials, this.recorder);
+    const access = new SessionAccess('enforce', { listener: this.listener, principal, roles, clientAddress, clientId }, this.policy, this.denials);
     return new RequestAuthorizer(access, this.topicIds, this.limits.maxEntitiesPerRequest);
   }
+
+  /**
+   * Points a session's checks at its principal's mode and at the recorder if that mode records;
+   * for a new session, a new principal and a reload that changed the mode or the overrides.
+   * Returns the session's mode (allow-all: forward without deciding).
+   */
+  settle(access: SessionAccess): ListenerMode {
+    const mode = principalMode(this.settings, access.principal);
+    access.mode = enforcementMode(mode);
+    access.recordTo(this.recorder && recordsAccess(this.settings, mode) ? this.recorder : undefined);
+    return mode;
+  }
+}
+
+/**
+ * The mode of a principal's sessions: its override (an exact name first, else the longest
+ * matching prefix), else the listener's. An allow-all listener (an emergency switch) overrides nobody.
+ */
+export function principalMode(settings: Pick<ListenerConfig, 'mode' | 'modeOverrides'>, principal: string): ListenerMode {
+  const overrides = settings.modeOverrides;
+  if (!overrides || settings.mode === 'allow-all') return settings.mode;
+  if (Object.hasOwn(overrides, principal)) return overrides[principal];
+  let longest = -1;
+  let mode: ListenerMode = settings.mode;
+  for (const [pattern, override] of Object.entries(overrides)) {
+    if (pattern.endsWith('*') && pattern.length - 1 > longest && principal.startsWith(pattern.slice(0, -1))) {
+      longest = pattern.length - 1;
+      mode = override;
+    }
+  }
+  return mode;
 }
 
 /** What a session's access checks do in `mode`; allow-all sessions do not check, and take the listener's mode if it switches. */

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { type Server, type Socket, createServer } from 'node:net';
 import { PrincipalMapper } from '../auth/tls/principal-mapping.js';
 import type { Logger } from 'pino';
@@ -151,11 +152,14 @@ export class ProxyListener {
     Object.assign(this.config.limits, next.limits);
     this.connections.limitsChanged();
     const from = this.config.mode;
-    if (next.mode === from) return;
+    const overridesChanged = !isDeepStrictEqual(next.modeOverrides, this.config.modeOverrides);
+    if (next.mode === from && !overridesChanged) return;
     this.config.mode = next.mode;
-    this.log.info({ from, to: next.mode }, 'listener mode changed');
-    // The listener's authorization reads the mode from this config; live sessions are told.
-    if (this.authorization) for (const s of this.sessions) s.modeChanged(next.mode);
+    this.config.modeOverrides = next.modeOverrides;
+    if (next.mode !== from) this.log.info({ from, to: next.mode }, 'listener mode changed');
+    if (overridesChanged) this.log.info({ overrides: Object.keys(next.modeOverrides ?? {}).length }, 'listener mode overrides changed');
+    // The listener's authorization reads the mode and overrides from this config; live sessions are told.
+    if (this.authorization) for (const s of this.sessions) s.modeChanged();
   }
 
   /** Re-reads the TLS certificate files (SIGHUP); new connections use them, live ones carry on. */

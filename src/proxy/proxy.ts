@@ -5,6 +5,7 @@ import { PolicyStore } from '../authz/policy-store.js';
 import { type ListenerConfig, type ProxyConfig, recordsAccess } from '../config/schema.js';
 import { AccessRecorder } from '../migration/access-recorder.js';
 import { EVERYTHING_ALLOWED } from '../migration/everything-allowed.js';
+import { type MigrationNews, MigrationProgress } from '../migration/migration-progress.js';
 import { RecordingWriter } from '../migration/recording-writer.js';
 import { ProxyMetrics } from '../observe/metrics.js';
 import { type WorkerStatus, jwksNotReady, jwksStatusJson, policyStatusJson } from '../observe/proxy-status.js';
@@ -30,6 +31,7 @@ interface Authorization {
 interface Recording {
   recorder: AccessRecorder;
   writer: RecordingWriter;
+  progress: MigrationProgress;
   denials: DenialLog;
   topicIds: TopicIds;
 }
@@ -46,6 +48,8 @@ export interface StartOptions {
   tlsTicketSecret?: Buffer;
   /** Keep trying the bootstrap servers until one answers, instead of failing (a proxy that starts before its brokers). */
   waitForBrokers?: boolean;
+  /** Keep the clients new to the access recorder for migrationNews (a worker tells the supervisor). */
+  keepMigrationNews?: boolean;
 }
 
 /** Wait before the next discovery attempt while no broker answers: 1 s, doubling up to 10 s. */
@@ -101,7 +105,7 @@ export class KafkaAuthProxy {
       const topicIds = new TopicIds(() => listTopicIds(bootstrapServers, config.limits.connectTimeoutMs, dialer, bootstrapFailed), log);
       authorization = { policies, denials: new DenialLog(log, metrics), topicIds };
     }
-    const recording = startRecording(config, authorization, metrics, log, () =>
+    const recording = startRecording(config, authorization, metrics, log, options.keepMigrationNews ?? false, () =>
       new TopicIds(() => listTopicIds(bootstrapServers, config.limits.connectTimeoutMs, dialer, bootstrapFailed), log),
     );
     const cluster = new ClusterView();
@@ -124,25 +128,27 @@ export class KafkaAuthProxy {
       policy: () => authorization?.policies.status(),
       budgets: { 'held-responses': heldResponses, 'preauth-bytes': preAuthBytes, 'request-bytes': requestBytes },
     });
-    const listeners = config.listeners.map(
-      (l) =>
-        new ProxyListener(
-          l,
-          cluster,
-          bootstrap,
-          config.limits,
-          log,
-          metrics,
-          authentication.mechanismsFor(l),
-          authentication.maxSessionMs,
-          listenerAuthorization(l, authorization, metrics, log, config.limits, recording),
-          authorization?.topicIds ?? recording?.topicIds,
-          heldResponses,
-          preAuthBytes,
-          requestBytes,
-          dialer,
-        ),
-    );
+    const listeners = config.listeners.map((l) => {
+      const authorizes = listenerAuthorization(l, authorization, metrics, log, config.limits, recording);
+      // Topic ids are learnt from Metadata answers only where requests are decided: transparent listeners decode less.
+      const topicIds = authorizes && (authorization?.topicIds ?? recording?.topicIds);
+      return new ProxyListener(
+        l,
+        cluster,
+        bootstrap,
+        config.limits,
+        log,
+        metrics,
+        authentication.mechanismsFor(l),
+        authentication.maxSessionMs,
+        authorizes,
+        topicIds,
+        heldResponses,
+        preAuthBytes,
+        requestBytes,
+        dialer,
+      );
+    });
     const proxy = new KafkaAuthProxy(cluster, listeners, metrics, config, log, authentication, authorization, { heldResponses, preAuthBytes, requestBytes }, recording);
     try {
       for (const l of listeners) await l.start(tlsTicketSecret && ticketKeysFor(tlsTicketSecret, l.config.name));
@@ -200,6 +206,11 @@ export class KafkaAuthProxy {
     };
   }
 
+  /** Clients new to the access recorder since the last call (the kafka_proxy_plaintext_clients gauge across workers). */
+  migrationNews(): MigrationNews | undefined {
+    return this.recording?.progress.takeNews();
+  }
+
   /** Graceful stop: no new connections, in-flight requests finish within the grace period. */
   async stop(graceMs = this.config.limits.shutdownGraceMs): Promise<void> {
     this.stopRefresh();
@@ -221,10 +232,12 @@ function listenerAuthorization(
   limits: ListenerAuthorizationLimits,
   recording: Recording | undefined,
 ): ListenerAuthorization | undefined {
-  const recorder = recording && recordsAccess(l) ? recording.recorder : undefined;
   if (!authorization) {
     // Recording needs the request rules to name each resource and operation: they run with a policy that allows everything.
-    if (recording && recorder) return new ListenerAuthorization(l.name, { mode: 'enforce' }, EVERYTHING_ALLOWED, recording.denials, recording.topicIds, metrics, limits, recorder);
+    if (recording && recordsAccess(l)) {
+      const settings = { mode: 'enforce', authentication: l.authentication, recordAccess: true } as const;
+      return new ListenerAuthorization(l.name, settings, EVERYTHING_ALLOWED, recording.denials, recording.topicIds, metrics, limits, recording.recorder);
+    }
     if (l.authentication !== 'none') {
       log.warn({ listener: l.name }, 'no authorization configured: every authenticated principal may use every topic, group and transactional id');
     }
@@ -233,21 +246,32 @@ function listenerAuthorization(
   // An allow-all listener keeps its authorization: a reload may switch it to enforce or audit.
   if (l.mode === 'allow-all') log.warn({ listener: l.name }, 'listener mode allow-all: the policy is not applied here; every client may do anything');
   if (l.mode === 'audit') log.warn({ listener: l.name }, 'listener mode audit: requests the policy denies are logged and let through');
-  return new ListenerAuthorization(l.name, l, authorization.policies, authorization.denials, authorization.topicIds, metrics, limits, recorder);
+  return new ListenerAuthorization(l.name, l, authorization.policies, authorization.denials, authorization.topicIds, metrics, limits, recording?.recorder);
 }
 
-/** The recorder and its writer, when accessRecording is set and a listener records. */
+/**
+ * The recorder and its writer, whenever accessRecording is set: a listener that records nothing
+ * now may start to when a reload switches it (or a principal's override) to audit.
+ */
 function startRecording(
   config: ProxyConfig,
   authorization: Authorization | undefined,
   metrics: ProxyMetrics,
   log: Logger,
+  keepMigrationNews: boolean,
   newTopicIds: () => TopicIds,
 ): Recording | undefined {
   const settings = config.accessRecording;
-  if (!settings || !config.listeners.some(recordsAccess)) return undefined;
-  const recorder = new AccessRecorder(settings, { entryAdded: () => metrics.accessRecorderEntries.inc(), dropped: () => metrics.accessRecorderDropped.inc() });
+  if (!settings) return undefined;
+  const progress = new MigrationProgress(settings.maxIdentities, keepMigrationNews);
+  const plaintextClientsChanged = () => metrics.plaintextClients.set(progress.stillOnPlaintext);
+  const recorder = new AccessRecorder(settings, {
+    entryAdded: () => metrics.accessRecorderEntries.inc(),
+    dropped: () => metrics.accessRecorderDropped.inc(),
+    plaintextClient: (clientId, address) => (progress.plaintextClient(clientId, address), plaintextClientsChanged()),
+    authenticatedClient: (clientId) => (progress.authenticatedClient(clientId), plaintextClientsChanged()),
+  });
   const writer = new RecordingWriter(recorder, settings.directory, settings.intervalSeconds, log);
-  log.info({ directory: settings.directory, listeners: config.listeners.filter(recordsAccess).map((l) => l.name) }, 'recording access');
-  return { recorder, writer, denials: authorization?.denials ?? new DenialLog(log, metrics), topicIds: authorization?.topicIds ?? newTopicIds() };
+  log.info({ directory: settings.directory, listeners: config.listeners.filter((l) => recordsAccess(l)).map((l) => l.name) }, 'recording access');
+  return { recorder, writer, progress, denials: authorization?.denials ?? new DenialLog(log, metrics), topicIds: authorization?.topicIds ?? newTopicIds() };
 }

@@ -1,5 +1,6 @@
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { ProxyConfig } from '../config/schema.js';
+import type { MigrationNews } from '../migration/migration-progress.js';
 import type { WorkerStatus } from '../observe/proxy-status.js';
 
 /** One registry's metrics as prom-client serializes them (registry.getMetricsAsJSON()). */
@@ -33,8 +34,8 @@ export type FromWorker =
   | { type: 'metrics'; id: number; metrics: MetricsReport }
   /** Sent by a drained worker just before it exits, so its counters outlive it. */
   | { type: 'final-metrics'; metrics: MetricsReport }
-  /** Sent every few seconds: what a crash of this worker would cost. */
-  | { type: 'status'; connections: number };
+  /** Sent every few seconds, and before final-metrics: what a crash of this worker would cost, and clients new to its access recorder. */
+  | { type: 'status'; connections: number; migration?: MigrationNews };
 
 const FROM_WORKER_TYPES = new Set<FromWorker['type']>(['up', 'ready', 'start-failed', 'reloaded', 'described', 'metrics', 'final-metrics', 'status']);
 const TO_WORKER_TYPES = new Set<ToWorker['type']>(['start', 'reload', 'describe', 'drain', 'metrics']);

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { plaintextClientsGauge } from '../observe/metrics.js';
 import type { WorkerState } from './worker-handle.js';
 
 /** The supervisor's own metrics: the workers' lives. Its process metrics add to the workers' in the proxy-wide view. */
@@ -33,7 +34,8 @@ export class SupervisorMetrics {
     registers: [this.registry],
   });
 
-  constructor(countWorkers: () => Record<WorkerState, number>) {
+  constructor(countWorkers: () => Record<WorkerState, number>, stillOnPlaintext: () => number) {
+    plaintextClientsGauge(this.registry, stillOnPlaintext);
     this.workers = new Gauge({
       name: 'kafka_proxy_workers',
       help: 'Worker processes, by state (starting, ready: accepting connections, draining: finishing in-flight requests before exiting)',

@@ -1,7 +1,8 @@
 import cluster from 'node:cluster';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { changesNeedingRestart } from '../config/reload-plan.js';
-import type { ProxyConfig } from '../config/schema.js';
+import { DEFAULT_MAX_IDENTITIES, type ProxyConfig } from '../config/schema.js';
+import { MigrationProgress } from '../migration/migration-progress.js';
 import { workerCount } from '../config/worker-share.js';
 import type { AdminAnswer, AdminCaller, AdminSource } from '../observe/admin-server.js';
 import type { Logger } from '../observe/logger.js';
@@ -68,6 +69,8 @@ export class Supervisor {
   private readonly tlsTicketSecret = newTicketSecret().toString('base64');
   private readonly metrics: SupervisorMetrics;
   private readonly proxyWide: ProxyWideMetrics;
+  /** Every worker's plaintext and authenticated clients together: kafka_proxy_plaintext_clients for the whole proxy. */
+  private readonly migration: MigrationProgress;
 
   constructor(
     private readonly configFile: string,
@@ -75,7 +78,9 @@ export class Supervisor {
     private readonly log: Logger,
   ) {
     this.current = { number: 1, fileConfig: config, config, workers: workerCount(config.workers) };
-    this.metrics = new SupervisorMetrics(() => this.countByState());
+    // Workers of later generations add to the same count: a restart does not start the migration over.
+    this.migration = new MigrationProgress(config.accessRecording?.maxIdentities ?? DEFAULT_MAX_IDENTITIES);
+    this.metrics = new SupervisorMetrics(() => this.countByState(), () => this.migration.stillOnPlaintext);
     this.proxyWide = new ProxyWideMetrics(this.metrics.registry);
     this.admin = new AdminEndpoint(this.adminSource(), log);
   }
@@ -247,6 +252,7 @@ export class Supervisor {
       // A replacement of the current generation starts with the config of the latest in-place reload.
       startWith: () => (number === this.current.number ? this.current.config : config),
       ready: (h) => this.workerReady(h),
+      migrationNews: (news) => this.migration.add(news),
       exited: (h, state, code, signal) => this.workerExited(h, state, code, signal),
     });
     this.handles.add(handle);

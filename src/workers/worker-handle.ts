@@ -1,5 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { ProxyConfig } from '../config/schema.js';
+import type { MigrationNews } from '../migration/migration-progress.js';
 import { type FromWorker, type MetricsReport, type ToWorker, isFromWorker } from './messages.js';
 
 export type WorkerState = 'starting' | 'ready' | 'draining';
@@ -13,6 +14,8 @@ export interface WorkerEvents {
   /** What the worker starts with, asked when it is up to receive it (a reload may have come after the fork). */
   startWith(handle: WorkerHandle): ProxyConfig;
   ready(handle: WorkerHandle): void;
+  /** Clients the worker's access recorder saw first since its last status. */
+  migrationNews(news: MigrationNews): void;
   /** The worker process ended; `state` is the one it was in. */
   exited(handle: WorkerHandle, state: WorkerState, code: number | null, signal: string | null): void;
 }
@@ -83,6 +86,7 @@ export class WorkerHandle {
           return;
         case 'status':
           this.connections = message.connections;
+          if (message.migration) events.migrationNews(message.migration);
           return;
         case 'final-metrics':
           this.finalMetrics = message.metrics;

@@ -38,12 +38,10 @@ export function runWorker(): void {
       case 'start': {
         log = createLogger(message.config.logging.level).child({ worker: cluster.worker!.id });
         metrics = new ProxyMetrics(true);
-        const options = { tlsTicketSecret: Buffer.from(message.tlsTicketSecret, 'base64'), waitForBrokers: message.waitForBrokers };
+        const options = { tlsTicketSecret: Buffer.from(message.tlsTicketSecret, 'base64'), waitForBrokers: message.waitForBrokers, keepMigrationNews: true };
         proxy = await start(workerShare(message.config, message.workers), log, metrics, options);
         send({ type: 'ready' });
-        const { listeners } = proxy;
-        const status = () => send({ type: 'status', connections: listeners.reduce((n, l) => n + l.connectionCount, 0) });
-        setInterval(status, STATUS_INTERVAL_MS).unref();
+        setInterval(() => sendStatus(proxy!), STATUS_INTERVAL_MS).unref();
         return;
       }
       case 'reload': {
@@ -65,12 +63,18 @@ export function runWorker(): void {
         return;
       case 'drain': {
         await proxy?.stop(message.graceMs);
+        if (proxy) sendStatus(proxy);
         const report = metrics ? await metrics.registry.getMetricsAsJSON() : [];
         send({ type: 'final-metrics', metrics: report }, () => process.exit(0));
         return;
       }
     }
   }
+}
+
+function sendStatus(proxy: KafkaAuthProxy): void {
+  const migration = proxy.migrationNews();
+  send({ type: 'status', connections: proxy.listeners.reduce((n, l) => n + l.connectionCount, 0), ...(migration ? { migration } : {}) });
 }
 
 async function start(config: ProxyConfig, log: Logger, metrics: ProxyMetrics, options: StartOptions): Promise<KafkaAuthProxy> {

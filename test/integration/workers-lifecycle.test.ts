@@ -106,7 +106,13 @@ describe('workers: a supervisor and two worker processes behind every listener',
     config = {
       workers: 2,
       upstream: { bootstrapServers: kafka.bootstrapServers, metadataRefreshMs: 60_000 },
-      listeners: [listener('plain', plainPort, bases[0], 'none'), listener('iam', iamPort, bases[1], ['AWS_MSK_IAM']), { ...listener('secure', securePort, bases[3], 'none'), tls }],
+      listeners: [
+        listener('plain', plainPort, bases[0], 'none'),
+        // Recorded too, so the plaintext clients metric sees a client id move here.
+        { ...listener('iam', iamPort, bases[1], ['AWS_MSK_IAM']), recordAccess: true },
+        { ...listener('secure', securePort, bases[3], 'none'), tls },
+      ],
+      accessRecording: { directory: join(dir, 'recording'), intervalSeconds: 3600 },
       awsMskIam: { region: REGION, credentialsFile },
       authorization: { policyFile },
       limits: { shutdownGraceMs: 2000 },
@@ -135,6 +141,17 @@ describe('workers: a supervisor and two worker processes behind every listener',
     expect(perWorker.reduce((a, b) => a + b, 0)).toBe(CONNECTIONS);
     expect(metricValue(await scrape(adminPort), series)).toBe(CONNECTIONS);
     expect(metricValue(await scrape(adminPort), 'kafka_proxy_workers{state="ready"}')).toBe(2);
+  });
+
+  it('counts a plaintext client once however many workers it reached, and no longer once its client id authenticates', async () => {
+    // The connections above: one client id from one address, on both workers. Workers report every 5 s.
+    const plaintextClients = async (worker?: number) => /^kafka_proxy_plaintext_clients (\d+)$/m.exec(await scrape(adminPort, worker))?.[1];
+    await expect.poll(() => plaintextClients(), { timeout: 15_000, interval: 500 }).toBe('1');
+    for (const id of cli.readyWorkers().keys()) expect(await plaintextClients(id)).toBe('1');
+    const moved = await iamConnection(iamPort, KEY, SECRET);
+    expect(await metadataError(moved, topic)).toBe(0);
+    await expect.poll(() => plaintextClients(), { timeout: 15_000, interval: 500 }).toBe('0');
+    moved.close();
   });
 
   it('TLS sessions resume on either worker: the workers share the session-ticket keys', async () => {

@@ -66,6 +66,29 @@ describe('config loading', () => {
     expect(recordsAccess({ authentication: 'none', mode: 'enforce', recordAccess: false })).toBe(false);
   });
 
+  it('checks principal mode overrides: a name or a prefix ending in *, enforce or audit, on an authenticated listener with a policy', () => {
+    const overriding = (listenerExtra: string, top = 'authorization: { policyFile: ./policy.yaml }', authentication = '[AWS_MSK_IAM]') =>
+      problemsOf(
+        file(
+          'overrides.yaml',
+          `
+upstream: { bootstrapServers: ["h:1"] }
+awsMskIam: { region: us-east-1, credentialsFile: ./aws.yaml }
+${top}
+listeners:
+  - { name: secure, port: 19092, advertisedHost: h, brokerPorts: { base: 19200 }, authentication: ${authentication}, ${listenerExtra} }
+`,
+        ),
+      );
+    expect(overriding('modeOverrides: { "User:team-b*": audit, "User:batch": enforce, "*": audit }')).toEqual([]);
+    expect(overriding('modeOverrides: { "User:*-b": audit }')).toEqual(['listeners[0].modeOverrides.User:*-b: a principal pattern is a name or a prefix ending in *; * may only come last']);
+    expect(overriding('modeOverrides: { "User:a": allow-all }')).toEqual([expect.stringMatching(/^listeners\[0\]\.modeOverrides\.User:a: .*"enforce".*"audit"/)]);
+    expect(overriding('modeOverrides: { "User:a": audit }', '')).toEqual(['listeners[0].modeOverrides: mode overrides need an authorization section: without a policy there is nothing to enforce or audit']);
+    expect(overriding('modeOverrides: { "User:a": audit }', undefined, 'none')).toEqual([
+      'listeners[0].modeOverrides: every client of a listener without authentication is ANONYMOUS: set the listener mode instead',
+    ]);
+  });
+
   it('accepts JSON too', () => {
     const config = loadConfig(
       file('ok.json', JSON.stringify({ upstream: { bootstrapServers: ['h:1'] }, listeners: [{ name: 'a', port: 1, advertisedHost: 'h', brokerPorts: { base: 100 }, authentication: 'none' }] })),

@@ -51,7 +51,7 @@ function references(expr: string): Reference[] {
 
 const registries = [
   new ProxyMetrics(true).registry,
-  new SupervisorMetrics(() => ({ starting: 0, ready: 0, draining: 0 })).registry,
+  new SupervisorMetrics(() => ({ starting: 0, ready: 0, draining: 0 }), () => 0).registry,
 ];
 
 /** The registered metric a series belongs to: itself, or the histogram whose _bucket, _sum or _count it is. */

@@ -53,7 +53,7 @@ describe('access recorder', () => {
 
   it('stops at its caps and counts what it dropped', () => {
     let dropped = 0;
-    const recorder = new AccessRecorder({ maxIdentities: 1, maxEntriesPerIdentity: 2 }, { entryAdded: () => {}, dropped: () => dropped++ });
+    const recorder = new AccessRecorder({ maxIdentities: 1, maxEntriesPerIdentity: 2 }, { entryAdded: () => {}, dropped: () => dropped++, plaintextClient: () => {}, authenticatedClient: () => {} });
     const first = recorder.identityOf(plaintext('10.0.0.1:1', 'a'))!;
     for (const topic of ['t1', 't2', 't3', 't4']) first.note('topic', topic, 'read');
     first.note('topic', 't1', 'read');
@@ -71,7 +71,8 @@ describe('access recorder', () => {
   it("hears every check of a session, allowed or denied, under the client id the session learns", () => {
     const recorder = new AccessRecorder({ maxIdentities: 10, maxEntriesPerIdentity: 10 });
     const policy = compilePolicy(parsePolicy('roles:\n  app:\n    - { topics: ["orders"], operations: [write] }\n', 'p.yaml'));
-    const access = new SessionAccess('enforce', { listener: 'plain', principal: 'ANONYMOUS', roles: ['app'], clientAddress: '10.0.0.1:9', clientId: null }, policy, new DenialLog(log, undefined), recorder);
+    const access = new SessionAccess('enforce', { listener: 'plain', principal: 'ANONYMOUS', roles: ['app'], clientAddress: '10.0.0.1:9', clientId: null }, policy, new DenialLog(log, undefined));
+    access.recordTo(recorder);
     access.clientId = 'billing';
     expect(access.check('topic', 'orders', 'write')).toBe(true);
     expect(access.check('topic', 'payments', 'write')).toBe(false);

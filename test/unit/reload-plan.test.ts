@@ -24,6 +24,11 @@ describe('changesNeedingRestart (which config changes a running worker cannot ap
     expect(changesNeedingRestart(config(), next)).toEqual([]);
   });
 
+  it('applies principal mode overrides in place', () => {
+    const overriding = (modeOverrides: Record<string, string>) => config({ listeners: [{ ...listener('plain', 19092), authentication: ['OAUTHBEARER'], modeOverrides }, listener('other', 29092)], oauthbearer: { jwksUrl: 'https://idp/jwks', issuer: 'https://idp', audience: ['kafka'] } });
+    expect(changesNeedingRestart(overriding({ 'team-a*': 'audit' }), overriding({ 'team-a*': 'enforce', 'team-b': 'audit' }))).toEqual([]);
+  });
+
   it('leaves the admin endpoint and the worker count to the supervisor', () => {
     expect(changesNeedingRestart(config(), config({ workers: 7, admin: { port: 9464 } }))).toEqual([]);
   });

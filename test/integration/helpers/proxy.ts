@@ -28,6 +28,8 @@ export interface TestProxy {
   logs: LogLine[];
   /** The policy file, when one was given: tests rewrite it to see a reload. */
   policyFile: string | undefined;
+  /** The config the proxy started with: tests change it and apply it in place. */
+  config: ProxyConfig;
   stop(): Promise<void>;
 }
 
@@ -59,6 +61,8 @@ export interface TestProxyOptions {
   accessRecording?: NonNullable<z.input<typeof configSchema>['accessRecording']>;
   /** listeners[].recordAccess. */
   recordAccess?: boolean;
+  /** listeners[].modeOverrides. */
+  modeOverrides?: Record<string, 'enforce' | 'audit'>;
 }
 
 export async function startTestProxy(options: TestProxyOptions = {}): Promise<TestProxy> {
@@ -83,6 +87,7 @@ export async function startTestProxy(options: TestProxyOptions = {}): Promise<Te
         mode: options.mode,
         limits: options.listenerLimits,
         recordAccess: options.recordAccess,
+        modeOverrides: options.modeOverrides,
       },
     ],
     accessRecording: options.accessRecording,
@@ -112,6 +117,7 @@ export async function startTestProxy(options: TestProxyOptions = {}): Promise<Te
     brokerPorts: new Map(kafka.brokers.map((b) => [b.nodeId, base + b.nodeId])),
     logs,
     policyFile,
+    config,
     async stop() {
       await proxy.stop(2000);
       // Every test that runs a proxy checks that its log lines never repeat a key.
