@@ -119,6 +119,7 @@ export function suggestPolicy(recording: Recording, groupBy: GroupBy = 'client-i
   const holders = holdersOf(recording, groupBy);
   const roles: Record<string, SuggestedGrant[]> = {};
   for (const holder of holders) roles[holder.name] = grantsFor(holder.uses);
+  // Operations lists are shared between grants: written out each time, as a reader expects, not as YAML aliases.
   const doc = new Document({
     roles: Object.fromEntries(
       Object.entries(roles).map(([name, grants]) => [
@@ -127,7 +128,7 @@ export function suggestPolicy(recording: Recording, groupBy: GroupBy = 'client-i
       ]),
     ),
     bindings: Object.fromEntries(holders.map((h) => [h.name, [h.name]])),
-  });
+  }, { aliasDuplicateObjects: false });
   doc.commentBefore = ' Suggested by kafka-auth-proxy policy suggest from an access recording: review before enforcing.';
   const roleNodes = doc.get('roles') as YAMLMap<Scalar<string>, YAMLSeq>;
   for (const pair of roleNodes.items) pair.value!.items.forEach((item, i) => ((item as YAMLMap).commentBefore = roles[pair.key.value][i].comment));

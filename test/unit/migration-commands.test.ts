@@ -68,6 +68,11 @@ describe('policy suggest', () => {
     expect(checkRecording(policy, RECORDING)).toEqual([]);
   });
 
+  it('writes every grant out in full: no YAML anchors or aliases for operations lists grants share', () => {
+    expect(text).not.toMatch(/[&*]a\d/);
+    expect(text.match(/operations:\n\s+- write/g)?.length).toBeGreaterThan(1);
+  });
+
   it('groups names sharing a prefix, keeps the rest exact, never grants *', () => {
     const patterns = [...policy.roles.values()].flat().flatMap((g) => g.patterns);
     expect(patterns).toContain('connect-*');

@@ -6,6 +6,10 @@ import { compilePolicy } from '../../src/authz/compiled-policy.js';
 import { DenialLog } from '../../src/authz/denial-log.js';
 import { parsePolicy } from '../../src/authz/policy-file.js';
 import { SessionAccess } from '../../src/authz/session-access.js';
+import { TOPIC_RULES } from '../../src/authz/api-rules/topic-apis.js';
+import { EVERYTHING_ALLOWED } from '../../src/migration/everything-allowed.js';
+import { API_KEYS } from '../../src/protocol/generated/apis.js';
+import { defaultCreateTopicsRequest, defaultCreateTopicsRequestCreatableTopic } from '../../src/protocol/generated/messages/CreateTopicsRequest.js';
 import { AccessRecorder, type RecordingRequester } from '../../src/migration/access-recorder.js';
 import { readRecordingDir, writeRecordingFile } from '../../src/migration/recording-files.js';
 import { RecordingWriter } from '../../src/migration/recording-writer.js';
@@ -79,6 +83,16 @@ describe('access recorder', () => {
     const [identity] = recorder.snapshot().identities;
     expect(identity.clientIds).toEqual(['billing']);
     expect(identity.uses.map((u) => u.name)).toEqual(['orders', 'payments']);
+  });
+
+  it('records the topics a CreateTopics names even when a cluster grant covers them (a plaintext listener allows everything)', () => {
+    const recorder = new AccessRecorder({ maxIdentities: 10, maxEntriesPerIdentity: 10 });
+    const access = new SessionAccess('enforce', { listener: 'plain', principal: 'ANONYMOUS', roles: [], clientAddress: '10.0.0.1:9', clientId: 'setup' }, EVERYTHING_ALLOWED.current, new DenialLog(log, undefined));
+    access.recordTo(recorder);
+    const request = { ...defaultCreateTopicsRequest(), topics: [{ ...defaultCreateTopicsRequestCreatableTopic(), name: 'orders-new' }] };
+    expect(TOPIC_RULES[API_KEYS.CreateTopics].authorize(request, { version: 7, access, topicName: () => undefined, clusterTopics: () => undefined }).action).toBe('forward');
+    const uses = recorder.snapshot().identities[0].uses.map((u) => `${u.kind} ${u.name} ${u.operation}`);
+    expect(uses).toEqual(['topic orders-new create']);
   });
 });
 
