@@ -77,6 +77,13 @@ export function loadConfig(file: string): ProxyConfig {
   if (config.authorization) config.authorization.policyFile = relativeTo(file, config.authorization.policyFile);
   if (config.accessRecording) config.accessRecording.directory = relativeTo(file, config.accessRecording.directory);
   if (config.admin?.tokenFile) config.admin.tokenFile = relativeTo(file, config.admin.tokenFile);
+  const roles = config.rolesSource;
+  if (roles?.tokenFile) roles.tokenFile = relativeTo(file, roles.tokenFile);
+  if (roles?.snapshot) roles.snapshot.file = relativeTo(file, roles.snapshot.file);
+  for (const key of ['certFile', 'keyFile', 'caFile'] as const) {
+    const path = roles?.tls?.[key];
+    if (roles?.tls && path !== undefined) roles.tls[key] = relativeTo(file, path);
+  }
   for (const tls of [...config.listeners.map((l) => l.tls), config.upstream.tls]) {
     if (!tls) continue;
     for (const key of ['certFile', 'keyFile', 'caFile'] as const) {

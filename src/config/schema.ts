@@ -115,6 +115,12 @@ const listener = z
       .record(z.string().min(1), z.enum(['enforce', 'audit']))
       .optional(),
     limits: listenerLimits,
+    /**
+     * What a session gets while its principal's roles cannot be had from rolesSource (README, "Roles from a
+     * permissions service"): the last roles the service gave (up to maxStaleSeconds, then as deny), none of
+     * the service's roles, the listener's decisions audited only, or everything allowed.
+     */
+    rolesOffline: z.enum(['last-known', 'deny', 'audit', 'allow-all']).default('last-known'),
     /** Record who uses what here (needs accessRecording); default: on for `authentication: none` and audit listeners. */
     recordAccess: z.boolean().optional(),
   })
@@ -250,6 +256,40 @@ export const configSchema = z
       })
       .optional(),
     authorization: z.strictObject({ policyFile: z.string().min(1) }).optional(),
+    /** A permissions service answering each principal's roles (README, "Roles from a permissions service"); changes need new workers. */
+    rolesSource: z
+      .strictObject({
+        /** GET <url>?principal=<principal>: 200 {"roles": [...]}, or 404 for a principal it does not know. */
+        url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
+        /** A file holding the bearer token sent with each request. */
+        tokenFile: filePath.optional(),
+        /** For https: the CA to trust (default: the system's), and a client certificate and key for mTLS. */
+        tls: z.strictObject({ caFile: filePath.optional(), certFile: filePath.optional(), keyFile: filePath.optional() }).optional(),
+        timeoutMs: z.number().int().min(100).default(2_000),
+        /** How long an answer is used; refreshed in its last 10-30% while sessions use it. */
+        ttlSeconds: z.number().int().min(1).default(300),
+        /** How old last-known roles may be and still be served (listeners' rolesOffline: last-known). */
+        maxStaleSeconds: z.number().int().min(0).default(86_400),
+        maxConcurrentRequests: z.number().int().min(1).default(16),
+        /** Principals cached per worker (least recently used ones go first). */
+        maxPrincipals: z.number().int().min(1).default(100_000),
+        /** Opens (no requests for openSeconds) when failurePercentage of at least minimumRequests in windowSeconds failed. */
+        breaker: z
+          .strictObject({
+            failurePercentage: z.number().min(1).max(100).default(50),
+            minimumRequests: z.number().int().min(1).default(10),
+            windowSeconds: z.number().int().min(1).default(10),
+            openSeconds: z.number().int().min(1).default(30),
+          })
+          .prefault({}),
+        /** The cache on disk: read at start, so a restart while the service is down serves last-known roles. */
+        snapshot: z.strictObject({ file: filePath, intervalSeconds: z.number().int().min(1).default(60) }).optional(),
+      })
+      .superRefine((r, ctx) => {
+        if ((r.tls?.certFile === undefined) !== (r.tls?.keyFile === undefined)) ctx.addIssue({ code: 'custom', path: ['tls'], message: 'certFile and keyFile go together (mTLS)' });
+        if (r.tls && !r.url.startsWith('https:')) ctx.addIssue({ code: 'custom', path: ['tls'], message: 'tls needs an https:// url' });
+      })
+      .optional(),
     /** The access recorder (README, "Migrating teams one at a time"); changes need new workers. */
     accessRecording: z
       .strictObject({
@@ -287,6 +327,9 @@ export const configSchema = z
           path: ['listeners', i, 'authentication'],
           message: 'OAUTHBEARER needs an oauthbearer section (JWTs) or an awsMskIam section (MSK IAM signer tokens)',
         });
+      }
+      if (config.rolesSource && !config.authorization) {
+        if (i === 0) ctx.addIssue({ code: 'custom', path: ['rolesSource'], message: 'a roles source needs an authorization section: roles mean something only to a policy' });
       }
       if (l.modeOverrides && !config.authorization) {
         ctx.addIssue({ code: 'custom', path: ['listeners', i, 'modeOverrides'], message: 'mode overrides need an authorization section: without a policy there is nothing to enforce or audit' });

@@ -14,6 +14,7 @@ import type { BrokerAddress, ClusterView } from './cluster-view.js';
 import { CLIENT_API_RANGES, isOfferedVersion } from './client-apis.js';
 import { apiVersionsAnswer, unsupportedApiVersionsAnswer } from './local-answers.js';
 import { ANONYMOUS, type ListenerAuthorization, type ListenerMode } from './listener-authorization.js';
+import { RolesPhase, type SessionRoles, sessionRoles } from '../roles/session-roles.js';
 import { produceAcks } from './produce-acks.js';
 import type { RequestAuthorizer, RequestDecision, ResponseEdit } from './request-authorizer.js';
 import type { ResponseSplice } from './response-pipeline.js';
@@ -24,6 +25,9 @@ import type { ListenerMetrics } from '../observe/listener-metrics.js';
 import { shortened } from '../observe/client-text.js';
 import { PASS_THROUGH, ResponsePipeline, ResponsePipelineError, type ResponseHandling } from './response-pipeline.js';
 import type { ResponseRewriter } from './response-rewriter.js';
+
+/** A session on a listener without a roles source. */
+const NO_SERVICE_ROLES: SessionRoles = { roles: [], offline: undefined };
 
 /** api key, version and correlation id sit at fixed offsets after the size prefix. */
 const MIN_REQUEST_FRAME = 4 + 8;
@@ -103,6 +107,11 @@ export class ClientSession {
   private authorizer: RequestAuthorizer | undefined;
   /** This session's mode (its principal's override, else the listener's), set with the authorizer. */
   private mode: ListenerMode = 'enforce';
+  /** The roles its credential carries; the service's are added to them. */
+  private credentialRoles: readonly string[] = [];
+  /** What the session last decided with from the roles source: the phase and version seen (undefined: nothing yet). */
+  private rolesPhase: RolesPhase | undefined;
+  private rolesVersion = -1;
   private readonly clientAddress: string;
   /** When (performance.now()) the latest chunk from the client arrived: the frames it completed were read then. */
   private readAtMs = 0;
@@ -118,8 +127,12 @@ export class ClientSession {
     this.log = ctx.log.child(ctx.certificatePrincipal === undefined ? { client: this.clientAddress } : { client: this.clientAddress, principal: shortened(ctx.certificatePrincipal) });
     this.sasl = ctx.sasl;
     if (!this.sasl && ctx.authorization) {
-      this.authorizer = ctx.authorization.authorizerFor(ctx.certificatePrincipal ?? ANONYMOUS, [], this.clientAddress, null);
+      const principal = ctx.certificatePrincipal ?? ANONYMOUS;
+      this.authorizer = ctx.authorization.authorizerFor(principal, [], this.clientAddress, null);
       this.mode = ctx.authorization.settle(this.authorizer.access);
+      // A certificate's principal gets its roles from the service too; ANONYMOUS has only its bindings.
+      const lookup = ctx.certificatePrincipal === undefined ? undefined : this.authorizeAs(principal, []);
+      if (lookup) this.hold(lookup, () => {});
     }
     this.requests = new FrameSplitter(this.sasl ? ctx.limits.maxUnauthenticatedRequestBytes : ctx.limits.maxRequestBytes);
     const evicted = () => {
@@ -338,8 +351,9 @@ export class ClientSession {
         this.close('session revoked');
         return;
       }
-      if (change) this.authorize(sasl.identity!.principal, change.roles);
+      if (change) this.authorizeAs(sasl.identity!.principal, change.roles);
     }
+    if (this.authorizer && this.ctx.authorization!.rolesSource) this.followServiceRoles(this.authorizer.access.principal);
     if (!this.upstream) {
       // An authenticated connection reaches for its broker with its first request: one that stays idle holds no broker connection.
       this.hold(this.openUpstream(), () => this.onRequest(frame, retried, readAtMs));
@@ -517,9 +531,9 @@ export class ClientSession {
         // A v0 (raw) reply has no correlation id; nothing else is owed before it either way.
         if (reauthentication) this.answer(frameCorrelationId(step.reply), step.reply);
         else this.toClient(step.reply);
-        this.authorize(identity.principal, identity.roles);
         if (!reauthentication) for (const l of this.authenticatedListeners) l();
-        return;
+        // Requests wait (this step holds the session) until the roles service has answered or failed.
+        return this.authorizeAs(identity.principal, identity.roles);
       }
     }
   }
@@ -544,13 +558,55 @@ export class ClientSession {
     if (this.owed.length >= this.ctx.limits.maxInFlightRequests) this.pauseClient('in-flight');
   }
 
-  /** Decisions from now on are for this principal and roles (a re-authentication may bring new roles). */
-  private authorize(principal: string, roles: readonly string[]): void {
+  /**
+   * Decisions from now on are for this principal with its credential's roles (a re-authentication
+   * or a credentials reload may bring new ones) and, with a roles source, the service's: once it
+   * has answered or failed, so the returned promise is to be waited on.
+   */
+  private authorizeAs(principal: string, credentialRoles: readonly string[]): void | Promise<void> {
+    this.credentialRoles = credentialRoles;
+    const source = this.ctx.authorization?.rolesSource;
+    if (!source) return this.authorize(principal);
+    return source.lookup(principal).then(() => {
+      if (!this.closed) this.authorize(principal);
+    });
+  }
+
+  /** On each request: a refreshed answer of the service, or its failure, applies from this request on. */
+  private followServiceRoles(principal: string): void {
+    const source = this.ctx.authorization!.rolesSource!;
+    const known = source.peek(principal);
+    if (source.phase(known, Date.now()) !== this.rolesPhase || (known?.version ?? -1) !== this.rolesVersion) this.authorize(principal);
+  }
+
+  /** The service's roles for this session now, as its listener's rolesOffline has it when they are not fresh. */
+  private serviceRoles(authorization: ListenerAuthorization, principal: string): SessionRoles {
+    const source = authorization.rolesSource;
+    if (!source) return NO_SERVICE_ROLES;
+    const known = source.peek(principal);
+    const phase = source.phase(known, Date.now());
+    const wasFresh = this.rolesPhase === RolesPhase.Fresh || this.rolesPhase === undefined;
+    this.rolesPhase = phase;
+    this.rolesVersion = known?.version ?? -1;
+    if (phase !== RolesPhase.Fresh && wasFresh) {
+      const offline = authorization.rolesOffline;
+      source.metrics.offlineSessions.inc({ listener: authorization.listener, mode: offline });
+      this.log.info({ rolesOffline: offline, lastKnownAgeSeconds: known && Math.round((Date.now() - known.fetchedAt) / 1000) }, 'no fresh roles from the roles source; the session follows rolesOffline');
+    } else if (phase === RolesPhase.Fresh && !wasFresh) {
+      this.log.info('fresh roles from the roles source again');
+    }
+    return sessionRoles(known, phase, authorization.rolesOffline);
+  }
+
+  /** Decisions from now on are for this principal, its credential's roles and the service's. */
+  private authorize(principal: string): void {
     const authorization = this.ctx.authorization;
     if (!authorization) return;
+    const service = this.serviceRoles(authorization, principal);
+    const roles = service.roles.length ? [...this.credentialRoles, ...service.roles] : this.credentialRoles;
     if (this.authorizer) this.authorizer.access.update(authorization.policy, principal, roles);
     else this.authorizer = authorization.authorizerFor(principal, roles, this.clientAddress, this.clientId);
-    this.mode = authorization.settle(this.authorizer.access);
+    this.mode = authorization.settle(this.authorizer.access, service.offline);
     const { ignoredRoles } = this.authorizer.access.grants;
     // Often a typo in the token's claim or the policy.
     if (ignoredRoles.length) this.log.debug({ ignoredRoles }, 'credential names roles the policy does not define');

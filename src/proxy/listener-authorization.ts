@@ -4,6 +4,8 @@ import { type ListenerConfig, recordsAccess } from '../config/schema.js';
 import type { PolicyStore } from '../authz/policy-store.js';
 import { SessionAccess } from '../authz/session-access.js';
 import type { AccessRecorder } from '../migration/access-recorder.js';
+import type { RolesSource } from '../roles/roles-source.js';
+import type { RolesOffline } from '../roles/session-roles.js';
 import type { ProxyMetrics } from '../observe/metrics.js';
 import { RequestAuthorizer } from './request-authorizer.js';
 import type { TopicIds } from './topic-ids.js';
@@ -18,7 +20,7 @@ export interface ListenerAuthorizationLimits {
 }
 
 /** A listener's settings that decide its sessions' modes and recording; a reload may change mode and modeOverrides in place. */
-export type ListenerModeSettings = Pick<ListenerConfig, 'mode' | 'modeOverrides' | 'recordAccess' | 'authentication'>;
+export type ListenerModeSettings = Pick<ListenerConfig, 'mode' | 'modeOverrides' | 'recordAccess' | 'authentication' | 'rolesOffline'>;
 
 /**
  * What a listener with a policy gives each of its sessions to authorize requests with. Its mode
@@ -37,7 +39,14 @@ export class ListenerAuthorization {
     private readonly limits: ListenerAuthorizationLimits,
     /** Set when accessRecording is: sessions record to it while the listener (or their principal's mode) records. */
     private readonly recorder?: AccessRecorder,
+    /** Set when rolesSource is: authenticated principals' roles from the permissions service. */
+    readonly rolesSource?: RolesSource,
   ) {}
+
+  /** What sessions get while their principal's roles cannot be fetched. */
+  get rolesOffline(): RolesOffline {
+    return this.settings.rolesOffline;
+  }
 
   get policy(): CompiledPolicy {
     return this.policies.current;
@@ -59,8 +68,8 @@ export class ListenerAuthorization {
    * for a new session, a new principal and a reload that changed the mode or the overrides.
    * Returns the session's mode (allow-all: forward without deciding).
    */
-  settle(access: SessionAccess): ListenerMode {
-    const mode = principalMode(this.settings, access.principal);
+  settle(access: SessionAccess, offline?: 'audit' | 'allow-all'): ListenerMode {
+    const mode = offlineMode(principalMode(this.settings, access.principal), offline);
     access.mode = enforcementMode(mode);
     access.recordTo(this.recorder && recordsAccess(this.settings, mode) ? this.recorder : undefined);
     return mode;
@@ -84,6 +93,12 @@ export function principalMode(settings: Pick<ListenerConfig, 'mode' | 'modeOverr
     }
   }
   return mode;
+}
+
+/** A session whose roles the service cannot give is let through more, never less, than its mode says. */
+function offlineMode(mode: ListenerMode, offline: 'audit' | 'allow-all' | undefined): ListenerMode {
+  if (offline === 'allow-all' || mode === 'allow-all') return 'allow-all';
+  return offline ?? mode;
 }
 
 /** What a session's access checks do in `mode`; allow-all sessions do not check, and take the listener's mode if it switches. */

@@ -11,6 +11,7 @@ import { ProxyMetrics } from '../observe/metrics.js';
 import { type WorkerStatus, jwksNotReady, jwksStatusJson, policyStatusJson } from '../observe/proxy-status.js';
 import { chainExpiry } from '../tls/chain-expiry.js';
 import { ticketKeysFor } from '../tls/ticket-keys.js';
+import { RolesSource } from '../roles/roles-source.js';
 import { Authentication } from '../sasl/authentication.js';
 import { brokerDialer } from './broker-dialer.js';
 import { discoverCluster, listTopicIds, parseHostPort, refreshPeriodically } from './cluster-discovery.js';
@@ -25,6 +26,7 @@ interface Authorization {
   policies: PolicyStore;
   denials: DenialLog;
   topicIds: TopicIds;
+  rolesSource: RolesSource | undefined;
 }
 
 /** The access recorder of the listeners that record, and what those without a policy authorize with. */
@@ -103,7 +105,16 @@ export class KafkaAuthProxy {
         throw e;
       });
       const topicIds = new TopicIds(() => listTopicIds(bootstrapServers, config.limits.connectTimeoutMs, dialer, bootstrapFailed), log);
-      authorization = { policies, denials: new DenialLog(log, metrics), topicIds };
+      let rolesSource: RolesSource | undefined;
+      try {
+        rolesSource = config.rolesSource && new RolesSource(config.rolesSource, metrics.registry, log);
+        await rolesSource?.start();
+      } catch (e) {
+        authentication.stop();
+        policies.stop();
+        throw e;
+      }
+      authorization = { policies, denials: new DenialLog(log, metrics), topicIds, rolesSource };
     }
     const recording = startRecording(config, authorization, metrics, log, options.keepMigrationNews ?? false, () =>
       new TopicIds(() => listTopicIds(bootstrapServers, config.limits.connectTimeoutMs, dialer, bootstrapFailed), log),
@@ -115,6 +126,7 @@ export class KafkaAuthProxy {
     } catch (e) {
       authentication.stop();
       authorization?.policies.stop();
+      await authorization?.rolesSource?.stop();
       await recording?.writer.stop();
       throw e;
     }
@@ -217,6 +229,7 @@ export class KafkaAuthProxy {
     await Promise.all(this.listeners.map((l) => l.stop(graceMs)));
     this.authentication.stop();
     this.authorization?.policies.stop();
+    await this.authorization?.rolesSource?.stop();
     // After the listeners: the last sessions' uses are in the final write.
     await this.recording?.writer.stop();
     this.log.info('stopped');
@@ -235,7 +248,7 @@ function listenerAuthorization(
   if (!authorization) {
     // Recording needs the request rules to name each resource and operation: they run with a policy that allows everything.
     if (recording && recordsAccess(l)) {
-      const settings = { mode: 'enforce', authentication: l.authentication, recordAccess: true } as const;
+      const settings = { mode: 'enforce', authentication: l.authentication, recordAccess: true, rolesOffline: l.rolesOffline } as const;
       return new ListenerAuthorization(l.name, settings, EVERYTHING_ALLOWED, recording.denials, recording.topicIds, metrics, limits, recording.recorder);
     }
     if (l.authentication !== 'none') {
@@ -246,7 +259,7 @@ function listenerAuthorization(
   // An allow-all listener keeps its authorization: a reload may switch it to enforce or audit.
   if (l.mode === 'allow-all') log.warn({ listener: l.name }, 'listener mode allow-all: the policy is not applied here; every client may do anything');
   if (l.mode === 'audit') log.warn({ listener: l.name }, 'listener mode audit: requests the policy denies are logged and let through');
-  return new ListenerAuthorization(l.name, l, authorization.policies, authorization.denials, authorization.topicIds, metrics, limits, recording?.recorder);
+  return new ListenerAuthorization(l.name, l, authorization.policies, authorization.denials, authorization.topicIds, metrics, limits, recording?.recorder, authorization.rolesSource);
 }
 
 /**

@@ -63,6 +63,10 @@ export interface TestProxyOptions {
   recordAccess?: boolean;
   /** listeners[].modeOverrides. */
   modeOverrides?: Record<string, 'enforce' | 'audit'>;
+  /** rolesSource: the permissions service. */
+  rolesSource?: NonNullable<z.input<typeof configSchema>['rolesSource']>;
+  /** listeners[].rolesOffline. */
+  rolesOffline?: 'last-known' | 'deny' | 'audit' | 'allow-all';
 }
 
 export async function startTestProxy(options: TestProxyOptions = {}): Promise<TestProxy> {
@@ -88,9 +92,11 @@ export async function startTestProxy(options: TestProxyOptions = {}): Promise<Te
         limits: options.listenerLimits,
         recordAccess: options.recordAccess,
         modeOverrides: options.modeOverrides,
+        rolesOffline: options.rolesOffline,
       },
     ],
     accessRecording: options.accessRecording,
+    rolesSource: options.rolesSource,
     oauthbearer: options.oauthbearer ? { audience: ['kafka'], ...options.oauthbearer } : undefined,
     awsMskIam: options.awsMskIam,
     authorization: policyFile ? { policyFile } : undefined,
