@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { ProxyConfig } from '../config/schema.js';
 import type { Registry } from 'prom-client';
-import { type CachedRoles, RolesCache, type RolesState } from './roles-cache.js';
+import { type CachedRoles, RolesCache } from './roles-cache.js';
 import { RolesClient } from './roles-client.js';
 import { RolesMetrics } from './roles-metrics.js';
 import { RolesSnapshot } from './roles-snapshot.js';
@@ -76,9 +76,17 @@ export class RolesSource {
     this.snapshot.start(this.config.snapshot!.intervalSeconds * 1000);
   }
 
-  /** For a new session: fills the cache for `principal` if it holds no fresh answer (never rejects). */
-  lookup(principal: string): Promise<RolesState> {
-    return this.cache.lookup(principal);
+  /**
+   * For a new session: fills the cache for `principal` if it holds no fresh answer. Waits at most
+   * timeoutMs, also for a turn in the queue (a storm of new principals would otherwise hold
+   * sessions for minutes): a session that stops waiting goes on as its listener's rolesOffline
+   * says, and takes the answer when it comes, from its next request. Never rejects.
+   */
+  async lookup(principal: string): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.config.timeoutMs)));
+    await Promise.race([this.cache.lookup(principal), deadline]);
+    clearTimeout(timer);
   }
 
   /** For each request of a live session: the cached roles, without waiting. */

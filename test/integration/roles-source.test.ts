@@ -137,6 +137,24 @@ describe('roles from a permissions service', () => {
     }
   });
 
+  it('a new session waits for the service at most timeoutMs, also behind a queue of other principals', async () => {
+    const tp = await proxy(
+      { rolesOffline: 'deny', listenerLimits: { maxNewConnectionsPerSecondPerIp: 10_000, maxUnauthenticatedConnectionsPerIp: 2_000 } },
+      { timeoutMs: 300, maxConcurrentRequests: 1, breaker: { minimumRequests: 1_000 } },
+    );
+    service.fault = 'slow';
+    try {
+      const principals = Array.from({ length: 50 }, (_, i) => `queued-${i}-${run}`);
+      const started = Date.now();
+      // One request at a time, each timing out after 300 ms: 15 s if each session waited its turn.
+      const errors = await Promise.all(principals.map(async (p) => topicError(await connect(tp, p))));
+      expect(errors).toEqual(Array(50).fill(29));
+      expect(Date.now() - started).toBeLessThan(7_500);
+    } finally {
+      service.fault = 'none';
+    }
+  });
+
   it('a reconnect storm of 1,000 connections from 100 principals asks the service once per principal', async () => {
     service.fault = 'none';
     const principals = Array.from({ length: 100 }, (_, i) => `storm-${i}-${run}`);

@@ -89,6 +89,30 @@ listeners:
     ]);
   });
 
+  it('reads a roles source: defaults, files relative to the config, and its problems with their paths', () => {
+    const config = loadConfig(file('roles.yaml', `${VALID}rolesSource: { url: "https://iam.internal/v1/roles", tokenFile: secrets/roles-token, tls: { caFile: ca.pem, certFile: c.pem, keyFile: c.key }, snapshot: { file: roles-snapshot.json } }\n`));
+    expect(config.rolesSource).toEqual({
+      url: 'https://iam.internal/v1/roles',
+      tokenFile: join(dir, 'secrets/roles-token'),
+      tls: { caFile: join(dir, 'ca.pem'), certFile: join(dir, 'c.pem'), keyFile: join(dir, 'c.key') },
+      timeoutMs: 2000,
+      ttlSeconds: 300,
+      maxStaleSeconds: 86_400,
+      maxConcurrentRequests: 16,
+      maxPrincipals: 100_000,
+      breaker: { failurePercentage: 50, minimumRequests: 10, windowSeconds: 10, openSeconds: 30 },
+      snapshot: { file: join(dir, 'roles-snapshot.json'), intervalSeconds: 60 },
+    });
+    expect(config.listeners[0].rolesOffline).toBe('last-known');
+    const problems = (roles: string, extra = VALID) => problemsOf(file('roles-bad.yaml', `${extra}rolesSource: ${roles}\n`));
+    expect(problems('{ url: "ftp://iam.internal/roles" }')).toEqual(['rolesSource.url: must be an http:// or https:// URL']);
+    expect(problems('{ url: "https://iam.internal/roles", tls: { certFile: c.pem } }')).toEqual(['rolesSource.tls: certFile and keyFile go together (mTLS)']);
+    expect(problems('{ url: "http://iam.internal/roles", tls: { caFile: ca.pem } }')).toEqual(['rolesSource.tls: tls needs an https:// url']);
+    expect(problems('{ url: "http://iam.internal/roles" }', VALID.replace(/authorization:\n  policyFile: \.\/policy\.yaml\n/, ''))).toEqual([
+      'rolesSource: a roles source needs an authorization section: roles mean something only to a policy',
+    ]);
+  });
+
   it('accepts JSON too', () => {
     const config = loadConfig(
       file('ok.json', JSON.stringify({ upstream: { bootstrapServers: ['h:1'] }, listeners: [{ name: 'a', port: 1, advertisedHost: 'h', brokerPorts: { base: 100 }, authentication: 'none' }] })),
