@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { Histogram, type Metric } from 'prom-client';
+import { Histogram, type Metric, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ProxyMetrics } from '../../src/observe/metrics.js';
+import { RolesMetrics } from '../../src/roles/roles-metrics.js';
 import { SupervisorMetrics } from '../../src/workers/supervisor-metrics.js';
 
 interface Panel {
@@ -52,7 +53,15 @@ function references(expr: string): Reference[] {
 const registries = [
   new ProxyMetrics(true).registry,
   new SupervisorMetrics(() => ({ starting: 0, ready: 0, draining: 0 }), () => 0).registry,
+  rolesRegistry(),
 ];
+
+/** The roles source's metrics, registered only with a rolesSource. */
+function rolesRegistry(): Registry {
+  const registry = new Registry();
+  new RolesMetrics(registry, () => undefined);
+  return registry;
+}
 
 /** The registered metric a series belongs to: itself, or the histogram whose _bucket, _sum or _count it is. */
 function exported(series: string): Metric | undefined {
