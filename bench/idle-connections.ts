@@ -79,7 +79,7 @@ const DEFAULT_CONNECTIONS = 10_000;
 const IN_FLIGHT = 100;
 
 /** Waits until the proxy has let go of the connections the bench closed, so the next storm does not share the CPU with their teardown. */
-async function waitForClosed(pid: number, openFilesBefore: number): Promise<void> {
+export async function waitForClosed(pid: number, openFilesBefore: number): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (treeOpenFiles(pid) > openFilesBefore) {
     if (Date.now() > deadline) throw new Error(`the proxy still holds ${treeOpenFiles(pid) - openFilesBefore} closed connections after 60 s`);
@@ -91,7 +91,7 @@ const AWS_KEY = 'AKIAIDLEBENCH0001';
 const AWS_SECRET = 'idle-bench-secret-0001/abcdefgh';
 
 /** One authenticated connection: the full SASL handshake, then nothing (an idle client). */
-async function openAuthenticated(
+export async function openAuthenticated(
   port: number,
   token: string,
   mechanism = 'OAUTHBEARER',
@@ -123,7 +123,7 @@ async function storm(count: number, open: (i: number) => Promise<KafkaConnection
 }
 
 /** storm() with the CPU time the proxy (`pid`) and the bench process spent meanwhile. */
-async function measuredStorm(
+export async function measuredStorm(
   pid: number,
   count: number,
   open: (i: number) => Promise<KafkaConnection>,
@@ -156,7 +156,7 @@ async function openWithBroker(port: number, token: string, dialer?: BrokerDialer
   return conn;
 }
 
-interface IdleProxy {
+export interface IdleProxy {
   /** The supervisor's: measured with its workers through process-tree.ts. */
   pid: number;
   /** Broker 1's port, where the bench's clients connect. */
@@ -170,7 +170,7 @@ interface IdleProxy {
  * raised for `connections` clients from one address (the configured numbers are split between
  * the workers); resolves once every worker accepts.
  */
-async function startIdleProxy(
+export async function startIdleProxy(
   workDir: string,
   name: string,
   upstream: string[],

@@ -17,6 +17,9 @@
  *           idle TLS connection, full and resumed TLS 1.3 and 1.2 handshakes per second and per
  *           proxy CPU second [--connections N, default 10,000] [--workers N, default 1]
 
+ *   roles   the connection storm (OAUTHBEARER, then one Metadata request) through two proxies
+ *           with the same policy, with and without a rolesSource whose cache is warm (~3 minutes)
+ *           [--connections N, default 5,000] [--rounds N, default 3]
  *   authz   policy decisions per core: allows() on a 10,000-grant policy for exact, prefix and
  *           missing topic names, with and without the per-session decision cache
  *   hotpath Produce and Fetch requests per core through the proxy's request path (frame split,
@@ -40,6 +43,7 @@ import { e2eMarkdown } from './e2e-report.js';
 import { runHotpathBench } from './hotpath.js';
 import { runIdleConnectionsBench } from './idle-connections.js';
 import { markdownTable, RESULTS_DIR, writeResults } from './report.js';
+import { runRolesStormBench } from './roles-storm.js';
 import { runHandshakeBench } from './sasl-handshakes.js';
 
 const log = (line: string) => console.log(line);
@@ -104,6 +108,29 @@ const BENCHES: Record<string, (args: string[]) => Promise<string>> = {
       `Proxy: \`workers: ${r.workers}\`; every proxy figure (RSS, CPU) is the sum over its ${r.proxyProcesses} processes, the ` +
       `supervisor (which accepts every connection and hands it to a worker) and its workers.`;
     return writeResults(resultsName('idle', r.workers), ['npm run bench -- idle', ...args].join(' '), r, `${processes}\n\n${table}\n\n${memory}\n\n${storms}`);
+  },
+  async roles(args) {
+    const usage = `roles takes only --connections N and --rounds N, got ${args.join(' ')}`;
+    let values;
+    try {
+      ({ values } = parseArgs({ args, options: { connections: { type: 'string' }, rounds: { type: 'string' } } }));
+    } catch {
+      throw new Error(usage);
+    }
+    const positive = (text: string | undefined) => {
+      if (text === undefined) return undefined;
+      const n = Number(text);
+      if (!Number.isInteger(n) || n < 1) throw new Error(usage);
+      return n;
+    };
+    const r = await runRolesStormBench(log, { connections: positive(values.connections), rounds: positive(values.rounds) });
+    const n = (x: number) => x.toLocaleString('en');
+    const table = markdownTable(
+      [`storm of ${n(r.connections)} (OAUTHBEARER + one Metadata, ${r.principals} principals, 100 in flight)`, 'new connections /s', 'per proxy CPU second', 'proxy CPU µs per connection'],
+      [r.off, r.on].map((s) => [s.name, n(s.perSecond), n(s.perProxyCpuSecond), n(s.proxyCpuMicrosPerConnection)]),
+    );
+    const note = `Medians of ${r.rounds} alternating rounds; one worker each. The permissions service got ${n(r.serviceRequests)} requests during the measured storms (warm cache, TTL 1 h).`;
+    return writeResults('roles', ['npm run bench -- roles', ...args].join(' '), r, `${note}\n\n${table}`);
   },
   async authz(args) {
     if (args.length) throw new Error(`authz takes no options, got ${args.join(' ')}`);
