@@ -4,6 +4,7 @@ import { readPolicyFile } from '../authz/policy-file.js';
 import { ConfigError, formatProblem, loadConfig } from '../config/load.js';
 import { formatReport, parseSince, reportRows, type ReportFormat } from './access-report.js';
 import { checkRecording, formatDenials } from './check-recording.js';
+import { compactRecordingDir, formatCompaction } from './compact-recording.js';
 import { formatMigrationStatus, migrationStatus } from './migration-status.js';
 import { readRecordingDir } from './recording-files.js';
 import { type GroupBy, suggestPolicy } from './suggest-policy.js';
@@ -15,7 +16,9 @@ export const MIGRATION_USAGE = `  kafka-auth-proxy access report (--recording DI
   kafka-auth-proxy policy check --policy FILE (--recording DIR | --config proxy.yaml) [--group-by client-id|address]
                                                 what the policy would deny of the recording (exit 1 if anything)
   kafka-auth-proxy migration status (--recording DIR | --config proxy.yaml) [--format table|json]
-                                                which plaintext clients have moved to an authenticated listener`;
+                                                which plaintext clients have moved to an authenticated listener
+  kafka-auth-proxy access compact (--recording DIR | --config proxy.yaml) [--older-than 1h]
+                                                merges the files no proxy has written for that long into one`;
 
 const FORMATS: readonly ReportFormat[] = ['table', 'json', 'csv'];
 const GROUP_BY: readonly GroupBy[] = ['client-id', 'address'];
@@ -51,6 +54,7 @@ export async function migrationCommand(argv: string[], out: (text: string) => vo
       'group-by': { type: 'string' },
       output: { type: 'string', short: 'o' },
       policy: { type: 'string' },
+      'older-than': { type: 'string' },
     },
   });
   const command = positionals.join(' ');
@@ -78,6 +82,14 @@ export async function migrationCommand(argv: string[], out: (text: string) => vo
     case 'migration status': {
       const clients = migrationStatus(await readRecordingDir(recordingDir(values)));
       out(oneOf('--format', values.format, ['table', 'json'], 'table') === 'json' ? `${JSON.stringify(clients, null, 2)}\n` : formatMigrationStatus(clients));
+      return 0;
+    }
+    case 'access compact': {
+      const dir = recordingDir(values);
+      const olderThan = values['older-than'] ?? '1h';
+      if (!/^\d+[smhd]$/.test(olderThan)) throw new UsageError(`--older-than: expected a duration like 30m, 1h or 7d, got ${JSON.stringify(olderThan)}`);
+      const outcome = await compactRecordingDir(dir, Date.now() - parseSince(olderThan), (line) => process.stderr.write(`${line}\n`));
+      out(formatCompaction(dir, outcome));
       return 0;
     }
     default:

@@ -24,10 +24,19 @@ export async function readRecordingFile(file: string): Promise<Recording> {
   return recording;
 }
 
-/** Every recording file in `dir` (all workers, instances and restarts) merged into one. */
+/** The names of the recording files in `dir`, sorted. */
+export async function recordingFileNames(dir: string): Promise<string[]> {
+  return (await readdir(dir)).filter((n) => RECORDING_FILE.test(n)).sort();
+}
+
+/**
+ * Every recording file in `dir` (all workers, instances and restarts) merged into one, less the
+ * files a compacted file there already holds.
+ */
 export async function readRecordingDir(dir: string): Promise<Recording> {
-  const names = (await readdir(dir)).filter((n) => RECORDING_FILE.test(n)).sort();
-  return mergeRecordings(await Promise.all(names.map((n) => readRecordingFile(join(dir, n)))));
+  const files = await Promise.all((await recordingFileNames(dir)).map(async (name) => ({ name, recording: await readRecordingFile(join(dir, name)) })));
+  const replaced = new Set(files.flatMap((f) => f.recording.replaces ?? []));
+  return mergeRecordings(files.filter((f) => !replaced.has(f.name)).map((f) => f.recording));
 }
 
 export async function ensureRecordingDir(dir: string): Promise<void> {

@@ -32,6 +32,11 @@ export interface Recording {
   identities: RecordedIdentity[];
   /** Uses and identities left out because a cap was reached. */
   dropped: number;
+  /**
+   * In a file written by `access compact`: the files it merged. Until they are deleted, readers
+   * skip them, so a reading between the two steps does not count them twice.
+   */
+  replaces?: string[];
 }
 
 /** The key identities of all files are merged by. */
