@@ -26,12 +26,12 @@ const PRINCIPAL = 'svc-bench';
  * ~10,000 grants that never match. An idempotent producer needs nothing more (Write on a topic
  * lets it in).
  */
-export async function startAuthzProxy(upstream: string, workDir: string, workers: number): Promise<AuthzProxy> {
+export async function startAuthzProxy(upstream: string, workDir: string, workers: number, recordTo?: string): Promise<AuthzProxy> {
   const { yaml, ...policy } = benchPolicy([
     { topics: ['e2e-*'], operations: ['write', 'read'] },
     { groups: ['e2e-*'], operations: ['read'] },
   ]);
-  const policyFile = join(workDir, 'policy.yaml');
+  const policyFile = join(workDir, recordTo ? 'policy-record.yaml' : 'policy.yaml');
   await writeFile(policyFile, yaml);
   // Only ever in the client's properties file and the issuer's memory, never on a command line.
   const secret = randomBytes(24).toString('hex');
@@ -42,10 +42,14 @@ export async function startAuthzProxy(upstream: string, workDir: string, workers
   });
   try {
     const proxy = await startProxyProcess(upstream, workDir, {
-      name: 'proxy-authz',
+      name: recordTo ? 'proxy-authz-record' : 'proxy-authz',
       workers,
-      listener: { authentication: ['OAUTHBEARER'], mode: 'enforce' },
-      sections: { oauthbearer: { jwksUrl: issuer.jwksUrl, issuer: issuer.issuer, audience: ['kafka'] }, authorization: { policyFile } },
+      listener: { authentication: ['OAUTHBEARER'], mode: 'enforce', ...(recordTo ? { recordAccess: true } : {}) },
+      sections: {
+        oauthbearer: { jwksUrl: issuer.jwksUrl, issuer: issuer.issuer, audience: ['kafka'] },
+        authorization: { policyFile },
+        ...(recordTo ? { accessRecording: { directory: recordTo } } : {}),
+      },
     });
     return {
       proxy,

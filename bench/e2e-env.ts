@@ -57,7 +57,7 @@ export interface E2eEnvironment {
  * enforcing a policy), each a supervisor with `workers` workers, are child processes. The TLS listener's certificate is made here, signed
  * by a CA of the bench's own that its clients trust.
  */
-export async function startE2eEnvironment(log: (line: string) => void, workers: number): Promise<E2eEnvironment> {
+export async function startE2eEnvironment(log: (line: string) => void, workers: number, record = false): Promise<E2eEnvironment> {
   const workDir = await mkdtemp(join(tmpdir(), 'kafka-proxy-e2e-'));
   const unregister = onParentExit(() => rmSync(workDir, { recursive: true, force: true }));
   const stops: (() => Promise<void>)[] = [];
@@ -94,6 +94,14 @@ export async function startE2eEnvironment(log: (line: string) => void, workers: 
     stops.push(() => tlsProxy.stop());
     const authz = await startAuthzProxy(broker, workDir, workers);
     stops.push(() => authz.stop());
+    // With --record: the same two proxies with the access recorder on, as a migration listener (which decodes every request to record it) and an enforcing one that records.
+    const recording = join(workDir, 'recording');
+    const recordingProxy = record
+      ? await startProxyProcess(broker, workDir, { name: 'proxy-record', workers, listener: { authentication: 'none', recordAccess: true }, sections: { accessRecording: { directory: recording } } })
+      : undefined;
+    if (recordingProxy) stops.push(() => recordingProxy.stop());
+    const recordingAuthz = record ? await startAuthzProxy(broker, workDir, workers, recording) : undefined;
+    if (recordingAuthz) stops.push(() => recordingAuthz.stop());
     log(`e2e: proxies with ${workers} worker(s) each; broker ${broker}, relay 127.0.0.1:${relay.port}, proxy ${proxy.bootstrap}, proxy+tls ${tlsProxy.bootstrap}, proxy+authz ${authz.proxy.bootstrap}`);
     const died = new Promise<never>((_, reject) => {
       const watch = (name: string, exited: Promise<string>) =>
@@ -104,6 +112,8 @@ export async function startE2eEnvironment(log: (line: string) => void, workers: 
       watch('proxy', proxy.exited);
       watch('TLS proxy', tlsProxy.exited);
       watch('authorizing proxy', authz.proxy.exited);
+      if (recordingProxy) watch('recording proxy', recordingProxy.exited);
+      if (recordingAuthz) watch('recording authorizing proxy', recordingAuthz.proxy.exited);
     });
     // guard() reports a death; this keeps one between two measurements from being an unhandled rejection.
     died.catch(() => {});
@@ -123,6 +133,12 @@ export async function startE2eEnvironment(log: (line: string) => void, workers: 
           dialer: benchTlsDialer(certificates.caPem),
         },
         { name: 'proxy+authz', bootstrap: authz.proxy.bootstrap, clientProperties: authz.clientProperties, forwarderPid: authz.proxy.pid, workers, token: authz.token },
+        ...(recordingProxy && recordingAuthz
+          ? [
+              { name: 'proxy+record', bootstrap: recordingProxy.bootstrap, clientProperties: {}, forwarderPid: recordingProxy.pid, workers },
+              { name: 'proxy+authz+record', bootstrap: recordingAuthz.proxy.bootstrap, clientProperties: recordingAuthz.clientProperties, forwarderPid: recordingAuthz.proxy.pid, workers, token: recordingAuthz.token },
+            ]
+          : []),
       ],
       broker,
       workDir,
@@ -131,6 +147,8 @@ export async function startE2eEnvironment(log: (line: string) => void, workers: 
         ...proxy.problems.map((l) => `proxy: ${l}`),
         ...tlsProxy.problems.map((l) => `proxy+tls: ${l}`),
         ...authz.proxy.problems.map((l) => `proxy+authz: ${l}`),
+        ...(recordingProxy?.problems.map((l) => `proxy+record: ${l}`) ?? []),
+        ...(recordingAuthz?.proxy.problems.map((l) => `proxy+authz+record: ${l}`) ?? []),
       ],
       guard: (work) => Promise.race([work, died]),
       stop,

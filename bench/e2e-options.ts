@@ -14,24 +14,28 @@ export interface E2eOptions {
   warmUpBroker: boolean;
   /** `workers` of every proxy path (the relay and direct have none). */
   workers: number;
+  /** Also measure the proxy and proxy+authz paths with the access recorder on (accessRecording, recordAccess). */
+  record: boolean;
 }
 
 // Sized for ~8 minutes on 2 cores (5 paths): each run takes a few seconds, plus a quarter as long for
 // its warm-up and ~1 s of JVM start.
-const FULL: E2eOptions = { rounds: 3, records: { 100: 500_000, 1024: 150_000 }, latencySeconds: 6, warmUpBroker: true, workers: 1 };
-const QUICK: E2eOptions = { rounds: 1, records: { 100: 50_000, 1024: 15_000 }, latencySeconds: 2, warmUpBroker: false, workers: 1 };
+const FULL: E2eOptions = { rounds: 3, records: { 100: 500_000, 1024: 150_000 }, latencySeconds: 6, warmUpBroker: true, workers: 1, record: false };
+const QUICK: E2eOptions = { rounds: 1, records: { 100: 50_000, 1024: 15_000 }, latencySeconds: 2, warmUpBroker: false, workers: 1, record: false };
 
-const E2E_USAGE = `npm run bench -- e2e [--quick] [--rounds N] [--records N] [--workers N]
+const E2E_USAGE = `npm run bench -- e2e [--quick] [--rounds N] [--records N] [--workers N] [--record]
   --quick       one round of short runs without warming the broker up (~1 minute): a smoke test, not a measurement
   --rounds N    times each configuration is measured (default 3; medians are reported)
   --records N   records per throughput run, for every record size (default 500000 at 100 B, 150000 at 1 KiB)
   --workers N   worker processes of every proxy path (default 1); results go to bench/results/e2e.* for 1,
-                e2e-workers-N.* otherwise`;
+                e2e-workers-N.* otherwise
+  --record      also proxy+record and proxy+authz+record: the same proxies with the access recorder on
+                (a transparent listener that records decodes every request); results go to e2e-record.*`;
 
 export function parseE2eOptions(args: string[]): E2eOptions {
   let values;
   try {
-    ({ values } = parseArgs({ args, options: { quick: { type: 'boolean' }, rounds: { type: 'string' }, records: { type: 'string' }, workers: { type: 'string' } } }));
+    ({ values } = parseArgs({ args, options: { quick: { type: 'boolean' }, rounds: { type: 'string' }, records: { type: 'string' }, workers: { type: 'string' }, record: { type: 'boolean' } } }));
   } catch (e) {
     throw new Error(`${(e as Error).message}\nusage: ${E2E_USAGE}`);
   }
@@ -42,6 +46,7 @@ export function parseE2eOptions(args: string[]): E2eOptions {
     for (const size of RECORD_SIZES) options.records[size] = records;
   }
   if (values.workers !== undefined) options.workers = positiveInteger('--workers', values.workers);
+  options.record = values.record ?? false;
   return options;
 }
 

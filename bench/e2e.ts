@@ -49,7 +49,7 @@ interface Bench {
  */
 export async function runE2eBench(options: E2eOptions, log: Log): Promise<E2eResults> {
   const started = Date.now();
-  const env = await startE2eEnvironment(log, options.workers);
+  const env = await startE2eEnvironment(log, options.workers, options.record);
   try {
     const tools = await KafkaPerfTools.create(env.workDir, log);
     const topics = await TopicMaker.connect(env.broker);

@@ -3,6 +3,7 @@ import { DenialLog } from '../src/authz/denial-log.js';
 import { parsePolicy } from '../src/authz/policy-file.js';
 import { SessionAccess } from '../src/authz/session-access.js';
 import { DEFAULT_MAX_ENTITIES_PER_REQUEST } from '../src/config/schema.js';
+import { AccessRecorder } from '../src/migration/access-recorder.js';
 import { ListenerMetrics } from '../src/observe/listener-metrics.js';
 import { createLogger } from '../src/observe/logger.js';
 import { ProxyMetrics } from '../src/observe/metrics.js';
@@ -27,6 +28,11 @@ export interface HotpathCase {
   authorizedBytesAllocated: number;
   /** What authorization adds to each request: 1 / authorized - 1 / baseline. */
   authorizationMicros: number;
+  /** The authorized path with the access recorder on (a listener that records: audit, authentication none, recordAccess). */
+  recordedPerSecond: number;
+  recordedBytesAllocated: number;
+  /** What recording adds to each authorized request: 1 / recorded - 1 / authorized. */
+  recordingMicros: number;
 }
 
 export interface HotpathResult {
@@ -82,12 +88,13 @@ function requestPath(authorizer: RequestAuthorizer | undefined, sink: Sink, metr
   };
 }
 
-/** One enforce-mode session of the bench principal, its topic ids already learned from Metadata. */
-function sessionAuthorizer(yaml: string, roles: string[], topics: BenchTopic[]): RequestAuthorizer {
+/** One enforce-mode session of the bench principal, its topic ids already learned from Metadata; recording its uses to `recorder` if given. */
+function sessionAuthorizer(yaml: string, roles: string[], topics: BenchTopic[], recorder?: AccessRecorder): RequestAuthorizer {
   const silent = createLogger('silent');
   const policy = compilePolicy(parsePolicy(yaml, 'bench-policy.yaml'));
   const requester = { listener: 'bench', principal: PRINCIPAL, roles, clientAddress: '127.0.0.1:50000', clientId: 'bench-client' };
   const access = new SessionAccess('enforce', requester, policy, new DenialLog(silent, undefined));
+  access.recordTo(recorder);
   const topicIds = new TopicIds(async () => topics.map((t) => ({ topicId: t.id, name: t.name })), silent);
   for (const t of topics) topicIds.learn(t.id, t.name);
   return new RequestAuthorizer(access, topicIds, DEFAULT_MAX_ENTITIES_PER_REQUEST);
@@ -103,6 +110,7 @@ export async function runHotpathBench(progress: (line: string) => void): Promise
   progress('hotpath: compiling the policy ...');
   const { yaml, ...policy } = benchPolicy([{ topics: ['orders.*'], operations: ['write', 'read'] }]);
   const authorizer = sessionAuthorizer(yaml, policy.principalRoles, TOPICS);
+  const recording = sessionAuthorizer(yaml, policy.principalRoles, TOPICS, new AccessRecorder({ maxIdentities: 10_000, maxEntriesPerIdentity: 100 }));
   let forwardedBytes = 0;
   const sink: Sink = (frame) => {
     forwardedBytes += frame.length;
@@ -123,12 +131,16 @@ export async function runHotpathBench(progress: (line: string) => void): Promise
     };
     const baseline = loop(undefined);
     const authorized = loop(authorizer);
+    const recorded = loop(recording);
     progress(`hotpath: ${name}: split + header ...`);
     const baselineRate = measureRate(baseline).opsPerSecond;
     const baselineBytes = await measureAllocation(baseline);
     progress(`hotpath: ${name}: split + header + authorize ...`);
     const authorizedRate = measureRate(authorized).opsPerSecond;
     const authorizedBytes = await measureAllocation(authorized);
+    progress(`hotpath: ${name}: split + header + authorize + record ...`);
+    const recordedRate = measureRate(recorded).opsPerSecond;
+    const recordedBytes = await measureAllocation(recorded);
     cases.push({
       name,
       frameBytes: frame.length,
@@ -137,6 +149,9 @@ export async function runHotpathBench(progress: (line: string) => void): Promise
       authorizedPerSecond: Math.round(authorizedRate),
       authorizedBytesAllocated: Math.round(authorizedBytes),
       authorizationMicros: Math.round((1 / authorizedRate - 1 / baselineRate) * 1e8) / 100,
+      recordedPerSecond: Math.round(recordedRate),
+      recordedBytesAllocated: Math.round(recordedBytes),
+      recordingMicros: Math.round((1 / recordedRate - 1 / authorizedRate) * 1e8) / 100,
     });
   }
   if (forwardedBytes === 0) throw new Error('nothing reached the sink: the benchmark measured nothing');

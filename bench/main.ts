@@ -8,7 +8,8 @@
  *           with a TLS listener (client TLS, plaintext to the broker) and the proxy
  *           authenticating (OAUTHBEARER) and enforcing a 10,000-grant policy, on a real Kafka
  *           broker with Kafka's perf tools (~10 minutes; also writes e2e.svg)
- *           [--quick] [--rounds N] [--records N] [--workers N, default 1]
+ *           [--quick] [--rounds N] [--records N] [--workers N, default 1] [--record: also the
+ *           proxy and proxy+authz paths with the access recorder on, to e2e-record.*]
  *   sasl    full SASL handshakes per second and per CPU second: OAUTHBEARER (RS256, ES256,
  *           warm JWKS) and AWS_MSK_IAM, through the proxy's SASL server in process
  *   idle    the connection storm: new authenticated connections per second (OAUTHBEARER, then
@@ -20,11 +21,14 @@
  *   roles   the connection storm (OAUTHBEARER, then one Metadata request) through two proxies
  *           with the same policy, with and without a rolesSource whose cache is warm (~3 minutes)
  *           [--connections N, default 5,000] [--rounds N, default 3]
+ *   recorder the access recorder's memory at its default caps (10,000 identities x 100 topics),
+ *           the time of a snapshot and of writing and reading its file
  *   authz   policy decisions per core: allows() on a 10,000-grant policy for exact, prefix and
  *           missing topic names, with and without the per-session decision cache
  *   hotpath Produce and Fetch requests per core through the proxy's request path (frame split,
  *           header, RequestAuthorizer.decide on a 10,000-grant policy in enforce mode, hand-off),
- *           against the same path without authorization, with the bytes each allocates per request
+ *           against the same path without authorization and with the access recorder on, with the
+ *           bytes each allocates per request
  *
  * e2e and idle run the proxy as users do (`node dist/cli.js`: a supervisor and `workers`
  * workers); every CPU, memory and open-file figure of "the proxy" sums the supervisor and all
@@ -43,6 +47,7 @@ import { e2eMarkdown } from './e2e-report.js';
 import { runHotpathBench } from './hotpath.js';
 import { runIdleConnectionsBench } from './idle-connections.js';
 import { markdownTable, RESULTS_DIR, writeResults } from './report.js';
+import { runRecorderMemoryBench } from './recorder-memory.js';
 import { runRolesStormBench } from './roles-storm.js';
 import { runHandshakeBench } from './sasl-handshakes.js';
 
@@ -132,6 +137,17 @@ const BENCHES: Record<string, (args: string[]) => Promise<string>> = {
     const note = `Medians of ${r.rounds} alternating rounds; one worker each. The permissions service got ${n(r.serviceRequests)} requests during the measured storms (warm cache, TTL 1 h).`;
     return writeResults('roles', ['npm run bench -- roles', ...args].join(' '), r, `${note}\n\n${table}`);
   },
+  async recorder(args) {
+    if (args.length) throw new Error(`recorder takes no options, got ${args.join(' ')}`);
+    const r = await runRecorderMemoryBench(log);
+    const n = (x: number) => x.toLocaleString('en');
+    const table = markdownTable(
+      ['identities x topics', 'entries', 'heap (MiB)', 'RSS growth (MiB)', 'heap bytes per entry', 'snapshot (ms)', 'file (MiB)', 'write (ms)', 'read + parse (ms)'],
+      [[`${n(r.identities)} x ${r.topicsPerIdentity}`, n(r.entries), r.heapMiB, r.rssMiB, n(r.bytesPerEntry), n(r.snapshotMs), r.fileMiB, n(r.writeMs), n(r.readMs)]],
+    );
+    const note = 'One process: the access recorder at its default caps (accessRecording.maxIdentities 10,000, maxEntriesPerIdentity 100), plaintext clients with ~45-character topic names; heap after two full collections.';
+    return writeResults('recorder', 'npm run bench -- recorder', r, `${note}\n\n${table}`);
+  },
   async authz(args) {
     if (args.length) throw new Error(`authz takes no options, got ${args.join(' ')}`);
     const r = await runAuthzBench(log);
@@ -148,19 +164,31 @@ const BENCHES: Record<string, (args: string[]) => Promise<string>> = {
     const r = await runHotpathBench(log);
     const n = (x: number) => x.toLocaleString('en');
     const table = markdownTable(
-      ['request', 'frame bytes', 'split + header /s', 'bytes allocated', 'split + header + authorize /s', 'bytes allocated', 'authorization µs per request'],
-      r.cases.map((c) => [c.name, n(c.frameBytes), n(c.baselinePerSecond), n(c.baselineBytesAllocated), n(c.authorizedPerSecond), n(c.authorizedBytesAllocated), c.authorizationMicros.toFixed(2)]),
+      ['request', 'frame bytes', 'split + header /s', 'bytes allocated', 'split + header + authorize /s', 'bytes allocated', 'authorization µs per request', '+ access recorder /s', 'bytes allocated', 'recording µs per request'],
+      r.cases.map((c) => [
+        c.name,
+        n(c.frameBytes),
+        n(c.baselinePerSecond),
+        n(c.baselineBytesAllocated),
+        n(c.authorizedPerSecond),
+        n(c.authorizedBytesAllocated),
+        c.authorizationMicros.toFixed(2),
+        n(c.recordedPerSecond),
+        n(c.recordedBytesAllocated),
+        c.recordingMicros.toFixed(2),
+      ]),
     );
     const setup =
       `One enforce-mode session on one core: ${n(r.grants)} topic grants in ${r.roles} roles, the principal holding ${n(r.principalGrants)} of them ` +
       `in ${r.principalRoles} roles; every topic allowed, so every request is forwarded unchanged (to a no-op sink). "split + header" is a ` +
       `listener without a policy: FrameSplitter, the header fields, the offered-version check and a Produce's acks; both record the ` +
-      `per-request metrics a session records (request count, added latency, bytes; decisions with a policy).`;
+      `per-request metrics a session records (request count, added latency, bytes; decisions with a policy). "+ access recorder" is the ` +
+      `authorized path of a session that also records what it uses (accessRecording; a recorder already holding the session's identity).`;
     return writeResults('hotpath', 'npm run bench -- hotpath', r, `${setup}\n\n${table}`);
   },
   async e2e(args) {
     const options = parseE2eOptions(args);
-    const name = resultsName('e2e', options.workers);
+    const name = options.record ? `${resultsName('e2e', options.workers)}-record` : resultsName('e2e', options.workers);
     const results = await runE2eBench(options, log);
     const markdown = writeResults(name, ['npm run bench -- e2e', ...args].join(' '), results, e2eMarkdown(results, `${name}.svg`));
     writeFileSync(join(RESULTS_DIR, `${name}.svg`), e2eChart(results));

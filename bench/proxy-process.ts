@@ -37,9 +37,9 @@ export interface ProxySetup {
   /** Names the config file, so that proxies can share a work dir. */
   name: string;
   /** How the listener authenticates and authorizes (none by default), and its TLS (plaintext by default). */
-  listener?: Pick<ListenerInput, 'authentication' | 'mode' | 'tls'>;
-  /** The top-level sections that listener needs, e.g. oauthbearer and authorization. */
-  sections?: Pick<ConfigInput, 'oauthbearer' | 'authorization'>;
+  listener?: Pick<ListenerInput, 'authentication' | 'mode' | 'tls' | 'recordAccess'>;
+  /** The top-level sections that listener needs, e.g. oauthbearer, authorization and accessRecording. */
+  sections?: Pick<ConfigInput, 'oauthbearer' | 'authorization' | 'accessRecording'>;
   /** Worker processes (default 1, as the figures before workers existed: one process forwarding). */
   workers?: number;
 }
