@@ -6,13 +6,15 @@ import { Kafka, type KafkaConfig, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type YAMLMap, type YAMLSeq, parseDocument } from 'yaml';
 import { parsePolicy } from '../../src/authz/policy-file.js';
-import type { DevIssuer } from '../../src/dev-issuer/issuer.js';
+import { type DevIssuer, startDevIssuer } from '../../src/dev-issuer/issuer.js';
 import type { ReportRow } from '../../src/migration/access-report.js';
 import { checkRecording } from '../../src/migration/check-recording.js';
 import { migrationCommand } from '../../src/migration/cli.js';
 import type { ClientMigration } from '../../src/migration/migration-status.js';
 import { readRecordingDir } from '../../src/migration/recording-files.js';
-import { oauthListener, startTestIssuer } from './helpers/issuer.js';
+import { createLogger } from '../../src/observe/logger.js';
+import { type ConsumeResult, javaOAuthArgs, runJavaClient } from '../support/interop-clients.js';
+import { oauthListener } from './helpers/issuer.js';
 import { type TestProxy, startTestProxy } from './helpers/proxy.js';
 import { createTopic } from './helpers/topics.js';
 
@@ -23,6 +25,7 @@ const GROUP = `connect-billing-sink-${id}`;
 const TRANSACTIONAL_ID = `orders-tx-${id}`;
 const PRODUCER_APP = 'orders-app';
 const CONSUMER_APP = 'billing-app';
+const CONSUMER_SECRET = 'billing-app-secret';
 const MESSAGES = 5;
 
 /** The producing application: a kafkajs transactional producer. */
@@ -38,20 +41,13 @@ async function produceInTransaction(config: KafkaConfig): Promise<void> {
   }
 }
 
-/** The consuming application: a kafkajs consumer group reading until it has `count` messages. */
-async function consumeInGroup(config: KafkaConfig, count: number): Promise<void> {
-  const consumer = new Kafka({ ...config, clientId: CONSUMER_APP }).consumer({ groupId: GROUP });
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic: TOPIC, fromBeginning: true });
-    let seen = 0;
-    await new Promise<void>((resolve, reject) => {
-      consumer.run({ eachMessage: async () => void (++seen >= count && resolve()) }).catch(reject);
-      consumer.on(consumer.events.CRASH, (e) => reject(new Error(String(e.payload.error))));
-    });
-  } finally {
-    await consumer.disconnect();
-  }
+/**
+ * The consuming application: Java kafka-clients in a consumer group, reading until it has `count`
+ * messages; on an OAUTHBEARER listener it logs in at the issuer's token endpoint as CONSUMER_APP.
+ */
+async function consumeInGroup(bootstrap: string, count: number, login: string[] = []): Promise<void> {
+  const result = await runJavaClient<ConsumeResult>(['consume', bootstrap, TOPIC, GROUP, String(count), '--prop', `client.id=${CONSUMER_APP}`, ...login]);
+  expect(result.consumed).toBe(count);
 }
 
 function kafkaConfig(tp: TestProxy, token?: (subject: string) => Promise<string> | string, subject = ''): KafkaConfig {
@@ -68,19 +64,20 @@ async function command(argv: string[]): Promise<{ code: number; output: string }
   return { code, output };
 }
 
-describe('a scripted migration from a plaintext listener to OAUTHBEARER', () => {
+describe('a scripted migration from a plaintext listener to OAUTHBEARER: a Java consumer group and a kafkajs transactional producer', () => {
   const recording = mkdtempSync(join(tmpdir(), 'kap-recording-'));
   let issuer: DevIssuer;
   let entriesGauge: number | undefined;
 
   beforeAll(async () => {
     await createTopic({ topic: TOPIC, numPartitions: 2, replicationFactor: 3 });
-    issuer = await startTestIssuer();
+    // The Java consumer logs in with client credentials as itself; kafkajs gets minted tokens.
+    issuer = await startDevIssuer({ port: 0, clients: { [CONSUMER_APP]: { secret: CONSUMER_SECRET, subject: CONSUMER_APP, roles: [] } }, log: createLogger('silent') });
     // Both applications run on the plaintext listener, which records by default.
     const plaintext = await startTestProxy({ accessRecording: { directory: recording, intervalSeconds: 3600 } });
     try {
       await produceInTransaction(kafkaConfig(plaintext));
-      await consumeInGroup(kafkaConfig(plaintext), MESSAGES);
+      await consumeInGroup(plaintext.bootstrap, MESSAGES);
       entriesGauge = (await plaintext.proxy.metrics.accessRecorderEntries.get()).values[0]?.value;
     } finally {
       // Stopping writes the recording.
@@ -140,7 +137,7 @@ describe('a scripted migration from a plaintext listener to OAUTHBEARER', () => 
         [CONSUMER_APP, false, []],
         [PRODUCER_APP, true, [PRODUCER_APP]],
       ]);
-      await consumeInGroup(kafkaConfig(secure, token, CONSUMER_APP), MESSAGES);
+      await consumeInGroup(secure.bootstrap, MESSAGES, javaOAuthArgs({ tokenUrl: issuer.tokenUrl, clientId: CONSUMER_APP, clientSecret: CONSUMER_SECRET }));
       expect(secure.logs.filter((l) => l.msg.includes('denied'))).toEqual([]);
     });
 

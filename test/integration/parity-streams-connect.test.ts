@@ -1,13 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { resolveKafka } from '../../scripts/kafka/resolve.js';
 import { pickFreePorts } from '../../scripts/kafka/ports.js';
 import { type DevIssuer, startDevIssuer } from '../../src/dev-issuer/issuer.js';
+import { migrationCommand } from '../../src/migration/cli.js';
 import { createLogger } from '../../src/observe/logger.js';
 import { JVM_FLAGS, javaLibsClasspath, javaOAuthSettings } from '../support/interop-clients.js';
 import { oauthListener } from './helpers/issuer.js';
@@ -98,6 +100,7 @@ describe('Kafka Streams and Kafka Connect through the proxy', () => {
   let plain: TestProxy;
   let streamsProxy: TestProxy;
   let connectProxy: TestProxy;
+  const recording = mkdtempSync(join(tmpdir(), 'parity-recording-'));
 
   const oauthSettings = (principal: string): ClientSettings =>
     javaOAuthSettings({ tokenUrl: issuer.tokenUrl, clientId: principal, clientSecret: `${principal}-secret` });
@@ -107,7 +110,8 @@ describe('Kafka Streams and Kafka Connect through the proxy', () => {
     [plain, streamsProxy, connectProxy] = await Promise.all([
       startTestProxy(),
       startTestProxy(oauthListener(issuer, { mode: 'enforce', policy: policy('kafka-streams-eos.yaml') })),
-      startTestProxy(oauthListener(issuer, { mode: 'enforce', policy: policy('kafka-connect.yaml') })),
+      // Recording too: what Connect really uses, to check the suggested policy against.
+      startTestProxy(oauthListener(issuer, { mode: 'enforce', policy: policy('kafka-connect.yaml'), recordAccess: true, accessRecording: { directory: recording, intervalSeconds: 1 } })),
     ]);
   });
 
@@ -117,6 +121,7 @@ describe('Kafka Streams and Kafka Connect through the proxy', () => {
     await streamsProxy?.stop();
     await connectProxy?.stop();
     await issuer?.stop();
+    rmSync(recording, { recursive: true, force: true });
   });
 
   describe('Kafka Streams, exactly_once_v2: a count by a new key, through a repartition topic and a changelog-backed store', () => {
@@ -288,13 +293,34 @@ describe('Kafka Streams and Kafka Connect through the proxy', () => {
       );
     });
 
-    it.concurrent('on an OAUTHBEARER listener enforcing examples/policies/kafka-connect.yaml, without a denial', async () => {
+    it.concurrent('on an OAUTHBEARER listener enforcing examples/policies/kafka-connect.yaml, without a denial', async ({ expect }) => {
       await runConnectors(
         connectProxy,
         { group: 'connect-cluster', storage: 'connect-cluster', topic: 'file-lines', source: 'file-source', sink: 'file-sink' },
         oauthSettings(CONNECT_PRINCIPAL),
       );
       expect(denials(connectProxy, CONNECT_PRINCIPAL)).toEqual([]);
+      // The recording names the sink connector's group as Connect named it, and the worker's;
+      // a policy suggested from it allows all Connect did, and so does the example policy.
+      // The proxy writes its recording every second: poll until it holds the sink's group (the
+      // test's own expect: a concurrent test's expect.poll needs it).
+      let text = '';
+      const suggestedGroups = async () => {
+        text = '';
+        await migrationCommand(['policy', 'suggest', '--recording', recording], (t) => (text += t));
+        const roles = (parseYaml(text) as { roles?: Record<string, { groups?: string[] }[]> } | null)?.roles ?? {};
+        return (roles[CONNECT_PRINCIPAL] ?? []).flatMap((grant) => grant.groups ?? []);
+      };
+      // connect-<sink connector name>, and the worker's group.id.
+      await expect.poll(suggestedGroups, { timeout: 10_000, interval: 500 }).toEqual(expect.arrayContaining(['connect-file-sink', 'connect-cluster']));
+      expect(text).not.toMatch(/- "?\*"?$/m);
+      const suggestedFile = join(recording, 'suggested.yaml');
+      writeFileSync(suggestedFile, text);
+      for (const policyFile of [suggestedFile, join(repoRoot, 'examples/policies/kafka-connect.yaml')]) {
+        let output = '';
+        const code = await migrationCommand(['policy', 'check', '--policy', policyFile, '--recording', recording], (t) => (output += t));
+        expect({ policyFile, code, output }).toEqual({ policyFile, code: 0, output: expect.not.stringContaining('would be denied') });
+      }
     });
   });
 });
