@@ -6,11 +6,11 @@ import { runToEnd } from './child-process.js';
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 export const CLI_PATH = join(REPO_ROOT, 'dist/cli.js');
 /**
- * How the README, `npm start` and the Dockerfile run the proxy: `node <PROXY_NODE_FLAGS> dist/cli.js`.
+ * How the docs, `npm start` and the Dockerfile run the proxy: `node <PROXY_NODE_FLAGS> dist/cli.js`.
  * The proxy's heap (~14 MB) is above the size at which V8 starts incremental marking, and V8
  * counts every buffer a socket read allocates against the old generation's 9 MB of headroom:
  * without a higher floor, streaming fetch responses set off a full mark-compact every 10-20 MB
- * (README, "Run").
+ * (docs/operations.md, "Run").
  */
 export const PROXY_NODE_FLAGS = ['--initial-old-space-size=64'];
 

@@ -20,7 +20,7 @@ export interface ProxyProcess {
   stop(): Promise<void>;
 }
 
-/** Workers start in parallel; on 2 busy cores one took 8-11 s (README, "Workers, restarts and upgrades"). */
+/** Workers start in parallel; on 2 busy cores one took 8-11 s (docs/operations.md, "Workers, restarts and upgrades"). */
 const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 5_000;
 const TAIL_LINES = 30;

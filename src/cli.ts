@@ -2,6 +2,7 @@
 /**
  * kafka-auth-proxy --config proxy.yaml          run the proxy
  * kafka-auth-proxy check --config proxy.yaml    validate the config, print every problem, exit 1 if any
+ * kafka-auth-proxy init [...]                   write a starter config and policy
  * kafka-auth-proxy admin status|mode|reload      operate a running proxy through its admin endpoint
  * kafka-auth-proxy access report | policy suggest|check | migration status   migration toolkit
  * kafka-auth-proxy dev-issuer [...]             DEVELOPMENT ONLY: a local OAuth token issuer
@@ -9,18 +10,18 @@
 import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import { ADMIN_USAGE, adminCommand, adminTarget } from './admin-cli.js';
-import { checkPolicyFile } from './authz/check-policy.js';
+import { checkConfigFile } from './config/check-config.js';
 import { ConfigError, formatProblem, loadConfig } from './config/load.js';
+import { INIT_USAGE } from './init/init-cli.js';
 import { MIGRATION_USAGE, main as migrationMain } from './migration/cli.js';
-import { readAdminToken } from './observe/admin-token.js';
 import { createLogger } from './observe/logger.js';
-import { checkTlsFiles } from './tls/certificate-files.js';
 import { Supervisor } from './workers/supervisor.js';
 import { runWorker } from './workers/worker.js';
 
 const USAGE = `usage:
   kafka-auth-proxy --config proxy.yaml          run the proxy
   kafka-auth-proxy check --config proxy.yaml    validate the configuration and exit
+${INIT_USAGE}
 ${ADMIN_USAGE}
 ${MIGRATION_USAGE}
   kafka-auth-proxy dev-issuer [--port 8080] [--client ID:SECRET[:SUBJECT[:ROLE,...]]]
@@ -45,8 +46,8 @@ async function run(file: string): Promise<void> {
   const config = readConfig(file);
   const log = createLogger(config.logging.level);
   if (!process.execArgv.some((flag) => flag.startsWith('--initial-old-space-size'))) {
-    // README, "Run": without it V8 runs a full garbage collection every 10-20 MB streamed.
-    log.info('started without node --initial-old-space-size=64: streaming fetch responses may cost up to twice the CPU (see the README, "Run")');
+    // docs/operations.md, "Run": without it V8 runs a full garbage collection every 10-20 MB streamed.
+    log.info('started without node --initial-old-space-size=64: streaming fetch responses may cost up to twice the CPU (see docs/operations.md, "Run")');
   }
   const supervisor = new Supervisor(file, config, log);
   // Handled from the start: by default SIGHUP and SIGUSR2 would end the process.
@@ -85,21 +86,11 @@ async function run(file: string): Promise<void> {
   }
 }
 
-function adminTokenProblems(file: string, config: ReturnType<typeof loadConfig>) {
-  const tokenFile = config.admin?.tokenFile;
-  if (!tokenFile) return [];
-  try {
-    readAdminToken(tokenFile);
-    return [];
-  } catch (e) {
-    return [{ file, path: 'admin.tokenFile', message: (e as Error).message }];
-  }
-}
-
 async function main(argv: string[]): Promise<void> {
   // Before parseArgs: the issuer has flags of its own.
   if (argv[0] === 'dev-issuer') return (await import('./dev-issuer/main.js')).main(argv.slice(1));
   // The migration toolkit reads recordings, not a running proxy: flags of its own too.
+  if (argv[0] === 'init') return (await import('./init/init-cli.js')).main(argv.slice(1));
   if (argv[0] === 'access' || argv[0] === 'policy' || argv[0] === 'migration') return migrationMain(argv);
   let parsed;
   try {
@@ -135,11 +126,9 @@ async function main(argv: string[]): Promise<void> {
   if (!values.config) fail(`--config is required\n${USAGE}`, 2);
   if (positionals.length === 0) return run(values.config);
   if (positionals.length === 1 && positionals[0] === 'check') {
-    const config = readConfig(values.config);
-    const tls = checkTlsFiles(values.config, config);
-    for (const warning of tls.warnings) process.stderr.write(`warning: ${warning}\n`);
-    const problems = [...(config.authorization ? checkPolicyFile(config.authorization.policyFile) : []), ...tls.problems, ...adminTokenProblems(values.config, config)];
-    if (problems.length) fail(problems.map(formatProblem).join('\n'));
+    const { config, problems, warnings } = checkConfigFile(values.config);
+    for (const warning of warnings) process.stderr.write(`warning: ${warning}\n`);
+    if (problems.length || !config) fail(problems.map(formatProblem).join('\n'));
     process.stdout.write(`${values.config}: OK (${config.listeners.length} listener${config.listeners.length === 1 ? '' : 's'})\n`);
     return;
   }

@@ -28,7 +28,7 @@ function proxyConfigYaml(s: ProxySettings): string {
   const brokerPorts = Object.entries(s.brokerPorts)
     .map(([nodeId, port]) => `"${nodeId}": ${port}`)
     .join(', ');
-  return `# kafka-auth-proxy demo config (see the README's Configuration section)
+  return `# kafka-auth-proxy demo config (see docs/configuration.md)
 upstream:
   bootstrapServers: [${s.bootstrapServers.map((b) => `"${b}"`).join(', ')}]
 listeners:

@@ -21,7 +21,7 @@ export async function printReport(stack: DemoStack, say: (line: string) => void)
   for (const d of denials) {
     for (const r of d.resources ?? []) say(`    principal=${d.principal} api=${d.api} ${r.resourceType}=${r.resourceName} operation=${r.operation}`);
   }
-  say('  README.md: the "Configuration", "Policy" and "Migration" sections');
+  say('  docs/configuration.md, docs/authorization.md and docs/migration.md');
 }
 
 async function loggedDenials(logPath: string): Promise<DenialLine[]> {

@@ -14,12 +14,10 @@ function isLoopback(bind: string): boolean {
 
 const brokerPorts = z.union([
   z.strictObject({
-    /** Broker node id N is served on port base + N. */
-    base: port,
+    base: port.describe('Broker node id N is served on port base + N.'),
   }),
   z.strictObject({
-    /** Explicit node id -> port; a node id missing here cannot be reached through the proxy. */
-    map: z.record(z.string().regex(/^\d+$/, 'node ids are non-negative integers'), port),
+    map: z.record(z.string().regex(/^\d+$/, 'node ids are non-negative integers'), port).describe('Explicit node id -> port; a node id missing here cannot be reached through the proxy.'),
   }),
 ]);
 
@@ -30,24 +28,13 @@ const brokerPorts = z.union([
  */
 const listenerLimits = z
   .strictObject({
-    /** Open connections (Kafka: max.connections); Amazon MSK allows 3,000 per broker, so ~3 brokers' worth. */
-    maxConnections: z.number().int().min(1).default(10_000),
-    /** Connections still authenticating; only SASL listeners have any (`authentication: none` connections count as authenticated). */
-    maxUnauthenticatedConnections: z.number().int().min(1).default(1000),
-    /**
-     * Connections still authenticating from one client IP (an IPv6 client counts as its /64): a
-     * handshake takes milliseconds, so 50 at once from one host is already a reconnect storm, and
-     * one host cannot take the listener's unauthenticated places from everyone else.
-     */
-    maxUnauthenticatedConnectionsPerIp: z.number().int().min(1).default(50),
-    /** Open connections from one client IP, an IPv6 client as its /64 (Kafka: max.connections.per.ip): a tenant's host or NAT gets a tenth of the listener. */
-    maxConnectionsPerIp: z.number().int().min(1).default(1000),
-    /** New connections accepted per second from one client IP (IPv6: per /64), with a burst of as many (Amazon MSK: 20 per second per broker). */
-    maxNewConnectionsPerSecondPerIp: z.number().int().min(1).default(100),
-    /** A SASL connection not authenticated within this long is closed (real clients need milliseconds; a slow token fetch, a few seconds). */
-    authenticationTimeoutMs: z.number().int().min(100).default(10_000),
-    /** Wait before answering a failed authentication and closing (Kafka: connection.failed.authentication.delay.ms). */
-    failedAuthenticationDelayMs: z.number().int().min(0).default(100),
+    maxConnections: z.number().int().min(1).default(10_000).describe("Open connections (Kafka: max.connections); Amazon MSK allows 3,000 per broker, so ~3 brokers' worth."),
+    maxUnauthenticatedConnections: z.number().int().min(1).default(1000).describe('Connections still authenticating; only SASL listeners have any (`authentication: none` connections count as authenticated).'),
+    maxUnauthenticatedConnectionsPerIp: z.number().int().min(1).default(50).describe("Connections still authenticating from one client IP (an IPv6 client counts as its /64): a handshake takes milliseconds, so 50 at once from one host is already a reconnect storm, and one host cannot take the listener's unauthenticated places from everyone else."),
+    maxConnectionsPerIp: z.number().int().min(1).default(1000).describe("Open connections from one client IP, an IPv6 client as its /64 (Kafka: max.connections.per.ip): a tenant's host or NAT gets a tenth of the listener."),
+    maxNewConnectionsPerSecondPerIp: z.number().int().min(1).default(100).describe('New connections accepted per second from one client IP (IPv6: per /64), with a burst of as many (Amazon MSK: 20 per second per broker).'),
+    authenticationTimeoutMs: z.number().int().min(100).default(10_000).describe('A SASL connection not authenticated within this long is closed (real clients need milliseconds; a slow token fetch, a few seconds).'),
+    failedAuthenticationDelayMs: z.number().int().min(0).default(100).describe('Wait before answering a failed authentication and closing (Kafka: connection.failed.authentication.delay.ms).'),
   })
   .prefault({})
   .refine((l) => l.failedAuthenticationDelayMs < l.authenticationTimeoutMs, {
@@ -60,20 +47,14 @@ const listenerLimits = z
  * files are read again when they change, for new connections only.
  */
 const listenerTls = z.strictObject({
-  /** PEM certificate chain, the listener's own certificate first. */
-  certFile: filePath,
-  /** PEM private key of that certificate. */
-  keyFile: filePath,
-  /** Password of an encrypted key. */
-  keyPassword: z.string().min(1).optional(),
-  /** PEM CA bundle client certificates are checked against (needed for clientAuth requested or required). */
-  caFile: filePath.optional(),
-  /** Kafka's ssl.client.auth: ask for a client certificate, and whether it must be there. */
-  clientAuth: z.enum(['none', 'requested', 'required']).default('none'),
-  minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
-  /** OpenSSL cipher list for TLS 1.2; Node's defaults when unset. */
-  ciphers: z.string().min(1).optional(),
-  /** How a certificate subject becomes a principal, as Kafka's ssl.principal.mapping.rules. */
+  certFile: filePath.describe("PEM certificate chain, the listener's own certificate first."),
+  keyFile: filePath.describe('PEM private key of that certificate.'),
+  keyPassword: z.string().min(1).optional().describe('Password of an encrypted key.'),
+  caFile: filePath.optional().describe('PEM CA bundle client certificates are checked against (needed for clientAuth requested or required).'),
+  clientAuth: z.enum(['none', 'requested', 'required']).default('none').describe("Kafka's ssl.client.auth: ask for a client certificate, and whether it must be there."),
+  minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2').describe('Oldest TLS version accepted from clients.'),
+  ciphers: z.string().min(1).optional().describe("OpenSSL cipher list for TLS 1.2; Node's defaults when unset."),
+
   principalMappingRules: z
     .array(z.string().min(1))
     .min(1)
@@ -84,45 +65,33 @@ const listenerTls = z.strictObject({
       } catch (e) {
         ctx.addIssue({ code: 'custom', message: (e as Error).message });
       }
-    }),
+    }).describe("How a certificate subject becomes a principal, as Kafka's ssl.principal.mapping.rules."),
 });
 
 /** One port for the bootstrap and every broker, told apart by the TLS server name (SNI). */
 const sniRouting = z.strictObject({
-  /** The name clients bootstrap with. */
-  bootstrapHost: z.string().min(1),
-  /** Each broker's advertised name; `{nodeId}` stands for the node id, e.g. "broker-{nodeId}.kafka.example.com". */
-  brokerHostPattern: z.string().regex(/\{nodeId\}/, 'must contain {nodeId}'),
+  bootstrapHost: z.string().min(1).describe('The name clients bootstrap with.'),
+  brokerHostPattern: z.string().regex(/\{nodeId\}/, 'must contain {nodeId}').describe("Each broker's advertised name; `{nodeId}` stands for the node id, e.g. \"broker-{nodeId}.kafka.example.com\"."),
 });
 
 const listener = z
   .strictObject({
-    name: z.string().min(1),
-    bind: z.string().min(1).default('0.0.0.0'),
-    port,
-    /** The host advertised with broker ports (not used with sni). */
-    advertisedHost: z.string().min(1).optional(),
-    brokerPorts: brokerPorts.optional(),
-    sni: sniRouting.optional(),
-    tls: listenerTls.optional(),
-    authentication: z.union([z.literal('none'), z.array(mechanism).min(1)]),
-    mode: z.enum(['enforce', 'audit', 'allow-all']).default('enforce'),
-    /**
-     * Principals (exact, or a prefix ending in `*`) whose sessions take another mode than the
-     * listener's enforce or audit, so teams switch one at a time; an allow-all listener lets everyone through.
-     */
+    name: z.string().min(1).describe('Names the listener in logs, metrics, recordings and the admin endpoint; unique.'),
+    bind: z.string().min(1).default('0.0.0.0').describe('Address the listener binds (bootstrap and broker ports).'),
+    port: port.describe('The bootstrap port clients are given.'),
+    advertisedHost: z.string().min(1).optional().describe('The host advertised with broker ports (not used with sni).'),
+    brokerPorts: brokerPorts.optional().describe('A port per broker: `base` (node id N on base + N) or an explicit `map` of node id to port.'),
+    sni: sniRouting.optional().describe('Instead of brokerPorts: one TLS port for the bootstrap and every broker, routed by server name.'),
+    tls: listenerTls.optional().describe('TLS for this listener (SSL, SASL_SSL or MTLS); certificate files are re-read when they change.'),
+    authentication: z.union([z.literal('none'), z.array(mechanism).min(1)]).describe('`none` (a plaintext or TLS listener without SASL: everyone is ANONYMOUS) or the SASL mechanisms offered (OAUTHBEARER, AWS_MSK_IAM), or [MTLS].'),
+    mode: z.enum(['enforce', 'audit', 'allow-all']).default('enforce').describe('enforce: denied requests are refused; audit: denials are logged and the request goes through; allow-all: no policy check.'),
+
     modeOverrides: z
       .record(z.string().min(1), z.enum(['enforce', 'audit']))
-      .optional(),
-    limits: listenerLimits,
-    /**
-     * What a session gets while its principal's roles cannot be had from rolesSource (README, "Roles from a
-     * permissions service"): the last roles the service gave (up to maxStaleSeconds, then as deny), none of
-     * the service's roles, the listener's decisions audited only, or everything allowed.
-     */
-    rolesOffline: z.enum(['last-known', 'deny', 'audit', 'allow-all']).default('last-known'),
-    /** Record who uses what here (needs accessRecording); default: on for `authentication: none` and audit listeners. */
-    recordAccess: z.boolean().optional(),
+      .optional().describe("Principals (exact, or a prefix ending in `*`) whose sessions take another mode than the listener's enforce or audit, so teams switch one at a time; an allow-all listener lets everyone through."),
+    limits: listenerLimits.describe('Connection limits of this listener (its bootstrap and broker ports together).'),
+    rolesOffline: z.enum(['last-known', 'deny', 'audit', 'allow-all']).default('last-known').describe("What a session gets while its principal's roles cannot be had from rolesSource (docs/authorization.md, \"Roles from a permissions service\"): the last roles the service gave (up to maxStaleSeconds, then as deny), none of the service's roles, the listener's decisions audited only, or everything allowed."),
+    recordAccess: z.boolean().optional().describe('Record who uses what here (needs accessRecording); default: on for `authentication: none` and audit listeners.'),
   })
   .superRefine((l, ctx) => {
     if (l.sni) {
@@ -154,14 +123,11 @@ const listener = z
 
 /** TLS to the brokers, for clusters whose listeners use TLS without authentication. */
 const upstreamTls = z.strictObject({
-  /** PEM CA bundle the brokers' certificates are checked against; the system's CAs when unset. */
-  caFile: filePath.optional(),
-  /** A client certificate for brokers that ask for one (PEM chain and key). */
-  certFile: filePath.optional(),
-  keyFile: filePath.optional(),
-  keyPassword: z.string().min(1).optional(),
-  /** Check that a broker's certificate names the host the proxy dialed. */
-  checkServerName: z.boolean().default(true),
+  caFile: filePath.optional().describe("PEM CA bundle the brokers' certificates are checked against; the system's CAs when unset."),
+  certFile: filePath.optional().describe('A client certificate for brokers that ask for one (PEM chain and key).'),
+  keyFile: filePath.optional().describe('The private key of certFile.'),
+  keyPassword: z.string().min(1).optional().describe('Password of an encrypted keyFile.'),
+  checkServerName: z.boolean().default(true).describe("Check that a broker's certificate names the host the proxy dialed."),
 });
 
 /** limits.maxEntitiesPerRequest when the config does not set it. */
@@ -169,46 +135,16 @@ export const DEFAULT_MAX_ENTITIES_PER_REQUEST = 100_000;
 
 const limits = z
   .strictObject({
-    /** Largest request frame accepted once a client may send data (Kafka's socket.request.max.bytes). */
-    maxRequestBytes: z.number().int().min(1024).default(100 * 1024 * 1024),
-    /** Largest frame before authentication completes (Kafka's sasl.server.max.receive.size). */
-    maxUnauthenticatedRequestBytes: z.number().int().min(1024).default(524288),
-    /**
-     * Bytes all unauthenticated connections of the proxy may hold in incomplete frames together;
-     * when it runs out, the connection holding the most is closed (the one asking only if that is
-     * itself). 128 frames
-     * of the largest pre-auth size; a real client's SASL frame is a few KiB and rarely spans reads.
-     */
-    maxUnauthenticatedBytes: z.number().int().min(1024 * 1024).default(64 * 1024 * 1024),
-    /**
-     * Bytes all authenticated connections of the proxy (and those of `authentication: none`
-     * listeners) may hold in incomplete request frames together. Each may hold one frame of up to
-     * maxRequestBytes; this bounds the sum. When it runs out, the connection holding the most is
-     * closed (the one asking only if that is itself). 10 frames of the largest size; real clients' requests are a
-     * few MiB at most and rarely held long.
-     */
-    maxBufferedRequestBytes: z.number().int().min(1024 * 1024).default(1024 * 1024 * 1024),
-    /** Requests a client may have outstanding before the proxy stops reading from it. */
-    maxInFlightRequests: z.number().int().min(1).default(1000),
-    /**
-     * Entries one request may hold (the elements of all its lists: topics, partitions, groups,
-     * ids), counted before it is decoded, on every listener that authorizes. Above it the request
-     * gets INVALID_REQUEST (42) where its response has a top-level error, else the connection is
-     * closed. The default is above what real clients send (a Metadata or OffsetFetch naming every
-     * topic of a large cluster) and keeps one request's decoded entries and merged errors to tens
-     * of MB, however small each entry is on the wire.
-     */
-    maxEntitiesPerRequest: z.number().int().min(1000).default(DEFAULT_MAX_ENTITIES_PER_REQUEST),
-    /**
-     * Bytes of broker responses the whole proxy may hold at once to rewrite them (addresses,
-     * filtered listings, merged denials); a connection whose response would pass it is closed.
-     */
-    maxHeldResponseBytes: z.number().int().min(1024 * 1024).default(256 * 1024 * 1024),
-    /** A connection with no traffic either way for this long is closed (Kafka: connections.max.idle.ms). */
-    idleTimeoutMs: z.number().int().min(1000).default(600_000),
-    /** How long SIGTERM waits for in-flight requests before closing connections. */
-    shutdownGraceMs: z.number().int().min(0).default(10_000),
-    connectTimeoutMs: z.number().int().min(100).default(10_000),
+    maxRequestBytes: z.number().int().min(1024).default(100 * 1024 * 1024).describe("Largest request frame accepted once a client may send data (Kafka's socket.request.max.bytes)."),
+    maxUnauthenticatedRequestBytes: z.number().int().min(1024).default(524288).describe("Largest frame before authentication completes (Kafka's sasl.server.max.receive.size)."),
+    maxUnauthenticatedBytes: z.number().int().min(1024 * 1024).default(64 * 1024 * 1024).describe("Bytes all unauthenticated connections of the proxy may hold in incomplete frames together; when it runs out, the connection holding the most is closed (the one asking only if that is itself). 128 frames of the largest pre-auth size; a real client's SASL frame is a few KiB and rarely spans reads."),
+    maxBufferedRequestBytes: z.number().int().min(1024 * 1024).default(1024 * 1024 * 1024).describe("Bytes all authenticated connections of the proxy (and those of `authentication: none` listeners) may hold in incomplete request frames together. Each may hold one frame of up to maxRequestBytes; this bounds the sum. When it runs out, the connection holding the most is closed (the one asking only if that is itself). 10 frames of the largest size; real clients' requests are a few MiB at most and rarely held long."),
+    maxInFlightRequests: z.number().int().min(1).default(1000).describe('Requests a client may have outstanding before the proxy stops reading from it.'),
+    maxEntitiesPerRequest: z.number().int().min(1000).default(DEFAULT_MAX_ENTITIES_PER_REQUEST).describe("Entries one request may hold (the elements of all its lists: topics, partitions, groups, ids), counted before it is decoded, on every listener that authorizes. Above it the request gets INVALID_REQUEST (42) where its response has a top-level error, else the connection is closed. The default is above what real clients send (a Metadata or OffsetFetch naming every topic of a large cluster) and keeps one request's decoded entries and merged errors to tens of MB, however small each entry is on the wire."),
+    maxHeldResponseBytes: z.number().int().min(1024 * 1024).default(256 * 1024 * 1024).describe('Bytes of broker responses the whole proxy may hold at once to rewrite them (addresses, filtered listings, merged denials); a connection whose response would pass it is closed.'),
+    idleTimeoutMs: z.number().int().min(1000).default(600_000).describe('A connection with no traffic either way for this long is closed (Kafka: connections.max.idle.ms).'),
+    shutdownGraceMs: z.number().int().min(0).default(10_000).describe('How long SIGTERM waits for in-flight requests before closing connections.'),
+    connectTimeoutMs: z.number().int().min(100).default(10_000).describe('How long a broker connection may take to open.'),
   })
   .prefault({});
 
@@ -217,106 +153,106 @@ export const DEFAULT_MAX_IDENTITIES = 10_000;
 
 export const configSchema = z
   .strictObject({
-    /**
-     * Worker processes that all accept on every listener (auto: one per core the process may use,
-     * os.availableParallelism()). A supervisor process hands them connections and replaces any
-     * that dies.
-     */
-    workers: z.union([z.literal('auto'), z.number().int().min(1).max(1024)]).default('auto'),
-    upstream: z.strictObject({
-      bootstrapServers: z.array(hostPort).min(1),
-      tls: upstreamTls.refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), { message: 'certFile and keyFile go together' }).optional(),
-      /** How often the proxy re-reads the broker table from the cluster. */
-      metadataRefreshMs: z.number().int().min(1000).default(60_000),
-    }),
-    listeners: z.array(listener).min(1),
+    workers: z.union([z.literal('auto'), z.number().int().min(1).max(1024)]).default('auto').describe('Worker processes that all accept on every listener (auto: one per core the process may use, os.availableParallelism()). A supervisor process hands them connections and replaces any that dies.'),
+    upstream: z
+      .strictObject({
+        bootstrapServers: z.array(hostPort).min(1).describe('Brokers to bootstrap from, as host:port (plaintext or TLS listeners without authentication).'),
+        tls: upstreamTls.refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), { message: 'certFile and keyFile go together' }).optional().describe('TLS to the brokers.'),
+        metadataRefreshMs: z.number().int().min(1000).default(60_000).describe('How often the proxy re-reads the broker table from the cluster.'),
+      })
+      .describe('The Kafka cluster behind the proxy.'),
+    listeners: z.array(listener).min(1).describe('Where clients connect: each listener has a bootstrap port and a port per broker (or SNI routing), its authentication and its mode.'),
     oauthbearer: z
       .strictObject({
-        jwksUrl: z.string().regex(/^(https?|file):\/\//, 'expected an http(s):// or file:// URL'),
-        issuer: z.string().min(1),
-        audience: z.array(z.string().min(1)).min(1),
-        principalClaim: z.string().min(1).default('sub'),
-        rolesClaim: z.string().min(1).default('roles'),
-        clockSkewSeconds: z.number().int().min(0).default(30),
-        maxSessionSeconds: z.number().int().min(0).default(3600),
-        /** Regular JWKS refresh (Kafka: sasl.oauthbearer.jwks.endpoint.refresh.ms). */
-        jwksRefreshSeconds: z.number().int().min(1).default(3600),
-        /** A token naming an unknown kid refreshes the JWKS early, at most this often. */
-        jwksUnknownKidRefreshSeconds: z.number().int().min(0).default(30),
-        /** How long the last good keys stay in use while the JWKS cannot be fetched. */
-        jwksMaxStaleSeconds: z.number().int().min(1).default(86_400),
+        jwksUrl: z.string().regex(/^(https?|file):\/\//, 'expected an http(s):// or file:// URL').describe('Where the signing keys are: an http(s):// URL or a file:// path.'),
+        issuer: z.string().min(1).describe('A token\'s `iss` must equal this.'),
+        audience: z.array(z.string().min(1)).min(1).describe('A token\'s `aud` must contain one of these.'),
+        principalClaim: z.string().min(1).default('sub').describe('The claim naming the principal (a dotted path reads nested objects).'),
+        rolesClaim: z.string().min(1).default('roles').describe('The claim holding the roles: a space-separated string or a list of strings (a dotted path reads nested objects).'),
+        clockSkewSeconds: z.number().int().min(0).default(30).describe('Tolerance on exp and nbf.'),
+        maxSessionSeconds: z.number().int().min(0).default(3600).describe('Longest session before the client must re-authenticate; 0: until the token expires.'),
+        jwksRefreshSeconds: z.number().int().min(1).default(3600).describe('Regular JWKS refresh (Kafka: sasl.oauthbearer.jwks.endpoint.refresh.ms).'),
+        jwksUnknownKidRefreshSeconds: z.number().int().min(0).default(30).describe('A token naming an unknown kid refreshes the JWKS early, at most this often.'),
+        jwksMaxStaleSeconds: z.number().int().min(1).default(86_400).describe('How long the last good keys stay in use while the JWKS cannot be fetched.'),
       })
-      .optional(),
+      .optional()
+      .describe('SASL OAUTHBEARER with JWTs: where the signing keys are and what a token must say.'),
     awsMskIam: z
       .strictObject({
-        region: z.string().min(1),
-        credentialsFile: z.string().min(1),
-        /** Tolerance on signature dates, both ways (AWS allows 5 minutes). */
-        clockSkewSeconds: z.number().int().min(0).default(300),
+        region: z.string().min(1).describe('Every signature must be scoped to this AWS region.'),
+        credentialsFile: z.string().min(1).describe('The access keys the proxy checks signatures against, with each key\'s principal and roles (YAML or JSON; re-read when it changes).'),
+        clockSkewSeconds: z.number().int().min(0).default(300).describe('Tolerance on signature dates, both ways (AWS allows 5 minutes).'),
       })
-      .optional(),
-    authorization: z.strictObject({ policyFile: z.string().min(1) }).optional(),
-    /** A permissions service answering each principal's roles (README, "Roles from a permissions service"); changes need new workers. */
+      .optional()
+      .describe('SASL AWS_MSK_IAM (and MSK IAM signer tokens over OAUTHBEARER), checked against access keys the proxy holds; it never calls AWS.'),
+    authorization: z
+      .strictObject({ policyFile: z.string().min(1).describe('The RBAC policy (roles and bindings); re-read when it changes.') })
+      .optional()
+      .describe('Turns on per-request authorization on listeners in enforce or audit mode.'),
+
     rolesSource: z
       .strictObject({
-        /** GET <url>?principal=<principal>: 200 {"roles": [...]}, or 404 for a principal it does not know. */
-        url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
-        /** A file holding the bearer token sent with each request. */
-        tokenFile: filePath.optional(),
-        /** For https: the CA to trust (default: the system's), and a client certificate and key for mTLS. */
-        tls: z.strictObject({ caFile: filePath.optional(), certFile: filePath.optional(), keyFile: filePath.optional() }).optional(),
-        timeoutMs: z.number().int().min(100).default(2_000),
-        /** How long an answer is used; refreshed in its last 10-30% while sessions use it. */
-        ttlSeconds: z.number().int().min(1).default(300),
-        /** How old last-known roles may be and still be served (listeners' rolesOffline: last-known). */
-        maxStaleSeconds: z.number().int().min(0).default(86_400),
-        maxConcurrentRequests: z.number().int().min(1).default(16),
-        /** Principals cached per worker (least recently used ones go first). */
-        maxPrincipals: z.number().int().min(1).default(100_000),
-        /** Opens (no requests for openSeconds) when failurePercentage of at least minimumRequests in windowSeconds failed. */
+        url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).describe('GET <url>?principal=<principal>: 200 {"roles": [...]}, or 404 for a principal it does not know.'),
+        tokenFile: filePath.optional().describe('A file holding the bearer token sent with each request.'),
+        tls: z
+          .strictObject({
+            caFile: filePath.optional().describe('PEM CA bundle to check the service\'s certificate against.'),
+            certFile: filePath.optional().describe('PEM client certificate for mTLS.'),
+            keyFile: filePath.optional().describe('The private key of certFile.'),
+          })
+          .optional().describe("For https: the CA to trust (default: the system's), and a client certificate and key for mTLS."),
+        timeoutMs: z.number().int().min(100).default(2_000).describe('Longest wait for an answer; a new session waits at most this long, queue included.'),
+        ttlSeconds: z.number().int().min(1).default(300).describe('How long an answer is used; refreshed in its last 10-30% while sessions use it.'),
+        maxStaleSeconds: z.number().int().min(0).default(86_400).describe("How old last-known roles may be and still be served (listeners' rolesOffline: last-known)."),
+        maxConcurrentRequests: z.number().int().min(1).default(16).describe('Requests in flight to the service at once, per worker.'),
+        maxPrincipals: z.number().int().min(1).default(100_000).describe('Principals cached per worker (least recently used ones go first).'),
+
         breaker: z
           .strictObject({
-            failurePercentage: z.number().min(1).max(100).default(50),
-            minimumRequests: z.number().int().min(1).default(10),
-            windowSeconds: z.number().int().min(1).default(10),
-            openSeconds: z.number().int().min(1).default(30),
+            failurePercentage: z.number().min(1).max(100).default(50).describe('Share of failed requests in the window that opens the breaker.'),
+            minimumRequests: z.number().int().min(1).default(10).describe('Requests in the window before the breaker may open.'),
+            windowSeconds: z.number().int().min(1).default(10).describe('The rolling window the failures are counted in.'),
+            openSeconds: z.number().int().min(1).default(30).describe('How long an open breaker sends no requests before trying one.'),
           })
-          .prefault({}),
-        /** The cache on disk: read at start, so a restart while the service is down serves last-known roles. */
-        snapshot: z.strictObject({ file: filePath, intervalSeconds: z.number().int().min(1).default(60) }).optional(),
+          .prefault({}).describe('Opens (no requests for openSeconds) when failurePercentage of at least minimumRequests in windowSeconds failed.'),
+        snapshot: z
+          .strictObject({
+            file: filePath.describe('Where the snapshot is written (mode 0600) and read from at start.'),
+            intervalSeconds: z.number().int().min(1).default(60).describe('How often the snapshot is written.'),
+          })
+          .optional().describe('The cache on disk: read at start, so a restart while the service is down serves last-known roles.'),
       })
       .superRefine((r, ctx) => {
         if ((r.tls?.certFile === undefined) !== (r.tls?.keyFile === undefined)) ctx.addIssue({ code: 'custom', path: ['tls'], message: 'certFile and keyFile go together (mTLS)' });
         if (r.tls && !r.url.startsWith('https:')) ctx.addIssue({ code: 'custom', path: ['tls'], message: 'tls needs an https:// url' });
       })
-      .optional(),
-    /** The access recorder (README, "Migrating teams one at a time"); changes need new workers. */
+      .optional().describe("A permissions service answering each principal's roles (docs/authorization.md, \"Roles from a permissions service\"); changes need new workers."),
+
     accessRecording: z
       .strictObject({
-        /** Each proxy process writes its own recording-<host>-<pid>-<start>.json here; relative to the config file. */
-        directory: z.string().min(1),
-        intervalSeconds: z.number().int().min(1).default(60),
-        /** Identities (principals; address and client id pairs on unauthenticated listeners) per process. */
-        maxIdentities: z.number().int().min(1).default(DEFAULT_MAX_IDENTITIES),
-        /** Resource and operation pairs per identity. At the defaults the recorder holds at most ~140 MiB per worker (measured: ~150 bytes an entry). */
-        maxEntriesPerIdentity: z.number().int().min(1).default(100),
+        directory: z.string().min(1).describe('Each proxy process writes its own recording-<host>-<pid>-<start>.json here; relative to the config file.'),
+        intervalSeconds: z.number().int().min(1).default(60).describe('How often each process writes its recording file.'),
+        maxIdentities: z.number().int().min(1).default(DEFAULT_MAX_IDENTITIES).describe('Identities (principals; address and client id pairs on unauthenticated listeners) per process.'),
+        maxEntriesPerIdentity: z.number().int().min(1).default(100).describe('Resource and operation pairs per identity. At the defaults the recorder holds at most ~140 MiB per worker (measured: ~150 bytes an entry).'),
       })
-      .optional(),
-    limits,
-    /** Metrics, probes, status and the live mode switch (README, "Admin endpoint"). */
+      .optional().describe('The access recorder (docs/migration.md); changes need new workers.'),
+    limits: limits.describe('Proxy-wide limits on request sizes, buffered bytes, in-flight requests and timeouts.'),
+
     admin: z
       .strictObject({
-        bind: z.string().min(1).default('127.0.0.1'),
-        port,
-        /** A file holding the bearer token callers must present (all but /healthz and /readyz); needed beyond loopback. */
-        tokenFile: filePath.optional(),
+        bind: z.string().min(1).default('127.0.0.1').describe('Address of the admin endpoint; beyond loopback it needs tokenFile.'),
+        port: port.describe('Port of the admin endpoint (metrics at /metrics).'),
+        tokenFile: filePath.optional().describe('A file holding the bearer token callers must present (all but /healthz and /readyz); needed beyond loopback.'),
       })
       .refine((a) => a.tokenFile !== undefined || isLoopback(a.bind), {
         path: ['tokenFile'],
         message: 'needed when admin.bind is not a loopback address: the admin endpoint can switch enforcement off',
       })
-      .optional(),
-    logging: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info') }).prefault({}),
+      .optional().describe('Metrics, probes, status and the live mode switch (docs/operations.md, "Admin endpoint").'),
+    logging: z
+      .strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info').describe('Lowest level logged (JSON lines on stdout).') })
+      .prefault({})
+      .describe('The proxy\'s log (pino JSON lines on stdout).'),
   })
   .superRefine((config, ctx) => {
     config.listeners.forEach((l, i) => {

@@ -39,7 +39,8 @@ export async function main(argv: string[]): Promise<void> {
   process.once('SIGTERM', stop);
 }
 
-function parseOptions(argv: string[]): DevIssuerOptions | 'help' {
+/** The issuer's command line; exported so docker-compose.yml's issuer command can be checked. */
+export function parseOptions(argv: string[]): DevIssuerOptions | 'help' {
   const { values } = parseArgs({
     args: argv,
     options: {

@@ -4,7 +4,7 @@ import { unmappedIp } from '../proxy/client-host.js';
 import { ANONYMOUS } from '../proxy/listener-authorization.js';
 import { type RecordedIdentity, type RecordedUse, type Recording, identityKey } from './recording.js';
 
-/** The caps that bound the recorder's memory (config accessRecording; README "Migrating teams one at a time"). */
+/** The caps that bound the recorder's memory (config accessRecording; docs/migration.md). */
 export interface RecorderLimits {
   maxIdentities: number;
   maxEntriesPerIdentity: number;

@@ -18,7 +18,7 @@ import { createTopic } from './helpers/topics.js';
 
 /**
  * The proxy against the broker it fronts: the same APIs and versions (but for the differences
- * the README lists), Metadata at every version, DescribeCluster for anyone, DescribeQuorum, and
+ * docs/authorization.md lists), Metadata at every version, DescribeCluster for anyone, DescribeQuorum, and
  * auto-creation refused without Create on every Metadata version, logged and counted.
  */
 
@@ -38,12 +38,12 @@ roles:
 `;
 
 /**
- * The README's differences: API name -> [broker's range, proxy's range], as "0-17" or "none". A
+ * The differences docs/authorization.md lists: API name -> [broker's range, proxy's range], as "0-17" or "none". A
  * row may name several APIs, with one range each or one for all.
  */
-function readmeDifferences(): Map<string, [string, string]> {
-  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-  const section = readme.slice(readme.indexOf('### APIs and versions'));
+function documentedDifferences(): Map<string, [string, string]> {
+  const page = readFileSync(new URL('../../docs/authorization.md', import.meta.url), 'utf8');
+  const section = page.slice(page.indexOf('### APIs and versions'));
   const start = section.indexOf('| API');
   const table = section.slice(start, section.indexOf('\n\n', start));
   const rows = new Map<string, [string, string]>();
@@ -119,10 +119,10 @@ describe('broker parity', () => {
     await issuer?.stop();
   });
 
-  it('offers every API and version the broker offers, but for the differences the README lists', async () => {
+  it('offers every API and version the broker offers, but for the differences docs/authorization.md lists', async () => {
     const broker = ranges(await apiVersions(firstBroker.port));
-    const listed = readmeDifferences();
-    expect(listed.size, 'the README lists its differences').toBeGreaterThan(0);
+    const listed = documentedDifferences();
+    expect(listed.size, 'docs/authorization.md lists its differences').toBeGreaterThan(0);
     for (const tp of [plain, secure]) {
       const proxy = ranges(await apiVersions(tp.bootstrapPort));
       const differences = new Map<string, [string, string]>();

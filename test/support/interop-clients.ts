@@ -279,7 +279,7 @@ export function propArgs(settings: Record<string, string>): string[] {
 }
 
 function requireInstalled(path: string): void {
-  if (!existsSync(path)) throw new Error(`${path} is missing: run scripts/interop/setup.sh`);
+  if (!existsSync(path)) throw new Error(`${path} is missing: the integration global setup installs it (scripts/interop/setup.sh does the same by hand)`);
 }
 
 function run<T>(name: string, command: string, prefix: string[], args: string[], opts: InteropRunOptions = {}): Promise<T> {
