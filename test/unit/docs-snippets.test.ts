@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -68,5 +68,37 @@ describe('documentation snippets', () => {
     const config = writeConfigWithFiles(dir, parse(readme!.text) as Record<string, unknown>);
     const out = execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('src/cli.ts', REPO)), 'check', '--config', config], { encoding: 'utf8', timeout: 60_000 });
     expect(out).toMatch(/OK \(1 listener\)/);
+  });
+});
+
+describe('documentation links', () => {
+  const slug = (heading: string) =>
+    heading
+      .trim()
+      .toLowerCase()
+      .replace(/[^\w\- ]/g, '')
+      .replaceAll(' ', '-');
+  const anchorsOf = (file: string): Set<string> => {
+    const anchors = new Set<string>();
+    let inFence = false;
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      if (line.startsWith('```')) inFence = !inFence;
+      const heading = /^#+ (.*)$/.exec(line);
+      if (heading && !inFence) anchors.add(slug(heading[1]));
+    }
+    return anchors;
+  };
+
+  it.each(docFiles())('%s links only to files and headings that exist', (file) => {
+    const from = fileURLToPath(new URL(file, REPO));
+    const broken: string[] = [];
+    for (const [, link] of readFileSync(from, 'utf8').matchAll(/\]\(([^)\s]+)\)/g)) {
+      if (/^[a-z]+:/.test(link)) continue;
+      const [path, anchor] = link.split('#');
+      const target = path ? join(from, '..', path) : from;
+      if (!existsSync(target)) broken.push(`${link}: no such file`);
+      else if (anchor && target.endsWith('.md') && !anchorsOf(target).has(anchor)) broken.push(`${link}: no such heading`);
+    }
+    expect(broken).toEqual([]);
   });
 });
