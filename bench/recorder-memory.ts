@@ -2,7 +2,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AccessRecorder } from '../src/migration/access-recorder.js';
-import { readRecordingFile, writeRecordingFile } from '../src/migration/recording-files.js';
+import { readRecordingFile, writeRecordingFile, writeRecordingFileInSlices } from '../src/migration/recording-files.js';
 
 export interface RecorderMemoryResult {
   identities: number;
@@ -14,7 +14,29 @@ export interface RecorderMemoryResult {
   snapshotMs: number;
   fileMiB: number;
   writeMs: number;
+  /** What a worker does: the file written in slices, and the longest the event loop waited meanwhile. */
+  slicedWriteMs: number;
+  longestStallMs: number;
   readMs: number;
+}
+
+/** Runs `work` while a setImmediate ticker measures the longest gap between its ticks: how long the event loop was held. */
+async function longestStall(work: () => Promise<void>): Promise<{ ms: number; stallMs: number }> {
+  let longest = 0;
+  let last = performance.now();
+  let running = true;
+  const tick = () => {
+    const now = performance.now();
+    longest = Math.max(longest, now - last);
+    last = now;
+    if (running) setImmediate(tick);
+  };
+  setImmediate(tick);
+  const started = performance.now();
+  await work();
+  const ms = performance.now() - started;
+  running = false;
+  return { ms, stallMs: longest };
 }
 
 const MiB = 1024 * 1024;
@@ -29,7 +51,8 @@ function collect(): void {
 /**
  * What the access recorder holds at its default caps: `identities` plaintext clients (an address
  * and client id each) each reading `topics` topics with names as long as real ones, recorded
- * through the same calls a session makes; then a snapshot, and the file a worker writes of it.
+ * through the same calls a session makes; then a snapshot and its file in one piece, and the
+ * file written in slices as a worker writes it, with the longest event-loop stall meanwhile.
  */
 export async function runRecorderMemoryBench(progress: (line: string) => void, identities = 10_000, topics = 100): Promise<RecorderMemoryResult> {
   collect();
@@ -58,6 +81,8 @@ export async function runRecorderMemoryBench(progress: (line: string) => void, i
     await writeRecordingFile(file, snapshot);
     const writeMs = performance.now() - started;
     const fileBytes = (await stat(file)).size;
+    const sliced = await longestStall(() => writeRecordingFileInSlices(join(dir, 'sliced.json'), recorder.identityRecorders(), () => recorder.droppedCount));
+    if ((await stat(join(dir, 'sliced.json'))).size !== fileBytes) throw new Error('the sliced write wrote another file than the one-piece write');
     started = performance.now();
     await readRecordingFile(file);
     const readMs = performance.now() - started;
@@ -72,6 +97,8 @@ export async function runRecorderMemoryBench(progress: (line: string) => void, i
       snapshotMs: Math.round(snapshotMs),
       fileMiB: round(fileBytes / MiB),
       writeMs: Math.round(writeMs),
+      slicedWriteMs: Math.round(sliced.ms),
+      longestStallMs: round(sliced.stallMs),
       readMs: Math.round(readMs),
     };
   } finally {

@@ -126,4 +126,13 @@ export class AccessRecorder {
   snapshot(): Recording {
     return { version: 1, identities: [...this.identities.values()].map((i) => i.snapshot()), dropped: this.dropped };
   }
+
+  /** The identities recorded so far, each to be snapshot on its own (RecordingWriter writes them in slices). */
+  identityRecorders(): IdentityRecorder[] {
+    return [...this.identities.values()];
+  }
+
+  get droppedCount(): number {
+    return this.dropped;
+  }
 }

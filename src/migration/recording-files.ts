@@ -1,6 +1,6 @@
-import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Recording, mergeRecordings } from './recording.js';
+import { type RecordedIdentity, type Recording, mergeRecordings } from './recording.js';
 
 /** Recording files are named recording-<host>-<pid>-<start>.json: one per proxy run, never shared. */
 const RECORDING_FILE = /^recording-.+\.json$/;
@@ -10,6 +10,38 @@ export async function writeRecordingFile(file: string, recording: Recording): Pr
   const temp = `${file}.${process.pid}.tmp`;
   // Who uses what, from where: for the operators' eyes only.
   await writeFile(temp, JSON.stringify(recording), { mode: 0o600 });
+  await rename(temp, file);
+}
+
+/** How long one slice of a sliced write may hold the event loop. */
+const SLICE_MS = 5;
+
+/**
+ * Writes a recording as writeRecordingFile does, the same bytes for the same identities, but in
+ * slices of at most about SLICE_MS of work (snapshot and JSON of whole identities), each handed to
+ * an asynchronous write before the next, so a proxy's connections are served between them. At
+ * the recorder's caps a whole write is seconds of CPU; in one piece it would stall every
+ * connection of the process that long.
+ */
+export async function writeRecordingFileInSlices(file: string, identities: readonly { snapshot(): RecordedIdentity }[], dropped: () => number): Promise<void> {
+  const temp = `${file}.${process.pid}.tmp`;
+  const handle = await open(temp, 'w', 0o600);
+  try {
+    let next = 0;
+    let chunk = '{"version":1,"identities":[';
+    while (next < identities.length) {
+      const started = performance.now();
+      do {
+        chunk += `${next > 0 ? ',' : ''}${JSON.stringify(identities[next].snapshot())}`;
+        next += 1;
+      } while (next < identities.length && performance.now() - started < SLICE_MS);
+      await handle.write(chunk);
+      chunk = '';
+    }
+    await handle.write(`${chunk}],"dropped":${dropped()}}`);
+  } finally {
+    await handle.close();
+  }
   await rename(temp, file);
 }
 

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { AccessRecorder } from './access-recorder.js';
-import { ensureRecordingDir, writeRecordingFile } from './recording-files.js';
+import { ensureRecordingDir, writeRecordingFileInSlices } from './recording-files.js';
 
 /**
  * Writes this proxy's recording to its own file in the recording directory, every interval
@@ -30,12 +30,12 @@ export class RecordingWriter {
   /** Writes the recording now; a failure is logged, and the next write tries again. */
   write(): Promise<void> {
     this.writing = this.writing.then(async () => {
-      const recording = this.recorder.snapshot();
+      const identities = this.recorder.identityRecorders();
       // A process that saw no traffic leaves no file.
-      if (recording.identities.length === 0 && recording.dropped === 0) return;
+      if (identities.length === 0 && this.recorder.droppedCount === 0) return;
       try {
         await ensureRecordingDir(dirname(this.file));
-        await writeRecordingFile(this.file, recording);
+        await writeRecordingFileInSlices(this.file, identities, () => this.recorder.droppedCount);
       } catch (e) {
         this.log.warn({ file: this.file, err: (e as Error).message }, 'cannot write the access recording; will retry');
       }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ import { EVERYTHING_ALLOWED } from '../../src/migration/everything-allowed.js';
 import { API_KEYS } from '../../src/protocol/generated/apis.js';
 import { defaultCreateTopicsRequest, defaultCreateTopicsRequestCreatableTopic } from '../../src/protocol/generated/messages/CreateTopicsRequest.js';
 import { AccessRecorder, type RecordingRequester } from '../../src/migration/access-recorder.js';
-import { readRecordingDir, writeRecordingFile } from '../../src/migration/recording-files.js';
+import { readRecordingDir, writeRecordingFile, writeRecordingFileInSlices } from '../../src/migration/recording-files.js';
 import { RecordingWriter } from '../../src/migration/recording-writer.js';
 import { createLogger } from '../../src/observe/logger.js';
 
@@ -134,5 +134,36 @@ describe('recording files', () => {
     await new RecordingWriter(after, dir, 3600, log).stop();
     const { identities } = await readRecordingDir(dir);
     expect(identities[0].uses[0].count).toBe(2);
+  });
+
+  it('writes a large recording in slices: the same file as in one piece, owner-only, never holding the event loop for long', async () => {
+    const dir = tempDir();
+    const recorder = new AccessRecorder({ maxIdentities: 4000, maxEntriesPerIdentity: 50 });
+    for (let i = 0; i < 4000; i++) {
+      const identity = recorder.identityOf(plaintext(`10.0.${i >> 8}.${i & 255}:1`, `client-${i}`))!;
+      for (let t = 0; t < 50; t++) identity.note('topic', `payments.settlement-events-v${t}`, 'read');
+    }
+    recorder.identityOf(plaintext('10.9.9.9:1', 'late'));
+    const started = performance.now();
+    const whole = JSON.stringify(recorder.snapshot());
+    const onePieceMs = performance.now() - started;
+    let longestGap = 0;
+    let last = performance.now();
+    let counting = true;
+    const tick = () => {
+      const now = performance.now();
+      longestGap = Math.max(longestGap, now - last);
+      last = now;
+      if (counting) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const sliced = join(dir, 'sliced.json');
+    await writeRecordingFileInSlices(sliced, recorder.identityRecorders(), () => recorder.droppedCount);
+    counting = false;
+    expect(readFileSync(sliced, 'utf8')).toBe(whole);
+    expect(JSON.parse(whole).dropped).toBe(1);
+    expect(statSync(sliced).mode & 0o777).toBe(0o600);
+    // 200,000 entries take a few hundred milliseconds in one piece; in slices the loop turns every few.
+    expect(longestGap).toBeLessThan(onePieceMs / 3);
   });
 });
