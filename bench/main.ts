@@ -22,7 +22,11 @@
  *           with the same policy, with and without a rolesSource whose cache is warm (~3 minutes)
  *           [--connections N, default 5,000] [--rounds N, default 3]
  *   recorder the access recorder's memory at its default caps (10,000 identities x 100 topics),
- *           the time of a snapshot and of writing and reading its file
+ *           the time of a snapshot and of writing and reading its file, and the longest
+ *           event-loop stall while a worker writes it in slices
+ *   metadata one Metadata v12 answer of a large cluster (1,000 topics x 10 partitions, 50,000
+ *           partitions, 200,000) through the transparent and the enforcing rewrite, in process:
+ *           the time a worker's event loop is held [--runs N, default 15]
  *   authz   policy decisions per core: allows() on a 10,000-grant policy for exact, prefix and
  *           missing topic names, with and without the per-session decision cache
  *   hotpath Produce and Fetch requests per core through the proxy's request path (frame split,
@@ -47,6 +51,7 @@ import { e2eMarkdown } from './e2e-report.js';
 import { runHotpathBench } from './hotpath.js';
 import { runIdleConnectionsBench } from './idle-connections.js';
 import { markdownTable, RESULTS_DIR, writeResults } from './report.js';
+import { runMetadataRewriteBench } from './metadata-rewrite.js';
 import { runRecorderMemoryBench } from './recorder-memory.js';
 import { runRolesStormBench } from './roles-storm.js';
 import { runHandshakeBench } from './sasl-handshakes.js';
@@ -136,6 +141,19 @@ const BENCHES: Record<string, (args: string[]) => Promise<string>> = {
     );
     const note = `Medians of ${r.rounds} alternating rounds; one worker each. The permissions service got ${n(r.serviceRequests)} requests during the measured storms (warm cache, TTL 1 h).`;
     return writeResults('roles', ['npm run bench -- roles', ...args].join(' '), r, `${note}\n\n${table}`);
+  },
+  async metadata(args) {
+    const runs = args.length === 0 ? 15 : args[0] === '--runs' && args.length === 2 && Number(args[1]) >= 1 ? Number(args[1]) : Number.NaN;
+    if (Number.isNaN(runs)) throw new Error(`metadata takes [--runs N], got ${args.join(' ')}`);
+    const results = await runMetadataRewriteBench([[1_000, 10], [5_000, 10], [1_000, 50], [20_000, 10]], runs, log);
+    const n = (x: number) => x.toLocaleString('en');
+    const ms = (x: number) => x.toFixed(1);
+    const table = markdownTable(
+      ['topics x partitions', 'partitions', 'response (KiB)', 'transparent: rewrite (ms)', 'enforcing: authorize + filter half + rewrite (ms)'],
+      results.map((r) => [`${n(r.topics)} x ${r.partitionsPerTopic}`, n(r.topics * r.partitionsPerTopic), n(Math.round(r.responseBytes / 1024)), ms(r.transparentMs), ms(r.enforcingMs)]),
+    );
+    const note = `One Metadata v12 answer (6 brokers, 3 replicas per partition, every topic asked for) through the proxy's response path in process, median of ${runs} runs: the time one worker's event loop is held, during which its other connections wait.`;
+    return writeResults('metadata', `npm run bench -- metadata${args.length ? ` ${args.join(' ')}` : ''}`, results, `${note}\n\n${table}`);
   },
   async recorder(args) {
     if (args.length) throw new Error(`recorder takes no options, got ${args.join(' ')}`);

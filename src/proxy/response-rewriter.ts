@@ -11,6 +11,7 @@ import { type ResponseHeader, readResponseHeader, writeResponseHeader } from '..
 import { Reader } from '../protocol/reader.js';
 import { Writer } from '../protocol/writer.js';
 import type { ListenerAddressing } from './addressing.js';
+import { readMetadataPrefix, writeMetadataPrefix } from './metadata-prefix.js';
 import type { ClusterView } from './cluster-view.js';
 import { capApiVersions } from './client-apis.js';
 import type { ResponseEdit } from './request-authorizer.js';
@@ -77,6 +78,7 @@ export class ResponseRewriter {
   rewrite(frame: Buffer, apiKey: number, version: number, edit?: ResponseEdit, brokerVersion = version): Buffer[] {
     const r = new Reader(frame, 4);
     if (apiKey === API_KEYS.ApiVersions) return this.rewriteApiVersions(frame, version);
+    if (apiKey === API_KEYS.Metadata && !this.topicIds && !edit && brokerVersion === version) return this.rewriteMetadataBrokers(frame, version);
     const header = readResponseHeader(r, apiKey, brokerVersion);
     const body = RESPONSE_CODECS[apiKey].read(r, brokerVersion);
     this.learnTopicIds(apiKey, body);
@@ -104,6 +106,27 @@ export class ResponseRewriter {
       }
     }
     return encode(apiKey, version, header, body);
+  }
+
+  /**
+   * Where nothing reads the topics (no authorization, no topic ids to learn), only the brokers at
+   * the front of a Metadata answer are rewritten and its topics go out as the broker sent them:
+   * on a large cluster those are megabytes that would otherwise hold the event loop while they
+   * are decoded and encoded again, to the same bytes.
+   */
+  private rewriteMetadataBrokers(frame: Buffer, version: number): Buffer[] {
+    const r = new Reader(frame, 4);
+    const header = readResponseHeader(r, API_KEYS.Metadata, version);
+    const prefix = readMetadataPrefix(r, version);
+    prefix.brokers = this.rewriteBrokerList(prefix.brokers, (b) => b.nodeId);
+    const w = new Writer(512);
+    w.int32(0);
+    writeResponseHeader(w, API_KEYS.Metadata, version, header);
+    writeMetadataPrefix(w, prefix, version);
+    const head = w.finish();
+    const topics = frame.subarray(r.pos);
+    head[0].writeInt32BE(head.reduce((n, c) => n + c.length, 0) - 4 + topics.length, 0);
+    return [...head, topics];
   }
 
   /**

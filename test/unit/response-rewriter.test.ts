@@ -12,6 +12,10 @@ import { Writer } from '../../src/protocol/writer.js';
 import { ListenerAddressing } from '../../src/proxy/addressing.js';
 import { ClusterView } from '../../src/proxy/cluster-view.js';
 import { ResponseRewriter } from '../../src/proxy/response-rewriter.js';
+import { TopicIds } from '../../src/proxy/topic-ids.js';
+import { MESSAGE_SCHEMAS } from '../../src/protocol/generated/schema.js';
+import { randomMessage } from '../support/random-message.js';
+import { Rng } from '../support/rng.js';
 
 function listener(brokerPorts: object) {
   return configSchema.parse({
@@ -52,6 +56,27 @@ describe('ResponseRewriter', () => {
     const out = decode<MetadataResponse>(rw.rewrite(frame(API_KEYS.Metadata, 12, md), API_KEYS.Metadata, 12), API_KEYS.Metadata, 12);
     expect(out.brokers.map((b) => `${b.nodeId}=${b.host}:${b.port}`)).toEqual(['1=proxy.example:20001', '2=proxy.example:20002']);
     expect(cluster.get(2)).toEqual({ host: '10.0.0.2', port: 9092 });
+  });
+
+  it('passes the topics of a Metadata answer through untouched where nothing reads them, to the bytes a full rewrite would give, at every version', () => {
+    const schema = MESSAGE_SCHEMAS.find((m) => m.apiKey === API_KEYS.Metadata && m.type === 'response')!;
+    const rng = new Rng(2026);
+    for (let version = 0; version <= 12; version++) {
+      for (let i = 0; i < 20; i++) {
+        const md = randomMessage(schema, version, rng) as unknown as MetadataResponse;
+        // Node ids the listener serves (base + id), some the map leaves out.
+        md.brokers.forEach((b, j) => (b.nodeId = j % 4));
+        const original = frame(API_KEYS.Metadata, version, md);
+        const addressing = new ListenerAddressing(listener({ map: { '0': 21000, '1': 21001, '2': 21002 } }));
+        const transparent = new ResponseRewriter(addressing, new ClusterView(), log);
+        // A rewriter that learns topic ids decodes and encodes the whole answer.
+        const full = new ResponseRewriter(addressing, new ClusterView(), log, new TopicIds(async () => [], log));
+        const passed = transparent.rewrite(original, API_KEYS.Metadata, version);
+        expect(Buffer.concat(passed).equals(Buffer.concat(full.rewrite(original, API_KEYS.Metadata, version))), `v${version} sample ${i}`).toBe(true);
+        // The topics are the broker's own bytes, not a copy.
+        expect(passed[passed.length - 1].buffer, `v${version}`).toBe(original.buffer);
+      }
+    }
   });
 
   it('turns a Metadata answer the broker gave at v4 into the client’s v0, addresses rewritten', () => {
