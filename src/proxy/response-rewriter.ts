@@ -11,6 +11,7 @@ import { type ResponseHeader, readResponseHeader, writeResponseHeader } from '..
 import { Reader } from '../protocol/reader.js';
 import { Writer } from '../protocol/writer.js';
 import type { ListenerAddressing } from './addressing.js';
+import { readMetadataResponseLazily, writeMetadataResponseLazily } from './metadata-lazy.js';
 import { readMetadataPrefix, writeMetadataPrefix } from './metadata-prefix.js';
 import type { ClusterView } from './cluster-view.js';
 import { capApiVersions } from './client-apis.js';
@@ -80,7 +81,9 @@ export class ResponseRewriter {
     if (apiKey === API_KEYS.ApiVersions) return this.rewriteApiVersions(frame, version);
     if (apiKey === API_KEYS.Metadata && !this.topicIds && !edit && brokerVersion === version) return this.rewriteMetadataBrokers(frame, version);
     const header = readResponseHeader(r, apiKey, brokerVersion);
-    const body = RESPONSE_CODECS[apiKey].read(r, brokerVersion);
+    // Authorization reads and changes a Metadata answer's topics, never their partitions.
+    const lazily = apiKey === API_KEYS.Metadata && brokerVersion === version;
+    const body = lazily ? readMetadataResponseLazily(r, version) : RESPONSE_CODECS[apiKey].read(r, brokerVersion);
     this.learnTopicIds(apiKey, body);
     edit?.(body as never);
     switch (apiKey) {
@@ -105,7 +108,7 @@ export class ResponseRewriter {
         break;
       }
     }
-    return encode(apiKey, version, header, body);
+    return encode(apiKey, version, header, body, lazily ? writeMetadataResponseLazily : RESPONSE_CODECS[apiKey].write);
   }
 
   /**
@@ -196,11 +199,11 @@ export class ResponseRewriter {
   }
 }
 
-function encode(apiKey: number, version: number, header: ResponseHeader, body: unknown): Buffer[] {
+function encode(apiKey: number, version: number, header: ResponseHeader, body: unknown, write: (w: Writer, body: never, version: number) => void = RESPONSE_CODECS[apiKey].write): Buffer[] {
   const w = new Writer(512);
   w.int32(0);
   writeResponseHeader(w, apiKey, version, header);
-  RESPONSE_CODECS[apiKey].write(w, body, version);
+  write(w, body as never, version);
   const size = w.length - 4;
   const chunks = w.finish();
   chunks[0].writeInt32BE(size, 0);
