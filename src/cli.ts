@@ -89,8 +89,8 @@ async function run(file: string): Promise<void> {
 async function main(argv: string[]): Promise<void> {
   // Before parseArgs: the issuer has flags of its own.
   if (argv[0] === 'dev-issuer') return (await import('./dev-issuer/main.js')).main(argv.slice(1));
-  // The migration toolkit reads recordings, not a running proxy: flags of its own too.
   if (argv[0] === 'init') return (await import('./init/init-cli.js')).main(argv.slice(1));
+  // The migration toolkit reads recordings, not a running proxy: flags of its own too.
   if (argv[0] === 'access' || argv[0] === 'policy' || argv[0] === 'migration') return migrationMain(argv);
   let parsed;
   try {
