@@ -10,6 +10,8 @@ import { type AuthzProxy, startAuthzProxy } from './authz-proxy.js';
 import { ensureBuilt } from './build-dist.js';
 import { startProxyProcess } from './proxy-process.js';
 import { startRelayProcess } from './relay-process.js';
+import { startGrepplabs } from './peers/grepplabs.js';
+import { startKroxylicious } from './peers/kroxylicious.js';
 import { benchCertificates } from './tls-certificates.js';
 import { benchTlsDialer } from './tls-dialer.js';
 
@@ -29,6 +31,14 @@ export interface Configuration {
   dialer?: BrokerDialer;
 }
 
+/** Which paths beside direct, the relay and the proxy: ours (TLS, authz, recording) or the peers'. */
+export interface E2ePaths {
+  /** Also the proxy and proxy+authz paths with the access recorder on. */
+  record?: boolean;
+  /** The peers instead of the proxy's other paths: Kroxylicious, and grepplabs/kafka-proxy from this binary if given. */
+  peers?: { grepplabs?: string };
+}
+
 export interface E2eEnvironment {
   /** Every path under test; the first, direct, is what the others are compared with. */
   configurations: Configuration[];
@@ -36,8 +46,10 @@ export interface E2eEnvironment {
   broker: string;
   /** Scratch space (config files, the compiled tool launcher), removed by stop(). */
   workDir: string;
-  /** What proxy+authz enforces. */
-  authzPolicy: AuthzProxy['policy'];
+  /** What proxy+authz enforces; undefined where the paths are the peers'. */
+  authzPolicy: AuthzProxy['policy'] | undefined;
+  /** The peers measured, with their versions (peers paths only). */
+  peers: { name: string; version: string }[];
   /** Warnings, errors and denials the proxies logged so far, each line prefixed with its path. */
   proxyProblems(): string[];
   /**
@@ -57,7 +69,8 @@ export interface E2eEnvironment {
  * enforcing a policy), each a supervisor with `workers` workers, are child processes. The TLS listener's certificate is made here, signed
  * by a CA of the bench's own that its clients trust.
  */
-export async function startE2eEnvironment(log: (line: string) => void, workers: number, record = false): Promise<E2eEnvironment> {
+export async function startE2eEnvironment(log: (line: string) => void, workers: number, paths: E2ePaths = {}): Promise<E2eEnvironment> {
+  const { record = false, peers } = paths;
   const workDir = await mkdtemp(join(tmpdir(), 'kafka-proxy-e2e-'));
   const unregister = onParentExit(() => rmSync(workDir, { recursive: true, force: true }));
   const stops: (() => Promise<void>)[] = [];
@@ -68,6 +81,19 @@ export async function startE2eEnvironment(log: (line: string) => void, workers: 
     stops.length = 0;
     await rm(workDir, { recursive: true, force: true });
     unregister();
+  };
+
+  /** Rejects as soon as one of the forwarders ends before stop(). */
+  const dieWith = (watched: [string, Promise<string>][]) => {
+    const died = new Promise<never>((_, reject) => {
+      for (const [name, exited] of watched)
+        void exited.then((how) => {
+          if (!stopping) reject(new Error(`the ${name} ${how} during the benchmark`));
+        });
+    });
+    // guard() reports a death; this keeps one between two measurements from being an unhandled rejection.
+    died.catch(() => {});
+    return died;
   };
 
   try {
@@ -82,8 +108,37 @@ export async function startE2eEnvironment(log: (line: string) => void, workers: 
     });
     stops.push(() => cluster.stop());
     const broker = cluster.bootstrapServers[0];
-    const proxy = await startProxyProcess(broker, workDir, { name: 'proxy', workers });
+    // The peers' run opens its idle connections from one address as fast as each forwarder takes them: no per-address limit may refuse them.
+    const idleLimits = peers && { maxConnectionsPerIp: 100_000, maxConnections: 100_000, maxNewConnectionsPerSecondPerIp: 1_000_000 };
+    const proxy = await startProxyProcess(broker, workDir, { name: 'proxy', workers, listener: idleLimits ? { authentication: 'none', limits: idleLimits } : undefined });
     stops.push(() => proxy.stop());
+    if (peers) {
+      const kroxylicious = await startKroxylicious(broker, workDir, log);
+      stops.push(() => kroxylicious.stop());
+      const grepplabs = peers.grepplabs === undefined ? undefined : await startGrepplabs(peers.grepplabs, broker, log);
+      if (grepplabs) stops.push(() => grepplabs.stop());
+      const running = [kroxylicious, ...(grepplabs ? [grepplabs] : [])];
+      const died = dieWith([
+        ['TCP relay', relay.exited],
+        ['proxy', proxy.exited],
+        ...running.map((p): [string, Promise<string>] => [p.name, p.exited]),
+      ]);
+      return {
+        configurations: [
+          { name: 'direct', bootstrap: broker, clientProperties: {} },
+          { name: 'relay', bootstrap: `${LOOPBACK}:${relay.port}`, clientProperties: {}, forwarderPid: relay.pid },
+          { name: 'proxy', bootstrap: proxy.bootstrap, clientProperties: {}, forwarderPid: proxy.pid, workers },
+          ...running.map((p) => ({ name: p.name, bootstrap: p.bootstrap, clientProperties: {}, forwarderPid: p.pid })),
+        ],
+        broker,
+        workDir,
+        authzPolicy: undefined,
+        peers: running.map((p) => ({ name: p.name, version: p.version })),
+        proxyProblems: () => proxy.problems.map((l) => `proxy: ${l}`),
+        guard: (work) => Promise.race([work, died]),
+        stop,
+      };
+    }
     const certificates = await benchCertificates(workDir);
     // authentication none over TLS (Kafka's SSL): what TLS alone costs next to the plaintext proxy.
     const tlsProxy = await startProxyProcess(broker, workDir, {
@@ -103,20 +158,14 @@ export async function startE2eEnvironment(log: (line: string) => void, workers: 
     const recordingAuthz = record ? await startAuthzProxy(broker, workDir, workers, recording) : undefined;
     if (recordingAuthz) stops.push(() => recordingAuthz.stop());
     log(`e2e: proxies with ${workers} worker(s) each; broker ${broker}, relay 127.0.0.1:${relay.port}, proxy ${proxy.bootstrap}, proxy+tls ${tlsProxy.bootstrap}, proxy+authz ${authz.proxy.bootstrap}`);
-    const died = new Promise<never>((_, reject) => {
-      const watch = (name: string, exited: Promise<string>) =>
-        exited.then((how) => {
-          if (!stopping) reject(new Error(`the ${name} ${how} during the benchmark`));
-        });
-      watch('TCP relay', relay.exited);
-      watch('proxy', proxy.exited);
-      watch('TLS proxy', tlsProxy.exited);
-      watch('authorizing proxy', authz.proxy.exited);
-      if (recordingProxy) watch('recording proxy', recordingProxy.exited);
-      if (recordingAuthz) watch('recording authorizing proxy', recordingAuthz.proxy.exited);
-    });
-    // guard() reports a death; this keeps one between two measurements from being an unhandled rejection.
-    died.catch(() => {});
+    const died = dieWith([
+      ['TCP relay', relay.exited],
+      ['proxy', proxy.exited],
+      ['TLS proxy', tlsProxy.exited],
+      ['authorizing proxy', authz.proxy.exited],
+      ...(recordingProxy ? [['recording proxy', recordingProxy.exited] as [string, Promise<string>]] : []),
+      ...(recordingAuthz ? [['recording authorizing proxy', recordingAuthz.proxy.exited] as [string, Promise<string>]] : []),
+    ]);
 
     return {
       configurations: [
@@ -143,6 +192,7 @@ export async function startE2eEnvironment(log: (line: string) => void, workers: 
       broker,
       workDir,
       authzPolicy: authz.policy,
+      peers: [],
       proxyProblems: () => [
         ...proxy.problems.map((l) => `proxy: ${l}`),
         ...tlsProxy.problems.map((l) => `proxy+tls: ${l}`),

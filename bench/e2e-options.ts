@@ -16,6 +16,8 @@ export interface E2eOptions {
   workers: number;
   /** Also measure the proxy and proxy+authz paths with the access recorder on (accessRecording, recordAccess). */
   record: boolean;
+  /** Measure the peers instead of the proxy's TLS and authz paths (`npm run bench -- peers`), and each path's memory per idle connection. */
+  peers?: { grepplabs?: string; idleConnections: number };
 }
 
 // Sized for ~8 minutes on 2 cores (5 paths): each run takes a few seconds, plus a quarter as long for
@@ -50,8 +52,37 @@ export function parseE2eOptions(args: string[]): E2eOptions {
   return options;
 }
 
-function positiveInteger(flag: string, text: string): number {
+function positiveInteger(flag: string, text: string, usage = E2E_USAGE): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer, got ${JSON.stringify(text)}\nusage: ${E2E_USAGE}`);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer, got ${JSON.stringify(text)}\nusage: ${usage}`);
   return n;
+}
+
+const PEERS_USAGE = `npm run bench -- peers [--quick] [--rounds N] [--records N] [--idle-connections N] [--grepplabs PATH]
+  --quick               one round of short runs without warming the broker up: a smoke test, not a measurement
+  --rounds N            times each path is measured (default 3; medians are reported)
+  --records N           records per throughput run, for every record size
+  --idle-connections N  idle connections per forwarder for its memory per connection (default 2000)
+  --grepplabs PATH      also grepplabs/kafka-proxy, from this binary (built by you: the bench cannot fetch it)`;
+
+/** Options of the peers' run: the e2e harness with Kroxylicious (and grepplabs/kafka-proxy when given) beside direct, the relay and the proxy. */
+export function parsePeersOptions(args: string[]): E2eOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: { quick: { type: 'boolean' }, rounds: { type: 'string' }, records: { type: 'string' }, 'idle-connections': { type: 'string' }, grepplabs: { type: 'string' } },
+    }));
+  } catch (e) {
+    throw new Error(`${(e as Error).message}\nusage: ${PEERS_USAGE}`);
+  }
+  const options = structuredClone(values.quick ? QUICK : FULL);
+  if (values.rounds !== undefined) options.rounds = positiveInteger('--rounds', values.rounds, PEERS_USAGE);
+  if (values.records !== undefined) {
+    const records = positiveInteger('--records', values.records, PEERS_USAGE);
+    for (const size of RECORD_SIZES) options.records[size] = records;
+  }
+  const idle = values['idle-connections'];
+  options.peers = { grepplabs: values.grepplabs, idleConnections: idle === undefined ? 2_000 : positiveInteger('--idle-connections', idle, PEERS_USAGE) };
+  return options;
 }

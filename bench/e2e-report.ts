@@ -22,6 +22,7 @@ function supervisorLine(summary: E2eResults['summary']): string {
 /** The e2e tables, the chart link and what the numbers do and do not say. */
 export function e2eMarkdown(results: E2eResults, chartFile: string): string {
   const { options, summary, throughput, latency, authzPolicy: policy } = results;
+  if (!policy) throw new Error('the e2e report describes the proxy+authz path, which this run did not have');
   const loads = [...throughput, ...latency].map((s) => s.loadAverage);
   const throughputTable = markdownTable(
     ['record size', 'path', 'produce rec/s', 'MiB/s', 'vs direct', 'CPU ms/MiB', 'consume rec/s', 'MiB/s', 'vs direct', 'CPU ms/MiB'],

@@ -6,7 +6,8 @@ import { type E2eOptions, RECORD_SIZES, type RecordSize } from './e2e-options.js
 import { type ConfigurationSummary, type LatencySample, type ThroughputSample, median, summarise } from './e2e-summary.js';
 import { KafkaPerfTools, type PerfTarget } from './kafka-perf.js';
 import { probeProduceLatency } from './latency-probe.js';
-import { treeCpuMs } from './process-tree.js';
+import { measureIdleMemory, type IdleMemory } from './peers/idle-memory.js';
+import { treeCpuMs, treeRssBytes } from './process-tree.js';
 import { TopicMaker } from './topics.js';
 
 export interface E2eResults {
@@ -17,8 +18,14 @@ export interface E2eResults {
   summary: ConfigurationSummary[];
   throughput: ThroughputSample[];
   latency: LatencySample[];
-  /** The policy proxy+authz enforced. */
-  authzPolicy: AuthzProxy['policy'];
+  /** The policy proxy+authz enforced (not on the peers' run). */
+  authzPolicy: AuthzProxy['policy'] | undefined;
+  /** The peers measured, with their versions (the peers' run only). */
+  peers: { name: string; version: string }[];
+  /** Each forwarder's idle RSS and memory per idle connection, measured before any load (the peers' run only). */
+  idleMemory: IdleMemory[] | undefined;
+  /** Each forwarder's RSS after the run's load, in MiB (the peers' run only). */
+  rssAfterLoadMiB: Record<string, number> | undefined;
   /** Warnings, errors and denials the proxies logged during the run. */
   proxyProblems: string[];
   seconds: number;
@@ -49,7 +56,7 @@ interface Bench {
  */
 export async function runE2eBench(options: E2eOptions, log: Log): Promise<E2eResults> {
   const started = Date.now();
-  const env = await startE2eEnvironment(log, options.workers, options.record);
+  const env = await startE2eEnvironment(log, options.workers, { record: options.record, peers: options.peers });
   try {
     const tools = await KafkaPerfTools.create(env.workDir, log);
     const topics = await TopicMaker.connect(env.broker);
@@ -73,11 +80,15 @@ export async function runE2eBench(options: E2eOptions, log: Log): Promise<E2eRes
           return topic;
         },
       };
+      const idleMemory = options.peers ? await measureIdleMemory(env.configurations, options.peers.idleConnections, log) : undefined;
       if (options.warmUpBroker) await warmUp(bench);
       const throughput = await measureThroughput(bench);
       const latencyRates = halfSaturatingRates(throughput, env.configurations[0].name);
       const latency = await measureLatency(bench, latencyRates);
       const configurations = env.configurations.map((c) => c.name);
+      const rssAfterLoadMiB = options.peers
+        ? Object.fromEntries(env.configurations.flatMap((c) => (c.forwarderPid === undefined ? [] : [[c.name, treeRssBytes(c.forwarderPid) / 2 ** 20]])))
+        : undefined;
       return {
         options,
         configurations,
@@ -86,6 +97,9 @@ export async function runE2eBench(options: E2eOptions, log: Log): Promise<E2eRes
         throughput,
         latency,
         authzPolicy: env.authzPolicy,
+        peers: env.peers,
+        idleMemory,
+        rssAfterLoadMiB,
         proxyProblems: [...env.proxyProblems()],
         seconds: (Date.now() - started) / 1000,
       };

@@ -27,12 +27,23 @@
  *   metadata one Metadata v12 answer of a large cluster (1,000 topics x 10 partitions, 50,000
  *           partitions, 200,000) through the transparent and the enforcing rewrite, in process:
  *           the time a worker's event loop is held [--runs N, default 15]
+ *   fetch-sessions a consumer group of one Java consumer on a topic of 1,000 partitions, idle once it
+ *           has read one record from each: fetch requests and the consumer's bytes per second and
+ *           the forwarder's CPU, through direct, the transparent proxy and the enforcing proxy
+ *           (fetch sessions, KIP-227) [--partitions N, default 1,000] [--idle S, default 30]
+ *           [--rounds N, default 3]
  *   authz   policy decisions per core: allows() on a 10,000-grant policy for exact, prefix and
  *           missing topic names, with and without the per-session decision cache
  *   hotpath Produce and Fetch requests per core through the proxy's request path (frame split,
  *           header, RequestAuthorizer.decide on a 10,000-grant policy in enforce mode, hand-off),
  *           against the same path without authorization and with the access recorder on, with the
  *           bytes each allocates per request
+ *
+ *   peers   the e2e harness with the peers beside direct, the relay and the proxy: Kroxylicious
+ *           (kroxylicious-runtime from Maven Central, no filters, started by bench/peers/
+ *           KroxyliciousLauncher.java) and grepplabs/kafka-proxy from a binary you give; throughput
+ *           vs direct, CPU per MiB, the latency probe, idle RSS and memory per idle connection
+ *           [--quick] [--rounds N] [--records N] [--idle-connections N, default 2,000] [--grepplabs PATH]
  *
  * e2e and idle run the proxy as users do (`node dist/cli.js`: a supervisor and `workers`
  * workers); every CPU, memory and open-file figure of "the proxy" sums the supervisor and all
@@ -45,8 +56,10 @@ import { parseArgs } from 'node:util';
 import { runAuthzBench } from './authz.js';
 import { runCodecBench } from './codec.js';
 import { runE2eBench } from './e2e.js';
+import { runFetchSessionsBench } from './fetch-sessions.js';
 import { e2eChart } from './e2e-chart.js';
-import { parseE2eOptions } from './e2e-options.js';
+import { parseE2eOptions, parsePeersOptions } from './e2e-options.js';
+import { peersMarkdown } from './peers/peers-report.js';
 import { e2eMarkdown } from './e2e-report.js';
 import { runHotpathBench } from './hotpath.js';
 import { runIdleConnectionsBench } from './idle-connections.js';
@@ -155,6 +168,32 @@ const BENCHES: Record<string, (args: string[]) => Promise<string>> = {
     const note = `One Metadata v12 answer (6 brokers, 3 replicas per partition, every topic asked for) through the proxy's response path in process, median of ${runs} runs: the time one worker's event loop is held, during which its other connections wait.`;
     return writeResults('metadata', `npm run bench -- metadata${args.length ? ` ${args.join(' ')}` : ''}`, results, `${note}\n\n${table}`);
   },
+  async 'fetch-sessions'(args) {
+    const usage = 'fetch-sessions takes [--partitions N] [--idle SECONDS] [--rounds N]';
+    let values;
+    try {
+      ({ values } = parseArgs({ args, options: { partitions: { type: 'string' }, idle: { type: 'string' }, rounds: { type: 'string' } } }));
+    } catch {
+      throw new Error(usage);
+    }
+    const positive = (text: string | undefined, fallback: number) => {
+      if (text === undefined) return fallback;
+      const n = Number(text);
+      if (!Number.isInteger(n) || n < 1) throw new Error(usage);
+      return n;
+    };
+    const r = await runFetchSessionsBench(positive(values.partitions, 1_000), positive(values.idle, 30), positive(values.rounds, 3), log);
+    const n = (x: number) => Math.round(x).toLocaleString('en');
+    const table = markdownTable(
+      ['path', 'fetch requests /s', 'consumer bytes sent /s', 'consumer bytes received /s', 'forwarder CPU (ms per s)'],
+      r.paths.map((p) => [p.path, p.fetchesPerSecond.toFixed(2), n(p.bytesSentPerSecond), n(p.bytesReceivedPerSecond), p.forwarderCpuMsPerSecond === undefined ? '-' : p.forwarderCpuMsPerSecond.toFixed(2)]),
+    );
+    const note =
+      `One Java consumer (kafka-clients, its defaults: fetch.max.wait.ms 500, fetch sessions on) in its own group on a topic of ${n(r.partitions)} partitions ` +
+      `with one record each, measured over ${r.idleSeconds} s idle after it has read them; medians of ${r.rounds} alternating rounds; one broker, one worker per proxy; ` +
+      'proxy+authz authenticates with OAUTHBEARER and enforces the 10,000-grant policy.';
+    return writeResults('fetch-sessions', ['npm run bench -- fetch-sessions', ...args].join(' '), r, `${note}\n\n${table}`);
+  },
   async recorder(args) {
     if (args.length) throw new Error(`recorder takes no options, got ${args.join(' ')}`);
     const r = await runRecorderMemoryBench(log);
@@ -211,6 +250,10 @@ const BENCHES: Record<string, (args: string[]) => Promise<string>> = {
     const markdown = writeResults(name, ['npm run bench -- e2e', ...args].join(' '), results, e2eMarkdown(results, `${name}.svg`));
     writeFileSync(join(RESULTS_DIR, `${name}.svg`), e2eChart(results));
     return markdown;
+  },
+  async peers(args) {
+    const results = await runE2eBench(parsePeersOptions(args), log);
+    return writeResults('peers', ['npm run bench -- peers', ...args].join(' '), results, peersMarkdown(results));
   },
 };
 

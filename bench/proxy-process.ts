@@ -37,7 +37,7 @@ export interface ProxySetup {
   /** Names the config file, so that proxies can share a work dir. */
   name: string;
   /** How the listener authenticates and authorizes (none by default), and its TLS (plaintext by default). */
-  listener?: Pick<ListenerInput, 'authentication' | 'mode' | 'tls' | 'recordAccess'>;
+  listener?: Pick<ListenerInput, 'authentication' | 'mode' | 'tls' | 'recordAccess' | 'limits'>;
   /** The top-level sections that listener needs, e.g. oauthbearer, authorization and accessRecording. */
   sections?: Pick<ConfigInput, 'oauthbearer' | 'authorization' | 'accessRecording'>;
   /** Worker processes (default 1, as the figures before workers existed: one process forwarding). */

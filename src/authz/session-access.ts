@@ -33,9 +33,12 @@ export class SessionAccess {
   /** This session's identity in the access recorder; looked up again when the principal or client id changes. */
   private recorded: IdentityRecorder | undefined;
 
+  /** Counts the changes that may change a decision (a policy, a credential, roles, the mode): state built on decisions compares it. */
+  private changes = 0;
+
   constructor(
     /** The listener's mode; a reload that switches it updates live sessions. */
-    public mode: EnforcementMode,
+    private enforcement: EnforcementMode,
     private readonly requester: Requester,
     policy: CompiledPolicy,
     private readonly denials: DenialLog,
@@ -45,6 +48,20 @@ export class SessionAccess {
 
   get principal(): string {
     return this.requester.principal;
+  }
+
+  get mode(): EnforcementMode {
+    return this.enforcement;
+  }
+
+  set mode(mode: EnforcementMode) {
+    if (mode !== this.enforcement) this.changes++;
+    this.enforcement = mode;
+  }
+
+  /** Changes with every policy, credential, roles or mode change: decisions made at another version may no longer hold. */
+  get decisionsVersion(): number {
+    return this.changes;
   }
 
   /** The principal's grants as the policy states them (audit mode does not widen them): for authorizedOperations fields. */
@@ -126,6 +143,7 @@ export class SessionAccess {
     this.requester.principal = principal;
     this.requester.roles = roles;
     this.recorded = undefined;
+    this.changes++;
     this.cache.clear(policy.grantsFor(principal, roles));
   }
 

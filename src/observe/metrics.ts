@@ -62,6 +62,13 @@ export class ProxyMetrics {
     registers: [this.registry],
   });
 
+  readonly fetchSessions = new Counter({
+    name: 'kafka_proxy_fetch_sessions_total',
+    help: 'Fetch sessions (KIP-227) on listeners with a policy, by listener and event (opened: the broker opened one for a checked full fetch; incremental: an incremental fetch went ahead in one; ended: the proxy sent the client back to a full fetch because a policy, credential, roles or mode change would decide a topic of its session otherwise, or the session outgrew limits.maxEntitiesPerRequest; refused: an incremental fetch named a session its connection did not open, or the wrong epoch)',
+    labelNames: ['listener', 'event'] as const,
+    registers: [this.registry],
+  });
+
   readonly connectionsRefused = new Counter({
     name: 'kafka_proxy_connections_refused_total',
     help: 'Connections closed by a connection limit, by listener and limit (max-connections, max-unauthenticated, per-ip-unauthenticated, per-ip, per-ip-rate: at accept, before any read; preauth-bytes, request-bytes: the proxy-wide budgets of bytes in incomplete frames before and after authentication; held-responses: the budget of responses held to rewrite them and answers a client has not taken; each counting both a connection refused room and the largest holder evicted to make room)',

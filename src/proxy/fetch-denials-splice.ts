@@ -16,9 +16,15 @@ const MAX_HEAD_BYTES = 4096;
  * costs no more memory than an allowed one. (Kafka lists refused partitions after the others;
  * clients read the list by topic and partition, and the end of a flexible response cannot be
  * found without parsing every record set, so the front it is.) A response with a top-level
- * error carries no topics and passes unchanged.
+ * error carries no topics and passes unchanged. The head read also tells the rule which fetch
+ * session, if any, the broker opened.
  */
-export function fetchDenialsSplice(version: number, denied: readonly FetchResponseFetchableTopicResponse[]): ResponseSplice {
+export function fetchDenialsSplice(
+  version: number,
+  denied: readonly FetchResponseFetchableTopicResponse[],
+  /** Hears the fetch session id the answer gives (0 for none, or with a top-level error). */
+  sessionOpened?: (sessionId: number) => void,
+): ResponseSplice {
   const flexible = isFlexibleVersion(API_KEYS.Fetch, version);
   return {
     maxHeadBytes: MAX_HEAD_BYTES,
@@ -27,6 +33,7 @@ export function fetchDenialsSplice(version: number, denied: readonly FetchRespon
       let countAt: number;
       let count: number;
       let errorCode = 0;
+      let sessionId = 0;
       try {
         r.int32();
         r.int32();
@@ -34,7 +41,7 @@ export function fetchDenialsSplice(version: number, denied: readonly FetchRespon
         if (version >= 1) r.int32();
         if (version >= 7) {
           errorCode = r.int16();
-          r.int32();
+          sessionId = r.int32();
         }
         countAt = r.pos;
         // Read the count itself: the list's elements are not here yet, so no check against what remains.
@@ -43,7 +50,8 @@ export function fetchDenialsSplice(version: number, denied: readonly FetchRespon
         if (e instanceof ProtocolError && e.code === 'truncated' && !complete) return undefined;
         throw e;
       }
-      if (errorCode !== 0 || count < 0) return { replacement: [], consumed: 0 };
+      sessionOpened?.(errorCode === 0 ? sessionId : 0);
+      if (errorCode !== 0 || count < 0 || denied.length === 0) return { replacement: [], consumed: 0 };
       const w = new Writer(256);
       if (flexible) w.compactArrayLength(count + denied.length);
       else w.arrayLength(count + denied.length);

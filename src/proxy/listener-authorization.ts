@@ -60,7 +60,9 @@ export class ListenerAuthorization {
   /** A new session's authorizer; `settle` it before deciding anything. */
   authorizerFor(principal: string, roles: readonly string[], clientAddress: string, clientId: string | null): RequestAuthorizer {
     const access = new SessionAccess('enforce', { listener: this.listener, principal, roles, clientAddress, clientId }, this.policy, this.denials);
-    return new RequestAuthorizer(access, this.topicIds, this.limits.maxEntitiesPerRequest);
+    const sessions = this.metrics.fetchSessions;
+    const listener = this.listener;
+    return new RequestAuthorizer(access, this.topicIds, this.limits.maxEntitiesPerRequest, (event) => sessions.inc({ listener, event }));
   }
 
   /**

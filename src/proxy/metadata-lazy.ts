@@ -17,10 +17,31 @@ import { readMetadataPrefix, writeMetadataPrefix } from './metadata-prefix.js';
  * again the partitions that make up most of a large cluster's answer. Each topic read here gets a
  * frozen empty `partitions` array standing for the bytes it skipped; the writer copies those
  * bytes only while the topic still holds that same array, so a topic whose partitions were
- * replaced (or a topic built by the proxy) is written from its own array.
+ * replaced (or a topic built by the proxy) is written from its own array. A topic whose fields
+ * all still hold what was read is written as its original bytes, whole.
  * Field order and encodings as in Kafka's MetadataResponse.json (v0-v12).
  */
-const skipped = new WeakMap<readonly MetadataResponsePartition[], Buffer>();
+const SKIPPED = Symbol('partitions as read');
+type SkippedPartitions = MetadataResponsePartition[] & { [SKIPPED]?: Buffer };
+
+/** A topic as read: its bytes, and the fields they encode, so a topic nothing changed is written as those bytes. */
+interface ReadTopic {
+  bytes: Buffer;
+  partitions: readonly MetadataResponsePartition[];
+  errorCode: number;
+  name: string | null;
+  topicId: string;
+  isInternal: boolean;
+  topicAuthorizedOperations: number;
+  tagged: TaggedField[] | undefined;
+}
+const AS_READ = Symbol('topic as read');
+/**
+ * Kept on the topic object under a symbol rather than in a WeakMap (whose entries cost the
+ * garbage collector dearly at 5,000 topics and more); a copy of the topic carries it along, and
+ * is written whole only if its fields still match.
+ */
+type TopicAsRead = MetadataResponseTopic & { [AS_READ]?: ReadTopic };
 
 function readTagged(r: Reader): TaggedField[] | undefined {
   let fields: TaggedField[] | undefined;
@@ -63,15 +84,33 @@ function skipPartitions(r: Reader, version: number): Buffer {
 }
 
 function readTopic(r: Reader, version: number): MetadataResponseTopic {
+  const start = r.pos;
   const errorCode = r.int16();
   const name = version >= 9 ? (version >= 12 ? r.compactNullableString() : r.compactString()) : version >= 12 ? r.nullableString() : r.string();
   const topicId = version >= 10 ? r.uuid() : ZERO_UUID;
   const isInternal = version >= 1 ? r.bool() : false;
-  const partitions: MetadataResponsePartition[] = Object.freeze([]) as unknown as MetadataResponsePartition[];
-  skipped.set(partitions, skipPartitions(r, version));
+  const partitions: SkippedPartitions = [];
+  partitions[SKIPPED] = skipPartitions(r, version);
+  Object.freeze(partitions);
   const topicAuthorizedOperations = version >= 8 ? r.int32() : -2147483648;
   const unknown = version >= 9 ? readTagged(r) : undefined;
-  return { errorCode, name, topicId, isInternal, partitions, topicAuthorizedOperations, _unknownTaggedFields: unknown };
+  const read = { bytes: r.buf.subarray(start, r.pos), partitions, errorCode, name, topicId, isInternal, topicAuthorizedOperations, tagged: unknown };
+  return { errorCode, name, topicId, isInternal, partitions, topicAuthorizedOperations, _unknownTaggedFields: unknown, [AS_READ]: read } as TopicAsRead;
+}
+
+/** The topic's bytes as read, if it still holds exactly what they encode. */
+function unchangedBytes(t: TopicAsRead): Buffer | undefined {
+  const read = t[AS_READ];
+  if (read === undefined) return undefined;
+  const same =
+    t.partitions === read.partitions &&
+    t.errorCode === read.errorCode &&
+    t.name === read.name &&
+    t.topicId === read.topicId &&
+    t.isInternal === read.isInternal &&
+    t.topicAuthorizedOperations === read.topicAuthorizedOperations &&
+    t._unknownTaggedFields === read.tagged;
+  return same ? read.bytes : undefined;
 }
 
 export function readMetadataResponseLazily(r: Reader, version: number): MetadataResponse {
@@ -86,6 +125,11 @@ export function readMetadataResponseLazily(r: Reader, version: number): Metadata
 }
 
 function writeTopic(w: Writer, t: MetadataResponseTopic, version: number): void {
+  const unchanged = unchangedBytes(t);
+  if (unchanged) {
+    w.raw(unchanged);
+    return;
+  }
   w.int16(t.errorCode);
   if (version >= 9) {
     if (version >= 12) w.compactNullableString(t.name);
@@ -94,7 +138,7 @@ function writeTopic(w: Writer, t: MetadataResponseTopic, version: number): void 
   else w.string(nonNull(t.name, 't.name'));
   if (version >= 10) w.uuid(t.topicId);
   if (version >= 1) w.bool(t.isInternal);
-  const raw = skipped.get(t.partitions);
+  const raw = (t.partitions as SkippedPartitions)[SKIPPED];
   if (raw) w.raw(raw);
   else {
     if (version >= 9) w.compactArrayLength(t.partitions.length);

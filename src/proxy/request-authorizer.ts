@@ -14,6 +14,7 @@ import { tooManyEntitiesAnswer } from './too-many-entities.js';
 import { fetchDenialsSplice } from './fetch-denials-splice.js';
 import type { ResponseSplice } from './response-pipeline.js';
 import type { TopicIds } from './topic-ids.js';
+import { type FetchSessionEvent, FetchSessionMirror } from '../authz/fetch-session-mirror.js';
 
 /** Changes a decoded broker response before it goes to the client. */
 export type ResponseEdit = (response: never) => void;
@@ -33,10 +34,11 @@ export type RequestDecision =
   /** The request names topic ids the proxy must learn, or asks about every topic: decide again once `ready` settles. */
   | { kind: 'wait'; ready: Promise<void> };
 
-/** How a rule's `leading` entries reach the response of each API that has them. */
-function leadingEntriesSplice(apiKey: number, version: number, entries: readonly unknown[]): ResponseSplice {
+/** How a rule's `leading` entries and `sessionOpened` reach the response of each API that has them. */
+function streamedEdit(apiKey: number, version: number, outcome: { leading?: readonly unknown[]; sessionOpened?: (sessionId: number) => void }): ResponseSplice | undefined {
+  if (outcome.leading === undefined && outcome.sessionOpened === undefined) return undefined;
   if (apiKey !== API_KEYS.Fetch) throw new Error(`${APIS[apiKey].name} has no streamed response edit`);
-  return fetchDenialsSplice(version, entries as FetchResponseFetchableTopicResponse[]);
+  return fetchDenialsSplice(version, (outcome.leading ?? []) as FetchResponseFetchableTopicResponse[], outcome.sessionOpened);
 }
 
 /**
@@ -44,6 +46,9 @@ function leadingEntriesSplice(apiKey: number, version: number, entries: readonly
  * API's rule, and turns the outcome into bytes to forward or an answer to give.
  */
 export class RequestAuthorizer {
+  /** The connection's fetch session, which the Fetch rule checks incremental fetches against. */
+  private readonly fetchSession: FetchSessionMirror;
+
   constructor(
     readonly access: SessionAccess,
     private readonly topicIds: TopicIds,
@@ -52,7 +57,10 @@ export class RequestAuthorizer {
      * groups, ids), counted by the scanner before anything is decoded or decided.
      */
     private readonly maxEntitiesPerRequest: number,
-  ) {}
+    fetchSessionEvents?: (event: FetchSessionEvent) => void,
+  ) {
+    this.fetchSession = new FetchSessionMirror(maxEntitiesPerRequest, fetchSessionEvents);
+  }
 
   /** `retried` is set on the second attempt after a wait: unknown ids are then answered, not waited for again. */
   decide(frame: Buffer, apiKey: number, version: number, retried = false): RequestDecision {
@@ -87,19 +95,20 @@ export class RequestAuthorizer {
         access: this.access,
         topicName: (id) => this.topicIds.name(id),
         clusterTopics: () => this.topicIds.topicNames(),
+        fetchSession: this.fetchSession,
       });
     } finally {
       verdict = this.access.endRequest();
     }
     switch (outcome.action) {
       case 'forward':
-        return { kind: 'forward', frame, edit: outcome.edit as ResponseEdit | undefined, verdict };
+        return { kind: 'forward', frame, edit: outcome.edit as ResponseEdit | undefined, splice: streamedEdit(apiKey, version, outcome), verdict };
       case 'rebuild':
         return {
           kind: 'forward',
           frame: requestFrameWithHeader(outcome.version === undefined ? header : { ...header, apiVersion: outcome.version }, outcome.request),
           edit: outcome.edit as ResponseEdit | undefined,
-          splice: outcome.leading && leadingEntriesSplice(apiKey, version, outcome.leading),
+          splice: streamedEdit(apiKey, version, outcome),
           brokerVersion: outcome.version,
           verdict,
         };

@@ -3,6 +3,7 @@ import type { RuleContext } from '../../src/authz/api-rules/rule.js';
 import { compilePolicy } from '../../src/authz/compiled-policy.js';
 import { DenialLog, type EnforcementMode } from '../../src/authz/denial-log.js';
 import { parsePolicy } from '../../src/authz/policy-file.js';
+import { FetchSessionMirror } from '../../src/authz/fetch-session-mirror.js';
 import { SessionAccess } from '../../src/authz/session-access.js';
 import { createLogger } from '../../src/observe/logger.js';
 
@@ -10,6 +11,12 @@ export interface RuleHarness {
   ctx(version: number): RuleContext;
   /** The structured lines the denial log wrote. */
   logs: Record<string, unknown>[];
+  /** The session's checks, to change its policy, principal or mode between requests. */
+  access: SessionAccess;
+  /** The connection's fetch session, shared by every ctx of the harness. */
+  fetchSession: FetchSessionMirror;
+  /** Topic names by id, as the proxy has learned them (add to it to learn one). */
+  topicIds: Map<string, string>;
 }
 
 /**
@@ -19,7 +26,7 @@ export interface RuleHarness {
  */
 export function ruleHarness(
   policyYaml: string,
-  options: { principal?: string; roles?: string[]; mode?: EnforcementMode; topicIds?: Record<string, string>; clusterTopics?: string[] } = {},
+  options: { principal?: string; roles?: string[]; mode?: EnforcementMode; topicIds?: Record<string, string>; clusterTopics?: string[]; maxSessionPartitions?: number } = {},
 ): RuleHarness {
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
@@ -36,8 +43,12 @@ export function ruleHarness(
     denials,
   );
   const ids = new Map(Object.entries(options.topicIds ?? {}));
+  const fetchSession = new FetchSessionMirror(options.maxSessionPartitions ?? 10_000);
   return {
     logs,
-    ctx: (version) => ({ version, access, topicName: (id) => ids.get(id), clusterTopics: () => options.clusterTopics }),
+    access,
+    fetchSession,
+    topicIds: ids,
+    ctx: (version) => ({ version, access, topicName: (id) => ids.get(id), clusterTopics: () => options.clusterTopics, fetchSession }),
   };
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { metadataRule } from '../../src/authz/api-rules/metadata.js';
-import { fetchRule, produceRule } from '../../src/authz/api-rules/produce-fetch.js';
+import { fetchRule } from '../../src/authz/api-rules/fetch.js';
+import { produceRule } from '../../src/authz/api-rules/produce.js';
 import { ZERO_UUID } from '../../src/protocol/codec-support.js';
 import { REQUEST_CODECS, RESPONSE_CODECS } from '../../src/protocol/generated/index.js';
 import { API_KEYS } from '../../src/protocol/generated/apis.js';
@@ -138,19 +139,6 @@ describe('Fetch rule', () => {
       ['ID_UNKNOWN', 3, 100, -1n],
     ]);
     encodesAtEveryVersion(API_KEYS.Fetch, 'response', { ...resp, responses: resp.responses.map((t) => ({ ...t, topicId: ZERO_UUID })) }, [4, 11, 12, 13, 15]);
-  });
-
-  it('keeps fetch sessions out: a request to open one goes as a sessionless full fetch, one naming a session gets 70', () => {
-    const opening = fetchRule.authorize({ ...fetchOf([{ topic: 'orders' }]), sessionId: 0, sessionEpoch: 0 }, harness().ctx(12));
-    if (opening.action !== 'rebuild') throw new Error(`expected rebuild, got ${opening.action}`);
-    expect(opening.request).toMatchObject({ sessionId: 0, sessionEpoch: -1 });
-    // Nothing to merge: the broker's response streams through untouched.
-    expect(opening.edit).toBeUndefined();
-    expect(fetchRule.authorize({ ...fetchOf([{ topic: 'orders' }]), sessionId: 0, sessionEpoch: -1 }, harness().ctx(12))).toEqual({ action: 'forward' });
-    const incremental = fetchRule.authorize({ ...fetchOf([]), sessionId: 77, sessionEpoch: 3 }, harness().ctx(12));
-    expect(incremental).toMatchObject({ action: 'answer', response: { errorCode: 70, responses: [] } });
-    // Before v7 there are no sessions and the fields are not on the wire.
-    expect(fetchRule.authorize({ ...fetchOf([{ topic: 'orders' }]), sessionEpoch: 0 }, harness().ctx(6))).toEqual({ action: 'forward' });
   });
 
   it('forwards the readable topics of a mixed fetch and puts the denied partitions in front of the streamed answer', () => {

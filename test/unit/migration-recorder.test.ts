@@ -1,3 +1,4 @@
+import { FetchSessionMirror } from '../../src/authz/fetch-session-mirror.js';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -90,7 +91,7 @@ describe('access recorder', () => {
     const access = new SessionAccess('enforce', { listener: 'plain', principal: 'ANONYMOUS', roles: [], clientAddress: '10.0.0.1:9', clientId: 'setup' }, EVERYTHING_ALLOWED.current, new DenialLog(log, undefined));
     access.recordTo(recorder);
     const request = { ...defaultCreateTopicsRequest(), topics: [{ ...defaultCreateTopicsRequestCreatableTopic(), name: 'orders-new' }] };
-    expect(TOPIC_RULES[API_KEYS.CreateTopics].authorize(request, { version: 7, access, topicName: () => undefined, clusterTopics: () => undefined }).action).toBe('forward');
+    expect(TOPIC_RULES[API_KEYS.CreateTopics].authorize(request, { version: 7, access, topicName: () => undefined, clusterTopics: () => undefined, fetchSession: new FetchSessionMirror(10) }).action).toBe('forward');
     const uses = recorder.snapshot().identities[0].uses.map((u) => `${u.kind} ${u.name} ${u.operation}`);
     expect(uses).toEqual(['topic orders-new create']);
   });

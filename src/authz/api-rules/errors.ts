@@ -8,7 +8,9 @@ export const INVALID_REQUEST = 42;
 export const TRANSACTIONAL_ID_AUTHORIZATION_FAILED = 53;
 export const OPERATION_NOT_ATTEMPTED = 55;
 export const FETCH_SESSION_ID_NOT_FOUND = 70;
+export const INVALID_FETCH_SESSION_EPOCH = 71;
 export const UNKNOWN_TOPIC_ID = 100;
+export const FETCH_SESSION_TOPIC_ID_ERROR = 106;
 
 /**
  * The messages Kafka's Errors give these codes (Errors.message()), for the answers in which a

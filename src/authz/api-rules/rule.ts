@@ -1,4 +1,5 @@
 import type { Operation, ResourceKind } from '../operations.js';
+import type { FetchSessionMirror } from '../fetch-session-mirror.js';
 import type { SessionAccess } from '../session-access.js';
 
 /**
@@ -6,16 +7,25 @@ import type { SessionAccess } from '../session-access.js';
  * - forward: everything named is allowed; the original bytes go to the broker untouched
  *   (`edit`, if set, changes the broker's response: filtered listings, authorized-operations bits);
  * - rebuild: `request` goes to the broker instead (without denied entities, or changed as the
- *   proxy needs) and `edit`, if set, merges the denied entities' errors into its response, or
- *   `leading`, if set, are entries put at the front of the response's top-level list while the
- *   rest of it streams through (Fetch: responses too large to hold); `version`, if set, is the
- *   version the broker is asked at instead of the client's (a newer one that can say what the
- *   client's cannot), and its answer goes back to the client in the client's version;
+ *   proxy needs) and `edit`, if set, merges the denied entities' errors into its response;
+ *   `version`, if set, is the version the broker is asked at instead of the client's (a newer
+ *   one that can say what the client's cannot), and its answer goes back to the client in the
+ *   client's version;
+ * - for both, Fetch only: `leading`, if set, are entries put at the front of the response's
+ *   top-level list while the rest of it streams through (responses too large to hold), and
+ *   `sessionOpened`, if set, hears the fetch session id the broker's answer gives (0: none);
  * - answer: everything is denied; the proxy answers with `response` itself, as a broker would.
  */
 export type Outcome<Resp = unknown> =
-  | { action: 'forward'; edit?: (response: Resp) => void }
-  | { action: 'rebuild'; request: object; edit?: (response: Resp) => void; leading?: readonly unknown[]; version?: number }
+  | { action: 'forward'; edit?: (response: Resp) => void; leading?: readonly unknown[]; sessionOpened?: (sessionId: number) => void }
+  | {
+      action: 'rebuild';
+      request: object;
+      edit?: (response: Resp) => void;
+      leading?: readonly unknown[];
+      sessionOpened?: (sessionId: number) => void;
+      version?: number;
+    }
   | { action: 'answer'; response: Resp };
 
 export const FORWARD = { action: 'forward' } as const;
@@ -27,6 +37,8 @@ export interface RuleContext {
   topicName(id: string): string | undefined;
   /** The cluster's topic names in Kafka's order, as the proxy last listed them (for rules with `listsTopics`); undefined if it never could. */
   clusterTopics(): readonly string[] | undefined;
+  /** The connection's fetch session, as the broker holds it (Fetch). */
+  fetchSession: FetchSessionMirror;
 }
 
 /**
