@@ -32,6 +32,10 @@
  *           the forwarder's CPU, through direct, the transparent proxy and the enforcing proxy
  *           (fetch sessions, KIP-227) [--partitions N, default 1,000] [--idle S, default 30]
  *           [--rounds N, default 3]
+ *   ab      this checkout's proxy against another build of it (a copy of dist/ made before a
+ *           change), side by side: produce CPU per MiB of each, rounds alternating
+ *           --against PATH/cli.js [--size BYTES, default 1024] [--records N, default 300,000]
+ *           [--rounds N, default 4]
  *   authz   policy decisions per core: allows() on a 10,000-grant policy for exact, prefix and
  *           missing topic names, with and without the per-session decision cache
  *   hotpath Produce and Fetch requests per core through the proxy's request path (frame split,
@@ -53,6 +57,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { runAbBench } from './ab.js';
 import { runAuthzBench } from './authz.js';
 import { runCodecBench } from './codec.js';
 import { runE2eBench } from './e2e.js';
@@ -194,6 +199,32 @@ const BENCHES: Record<string, (args: string[]) => Promise<string>> = {
       'proxy+authz authenticates with OAUTHBEARER and enforces the 10,000-grant policy.';
     return writeResults('fetch-sessions', ['npm run bench -- fetch-sessions', ...args].join(' '), r, `${note}\n\n${table}`);
   },
+  async ab(args) {
+    const usage = 'ab takes --against PATH/cli.js [--size BYTES] [--records N] [--rounds N]';
+    let values;
+    try {
+      ({ values } = parseArgs({ args, options: { against: { type: 'string' }, size: { type: 'string' }, records: { type: 'string' }, rounds: { type: 'string' } } }));
+    } catch {
+      throw new Error(usage);
+    }
+    const positive = (text: string | undefined, fallback: number) => {
+      if (text === undefined) return fallback;
+      const n = Number(text);
+      if (!Number.isInteger(n) || n < 1) throw new Error(usage);
+      return n;
+    };
+    if (values.against === undefined) throw new Error(usage);
+    const r = await runAbBench(values.against, positive(values.size, 1024), positive(values.records, 300_000), positive(values.rounds, 4), log);
+    const table = markdownTable(
+      ['build', 'produce CPU ms/MiB, median', 'each round'],
+      [
+        ['this checkout (dist/)', r.thisMedian.toFixed(2), r.thisBuild.map((x) => x.toFixed(2)).join(', ')],
+        [r.against, r.otherMedian.toFixed(2), r.otherBuild.map((x) => x.toFixed(2)).join(', ')],
+      ],
+    );
+    const note = `ProducerPerformance, ${r.records.toLocaleString('en')} records of ${r.recordSize} B per run after a quarter as many to warm up, through each build in turn (transparent listener, one worker), ${r.rounds} rounds alternating the order; one broker.`;
+    return writeResults('ab', ['npm run bench -- ab', ...args].join(' '), r, `${note}\n\n${table}`);
+  },
   async recorder(args) {
     if (args.length) throw new Error(`recorder takes no options, got ${args.join(' ')}`);
     const r = await runRecorderMemoryBench(log);
@@ -253,7 +284,9 @@ const BENCHES: Record<string, (args: string[]) => Promise<string>> = {
   },
   async peers(args) {
     const results = await runE2eBench(parsePeersOptions(args), log);
-    return writeResults('peers', ['npm run bench -- peers', ...args].join(' '), results, peersMarkdown(results));
+    // A quick run is a smoke test: it keeps the full run's files.
+    const name = args.includes('--quick') ? 'peers-quick' : 'peers';
+    return writeResults(name, ['npm run bench -- peers', ...args].join(' '), results, peersMarkdown(results));
   },
 };
 

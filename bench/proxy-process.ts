@@ -42,6 +42,8 @@ export interface ProxySetup {
   sections?: Pick<ConfigInput, 'oauthbearer' | 'authorization' | 'accessRecording'>;
   /** Worker processes (default 1, as the figures before workers existed: one process forwarding). */
   workers?: number;
+  /** Another build's cli.js than dist/cli.js, to compare two builds in one run. */
+  cliPath?: string;
 }
 
 /**
@@ -72,7 +74,8 @@ export async function startProxyProcess(upstream: string, workDir: string, setup
 
   // BENCH_PROXY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the proxy under the bench's load (Node refuses --cpu-prof in NODE_OPTIONS).
   const nodeArgs = process.env.BENCH_PROXY_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
-  const child = spawnOwned(process.execPath, [...PROXY_NODE_FLAGS, ...nodeArgs, CLI_PATH, '--config', configFile]);
+  const cli = setup.cliPath ?? CLI_PATH;
+  const child = spawnOwned(process.execPath, [...PROXY_NODE_FLAGS, ...nodeArgs, cli, '--config', configFile]);
   const tail: string[] = [];
   const problems: string[] = [];
   const waitingFor = new Set<number | string>([base, base + 1, WORKERS_READY]);
@@ -105,7 +108,7 @@ export async function startProxyProcess(upstream: string, workDir: string, setup
   clearTimeout(timer);
   if (outcome !== undefined || child.pid === undefined) {
     child.kill('SIGKILL');
-    throw new Error(`proxy (${CLI_PATH} --config ${configFile}) ${outcome}; its output ends with:\n${tail.join('\n')}`);
+    throw new Error(`proxy (${cli} --config ${configFile}) ${outcome}; its output ends with:\n${tail.join('\n')}`);
   }
 
   return {

@@ -10,13 +10,13 @@
 import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import { ADMIN_USAGE, adminCommand, adminTarget } from './admin-cli.js';
-import { checkConfigFile } from './config/check-config.js';
 import { ConfigError, formatProblem, loadConfig } from './config/load.js';
-import { INIT_USAGE } from './init/init-cli.js';
-import { MIGRATION_USAGE, main as migrationMain } from './migration/cli.js';
+import { INIT_USAGE } from './init/init-usage.js';
+import { MIGRATION_USAGE } from './migration/migration-usage.js';
 import { createLogger } from './observe/logger.js';
-import { Supervisor } from './workers/supervisor.js';
-import { runWorker } from './workers/worker.js';
+
+// Each process loads only what its role runs (imported where needed): the supervisor holds no
+// proxy code, which keeps its resident memory down, and the workers no supervisor code.
 
 const USAGE = `usage:
   kafka-auth-proxy --config proxy.yaml          run the proxy
@@ -42,17 +42,18 @@ function readConfig(file: string) {
 }
 
 async function run(file: string): Promise<void> {
-  if (cluster.isWorker) return runWorker();
+  if (cluster.isWorker) return (await import('./workers/worker.js')).runWorker();
   const config = readConfig(file);
   const log = createLogger(config.logging.level);
   if (!process.execArgv.some((flag) => flag.startsWith('--initial-old-space-size'))) {
     // docs/operations.md, "Run": without it V8 runs a full garbage collection every 10-20 MB streamed.
     log.info('started without node --initial-old-space-size=64: streaming fetch responses may cost up to twice the CPU (see docs/operations.md, "Run")');
   }
+  const { Supervisor } = await import('./workers/supervisor.js');
   const supervisor = new Supervisor(file, config, log);
   // Handled from the start: by default SIGHUP and SIGUSR2 would end the process.
   let started = false;
-  const whenStarted = (signal: string, act: (s: Supervisor) => Promise<unknown>, failure: string) => {
+  const whenStarted = (signal: string, act: (s: typeof supervisor) => Promise<unknown>, failure: string) => {
     if (!started) {
       log.warn({ signal }, 'still starting; signal ignored');
       return;
@@ -91,7 +92,7 @@ async function main(argv: string[]): Promise<void> {
   if (argv[0] === 'dev-issuer') return (await import('./dev-issuer/main.js')).main(argv.slice(1));
   if (argv[0] === 'init') return (await import('./init/init-cli.js')).main(argv.slice(1));
   // The migration toolkit reads recordings, not a running proxy: flags of its own too.
-  if (argv[0] === 'access' || argv[0] === 'policy' || argv[0] === 'migration') return migrationMain(argv);
+  if (argv[0] === 'access' || argv[0] === 'policy' || argv[0] === 'migration') return (await import('./migration/cli.js')).main(argv);
   let parsed;
   try {
     parsed = parseArgs({
@@ -126,6 +127,7 @@ async function main(argv: string[]): Promise<void> {
   if (!values.config) fail(`--config is required\n${USAGE}`, 2);
   if (positionals.length === 0) return run(values.config);
   if (positionals.length === 1 && positionals[0] === 'check') {
+    const { checkConfigFile } = await import('./config/check-config.js');
     const { config, problems, warnings } = checkConfigFile(values.config);
     for (const warning of warnings) process.stderr.write(`warning: ${warning}\n`);
     if (problems.length || !config) fail(problems.map(formatProblem).join('\n'));

@@ -5,12 +5,8 @@ import { parseArgs } from 'node:util';
 import { checkConfigFile } from '../config/check-config.js';
 import { formatProblem } from '../config/load.js';
 import { INIT_DEFAULTS, type InitAnswers, starterFiles } from './starter-files.js';
+import { INIT_USAGE } from './init-usage.js';
 
-export const INIT_USAGE = `  kafka-auth-proxy init [--dir .] [--brokers host:9092,...] [--auth oauthbearer|aws-msk-iam|both]
-                       [--jwks-url URL --issuer URL --audience kafka] [--aws-region us-east-1]
-                       [--mode enforce|audit] [--migration] [--advertised-host HOST] [--port 9092]
-                       [--admin-port 9464] [--yes] [--force]
-                                                writes a starter proxy.yaml and policy.yaml (asks on a terminal)`;
 
 /** Where init talks: the terminal, or a test's buffers. */
 export interface InitIo {
