@@ -12,6 +12,7 @@ import { Reader } from '../protocol/reader.js';
 import { Writer } from '../protocol/writer.js';
 import type { ListenerAddressing } from './addressing.js';
 import { readMetadataResponseLazily, writeMetadataResponseLazily } from './metadata-lazy.js';
+import { produceResponseHasNodeEndpoints } from './produce-node-endpoints.js';
 import { readMetadataPrefix, writeMetadataPrefix } from './metadata-prefix.js';
 import type { ClusterView } from './cluster-view.js';
 import { capApiVersions } from './client-apis.js';
@@ -81,6 +82,12 @@ export class ResponseRewriter {
     if (apiKey === API_KEYS.ApiVersions) return this.rewriteApiVersions(frame, version);
     if (apiKey === API_KEYS.Metadata && !this.topicIds && !edit && brokerVersion === version) return this.rewriteMetadataBrokers(frame, version);
     const header = readResponseHeader(r, apiKey, brokerVersion);
+    if (apiKey === API_KEYS.Produce && !edit && brokerVersion === version) {
+      // Brokers add NodeEndpoints only on a leader change; otherwise the bytes go out as they came.
+      const body = r.pos;
+      if (!produceResponseHasNodeEndpoints(r)) return [frame];
+      r.pos = body;
+    }
     // Authorization reads and changes a Metadata answer's topics, never their partitions.
     const lazily = apiKey === API_KEYS.Metadata && brokerVersion === version;
     const body = lazily ? readMetadataResponseLazily(r, version) : RESPONSE_CODECS[apiKey].read(r, brokerVersion);
@@ -102,8 +109,6 @@ export class ResponseRewriter {
         break;
       case API_KEYS.Produce: {
         const m = body as ProduceResponse;
-        // Brokers add NodeEndpoints only on a leader change; otherwise the bytes go out as they came.
-        if (m.nodeEndpoints.length === 0 && !edit) return [frame];
         m.nodeEndpoints = this.rewriteBrokerList(m.nodeEndpoints, (b) => b.nodeId);
         break;
       }
