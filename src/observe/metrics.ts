@@ -27,6 +27,14 @@ const AUTHENTICATION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0
  * outcome): never principals, resource names, client ids, addresses or anything from a
  * credential, so cardinality stays bounded and nothing secret can leak through a label.
  */
+/**
+ * How often a worker samples its event-loop delay (nodejs_eventloop_lag_*). prom-client's default,
+ * 10 ms, wakes an idle process 100 times a second at ~3 ms of CPU a second; every 20 ms halves
+ * that and still catches every stall longer than 20 ms, the longest the proxy means to hold a
+ * worker (docs/benchmarks.md, metadata).
+ */
+const WORKER_EVENT_LOOP_SAMPLE_MS = 20;
+
 export class ProxyMetrics {
   readonly registry = new Registry();
   /** Set once the proxy runs: what the collect-time gauges read. */
@@ -312,7 +320,7 @@ export class ProxyMetrics {
   readonly plaintextClients = plaintextClientsGauge(this.registry);
 
   constructor(defaults = false) {
-    if (defaults) collectDefaultMetrics({ register: this.registry });
+    if (defaults) collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: WORKER_EVENT_LOOP_SAMPLE_MS });
   }
 
   /** From now on the collect-time gauges report this proxy's JWKS, policy and budgets. */
