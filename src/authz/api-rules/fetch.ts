@@ -114,9 +114,11 @@ function fullFetch(req: FetchRequest, ctx: RuleContext): FetchOutcome {
   const decided: MirroredTopic[] = [];
   for (const t of req.topics) {
     const errorCode = topicDecision(topicRef(t, byId), byId, ctx, false);
-    const partitions = t.partitions.map((p) => p.partition);
     if (errorCode === 0) allowed.push(t);
-    else denied.push({ topic: t.topic, topicId: t.topicId, partitions, errorCode });
+    // A sessionless fetch of allowed topics, the common case, needs nothing more.
+    if (errorCode === 0 && !opens) continue;
+    const partitions = t.partitions.map((p) => p.partition);
+    if (errorCode !== 0) denied.push({ topic: t.topic, topicId: t.topicId, partitions, errorCode });
     if (opens) decided.push({ topic: topicRef(t, byId), partitions: new Set(partitions), errorCode });
   }
   const leading = denied.length > 0 ? fetchErrors(denied) : undefined;
