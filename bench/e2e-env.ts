@@ -112,6 +112,9 @@ export async function startE2eEnvironment(log: (line: string) => void, workers: 
     const idleLimits = peers && { maxConnectionsPerIp: 100_000, maxConnections: 100_000, maxNewConnectionsPerSecondPerIp: 1_000_000 };
     const proxy = await startProxyProcess(broker, workDir, { name: 'proxy', workers, listener: idleLimits ? { authentication: 'none', limits: idleLimits } : undefined });
     stops.push(() => proxy.stop());
+    const direct: Configuration = { name: 'direct', bootstrap: broker, clientProperties: {} };
+    const viaRelay: Configuration = { name: 'relay', bootstrap: `${LOOPBACK}:${relay.port}`, clientProperties: {}, forwarderPid: relay.pid };
+    const viaProxy: Configuration = { name: 'proxy', bootstrap: proxy.bootstrap, clientProperties: {}, forwarderPid: proxy.pid, workers };
     if (peers) {
       const kroxylicious = await startKroxylicious(broker, workDir, log);
       stops.push(() => kroxylicious.stop());
@@ -125,9 +128,9 @@ export async function startE2eEnvironment(log: (line: string) => void, workers: 
       ]);
       return {
         configurations: [
-          { name: 'direct', bootstrap: broker, clientProperties: {} },
-          { name: 'relay', bootstrap: `${LOOPBACK}:${relay.port}`, clientProperties: {}, forwarderPid: relay.pid },
-          { name: 'proxy', bootstrap: proxy.bootstrap, clientProperties: {}, forwarderPid: proxy.pid, workers },
+          direct,
+          viaRelay,
+          viaProxy,
           ...running.map((p) => ({ name: p.name, bootstrap: p.bootstrap, clientProperties: {}, forwarderPid: p.pid })),
         ],
         broker,
@@ -169,9 +172,9 @@ export async function startE2eEnvironment(log: (line: string) => void, workers: 
 
     return {
       configurations: [
-        { name: 'direct', bootstrap: broker, clientProperties: {} },
-        { name: 'relay', bootstrap: `${LOOPBACK}:${relay.port}`, clientProperties: {}, forwarderPid: relay.pid },
-        { name: 'proxy', bootstrap: proxy.bootstrap, clientProperties: {}, forwarderPid: proxy.pid, workers },
+        direct,
+        viaRelay,
+        viaProxy,
         {
           name: 'proxy+tls',
           bootstrap: tlsProxy.bootstrap,

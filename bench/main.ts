@@ -79,6 +79,30 @@ const log = (line: string) => console.log(line);
 /** bench/results/<bench>.* with the default single worker (comparable with the figures from before workers), <bench>-workers-N.* otherwise. */
 const resultsName = (bench: string, workers: number) => (workers === 1 ? bench : `${bench}-workers-${workers}`);
 
+/**
+ * A bench's `--name VALUE` options (`names`, nothing else): `text` gives one as given, `positive`
+ * one that must be a positive integer; anything else fails with `usage`.
+ */
+function benchOptions(args: string[], names: readonly string[], usage: string) {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({ args, options: Object.fromEntries(names.map((name) => [name, { type: 'string' as const }])) }));
+  } catch {
+    throw new Error(usage);
+  }
+  const text = (name: string) => values[name] as string | undefined;
+  return {
+    text,
+    positive(name: string): number | undefined {
+      const given = text(name);
+      if (given === undefined) return undefined;
+      const n = Number(given);
+      if (!Number.isInteger(n) || n < 1) throw new Error(usage);
+      return n;
+    },
+  };
+}
+
 const BENCHES: Record<string, (args: string[]) => Promise<string>> = {
   async codec(args) {
     if (args.length) throw new Error(`codec takes no options, got ${args.join(' ')}`);
@@ -101,20 +125,8 @@ const BENCHES: Record<string, (args: string[]) => Promise<string>> = {
     return writeResults('sasl', 'npm run bench -- sasl', results, table);
   },
   async idle(args) {
-    const usage = `idle takes only --connections N and --workers N, got ${args.join(' ')}`;
-    let values;
-    try {
-      ({ values } = parseArgs({ args, options: { connections: { type: 'string' }, workers: { type: 'string' } } }));
-    } catch {
-      throw new Error(usage);
-    }
-    const positive = (text: string | undefined) => {
-      if (text === undefined) return undefined;
-      const n = Number(text);
-      if (!Number.isInteger(n) || n < 1) throw new Error(usage);
-      return n;
-    };
-    const r = await runIdleConnectionsBench(log, { connections: positive(values.connections), workers: positive(values.workers) });
+    const options = benchOptions(args, ['connections', 'workers'], `idle takes only --connections N and --workers N, got ${args.join(' ')}`);
+    const r = await runIdleConnectionsBench(log, { connections: options.positive('connections'), workers: options.positive('workers') });
     const n = (x: number) => x.toLocaleString('en');
     const table = markdownTable(
       ['idle authenticated connections', 'proxy RSS before (MiB)', 'after (MiB)', 'bytes per connection', 'new connections /s, OAUTHBEARER', 'new connections /s, AWS_MSK_IAM'],
@@ -138,20 +150,8 @@ const BENCHES: Record<string, (args: string[]) => Promise<string>> = {
     return writeResults(resultsName('idle', r.workers), ['npm run bench -- idle', ...args].join(' '), r, `${processes}\n\n${table}\n\n${memory}\n\n${storms}`);
   },
   async roles(args) {
-    const usage = `roles takes only --connections N and --rounds N, got ${args.join(' ')}`;
-    let values;
-    try {
-      ({ values } = parseArgs({ args, options: { connections: { type: 'string' }, rounds: { type: 'string' } } }));
-    } catch {
-      throw new Error(usage);
-    }
-    const positive = (text: string | undefined) => {
-      if (text === undefined) return undefined;
-      const n = Number(text);
-      if (!Number.isInteger(n) || n < 1) throw new Error(usage);
-      return n;
-    };
-    const r = await runRolesStormBench(log, { connections: positive(values.connections), rounds: positive(values.rounds) });
+    const options = benchOptions(args, ['connections', 'rounds'], `roles takes only --connections N and --rounds N, got ${args.join(' ')}`);
+    const r = await runRolesStormBench(log, { connections: options.positive('connections'), rounds: options.positive('rounds') });
     const n = (x: number) => x.toLocaleString('en');
     const table = markdownTable(
       [`storm of ${n(r.connections)} (OAUTHBEARER + one Metadata, ${r.principals} principals, 100 in flight)`, 'new connections /s', 'per proxy CPU second', 'proxy CPU µs per connection'],
@@ -174,20 +174,8 @@ const BENCHES: Record<string, (args: string[]) => Promise<string>> = {
     return writeResults('metadata', `npm run bench -- metadata${args.length ? ` ${args.join(' ')}` : ''}`, results, `${note}\n\n${table}`);
   },
   async 'fetch-sessions'(args) {
-    const usage = 'fetch-sessions takes [--partitions N] [--idle SECONDS] [--rounds N]';
-    let values;
-    try {
-      ({ values } = parseArgs({ args, options: { partitions: { type: 'string' }, idle: { type: 'string' }, rounds: { type: 'string' } } }));
-    } catch {
-      throw new Error(usage);
-    }
-    const positive = (text: string | undefined, fallback: number) => {
-      if (text === undefined) return fallback;
-      const n = Number(text);
-      if (!Number.isInteger(n) || n < 1) throw new Error(usage);
-      return n;
-    };
-    const r = await runFetchSessionsBench(positive(values.partitions, 1_000), positive(values.idle, 30), positive(values.rounds, 3), log);
+    const options = benchOptions(args, ['partitions', 'idle', 'rounds'], 'fetch-sessions takes [--partitions N] [--idle SECONDS] [--rounds N]');
+    const r = await runFetchSessionsBench(options.positive('partitions') ?? 1_000, options.positive('idle') ?? 30, options.positive('rounds') ?? 3, log);
     const n = (x: number) => Math.round(x).toLocaleString('en');
     const table = markdownTable(
       ['path', 'fetch requests /s', 'consumer bytes sent /s', 'consumer bytes received /s', 'forwarder CPU (ms per s)'],
@@ -201,20 +189,10 @@ const BENCHES: Record<string, (args: string[]) => Promise<string>> = {
   },
   async ab(args) {
     const usage = 'ab takes --against PATH/cli.js [--size BYTES] [--records N] [--rounds N]';
-    let values;
-    try {
-      ({ values } = parseArgs({ args, options: { against: { type: 'string' }, size: { type: 'string' }, records: { type: 'string' }, rounds: { type: 'string' } } }));
-    } catch {
-      throw new Error(usage);
-    }
-    const positive = (text: string | undefined, fallback: number) => {
-      if (text === undefined) return fallback;
-      const n = Number(text);
-      if (!Number.isInteger(n) || n < 1) throw new Error(usage);
-      return n;
-    };
-    if (values.against === undefined) throw new Error(usage);
-    const r = await runAbBench(values.against, positive(values.size, 1024), positive(values.records, 300_000), positive(values.rounds, 4), log);
+    const options = benchOptions(args, ['against', 'size', 'records', 'rounds'], usage);
+    const against = options.text('against');
+    if (against === undefined) throw new Error(usage);
+    const r = await runAbBench(against, options.positive('size') ?? 1024, options.positive('records') ?? 300_000, options.positive('rounds') ?? 4, log);
     const table = markdownTable(
       ['build', 'produce CPU ms/MiB, median', 'each round'],
       [

@@ -22,12 +22,6 @@ const ADDED_LATENCY_BUCKETS = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.00
 const AUTHENTICATION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /**
- * The proxy's Prometheus metrics (one registry per worker; the supervisor sums them, each gauge
- * by its own `aggregator`). Labels carry fixed classes only (listener, API, mechanism, reason,
- * outcome): never principals, resource names, client ids, addresses or anything from a
- * credential, so cardinality stays bounded and nothing secret can leak through a label.
- */
-/**
  * How often a worker samples its event-loop delay (nodejs_eventloop_lag_*). prom-client's default,
  * 10 ms, wakes an idle process 100 times a second at ~3 ms of CPU a second; every 20 ms halves
  * that and still catches every stall longer than 20 ms, the longest the proxy means to hold a
@@ -35,6 +29,12 @@ const AUTHENTICATION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0
  */
 const WORKER_EVENT_LOOP_SAMPLE_MS = 20;
 
+/**
+ * The proxy's Prometheus metrics (one registry per worker; the supervisor sums them, each gauge
+ * by its own `aggregator`). Labels carry fixed classes only (listener, API, mechanism, reason,
+ * outcome): never principals, resource names, client ids, addresses or anything from a
+ * credential, so cardinality stays bounded and nothing secret can leak through a label.
+ */
 export class ProxyMetrics {
   readonly registry = new Registry();
   /** Set once the proxy runs: what the collect-time gauges read. */

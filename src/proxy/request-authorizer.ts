@@ -1,5 +1,5 @@
 import { NO_AUTHORIZATION } from '../authz/api-rules/no-authorization.js';
-import type { ApiRule } from '../authz/api-rules/rule.js';
+import type { ApiRule, StreamedEdit } from '../authz/api-rules/rule.js';
 import { API_RULES } from '../authz/api-rules/table.js';
 import type { AuthorizationOutcome, SessionAccess } from '../authz/session-access.js';
 import { API_KEYS, APIS } from '../protocol/generated/apis.js';
@@ -35,7 +35,7 @@ export type RequestDecision =
   | { kind: 'wait'; ready: Promise<void> };
 
 /** How a rule's `leading` entries and `sessionOpened` reach the response of each API that has them. */
-function streamedEdit(apiKey: number, version: number, outcome: { leading?: readonly unknown[]; sessionOpened?: (sessionId: number) => void }): ResponseSplice | undefined {
+function streamedEdit(apiKey: number, version: number, outcome: StreamedEdit): ResponseSplice | undefined {
   if (outcome.leading === undefined && outcome.sessionOpened === undefined) return undefined;
   if (apiKey !== API_KEYS.Fetch) throw new Error(`${APIS[apiKey].name} has no streamed response edit`);
   return fetchDenialsSplice(version, (outcome.leading ?? []) as FetchResponseFetchableTopicResponse[], outcome.sessionOpened);

@@ -4,7 +4,6 @@ import { type Consumer, Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { DevIssuer } from '../../src/dev-issuer/issuer.js';
 import { API_KEYS } from '../../src/protocol/generated/apis.js';
-import { defaultFetchRequest, defaultFetchRequestFetchPartition, defaultFetchRequestFetchTopic } from '../../src/protocol/generated/messages/FetchRequest.js';
 import type { FetchResponse } from '../../src/protocol/generated/messages/FetchResponse.js';
 import { defaultMetadataRequest } from '../../src/protocol/generated/messages/MetadataRequest.js';
 import type { MetadataResponse } from '../../src/protocol/generated/messages/MetadataResponse.js';
@@ -15,6 +14,7 @@ import { KafkaConnection } from '../../src/proxy/kafka-connection.js';
 import { recordBatch } from '../support/record-batch.js';
 import { oauthListener, startTestIssuer } from './helpers/issuer.js';
 import { type TestProxy, startTestProxy } from './helpers/proxy.js';
+import { fetchPartitionZero } from './helpers/fetch-requests.js';
 import { authenticatedConnection } from './helpers/raw-sasl.js';
 import { createTopic } from './helpers/topics.js';
 
@@ -96,21 +96,6 @@ function produceTo(topics: string[], acks = -1, values = ['v']) {
     acks,
     timeoutMs: 10_000,
     topicData: topics.map((name) => ({ name, partitionData: [{ index: 0, records: recordBatch(values) }] })),
-  };
-}
-
-/** A Fetch of partition 0 of each topic, from offset 0, without a fetch session; topics by name or, from v13, by id. */
-function fetchOf(topics: { topic?: string; topicId?: string }[]) {
-  return {
-    ...defaultFetchRequest(),
-    maxWaitMs: 10,
-    minBytes: 0,
-    maxBytes: 1 << 20,
-    topics: topics.map((t) => ({
-      ...defaultFetchRequestFetchTopic(),
-      ...t,
-      partitions: [{ ...defaultFetchRequestFetchPartition(), partition: 0, fetchOffset: 0n, partitionMaxBytes: 1 << 20 }],
-    })),
   };
 }
 
@@ -237,7 +222,7 @@ describe('authorization on an OAUTHBEARER listener (enforce)', () => {
     const conn = await authenticatedConnection(tp.brokerPorts.get(node)!, await issuer.mint({ subject: 'svc-r5', roles: ['reader'] }));
     try {
       const unknownId = Buffer.from(randomUUID().replaceAll('-', ''), 'hex').toString('base64url');
-      const res = await conn.request<FetchResponse>(API_KEYS.Fetch, 13, fetchOf([idA, idB, unknownId].map((topicId) => ({ topicId }))));
+      const res = await conn.request<FetchResponse>(API_KEYS.Fetch, 13, fetchPartitionZero([idA, idB, unknownId].map((topicId) => ({ topicId }))));
       const codes = new Map(res.body.responses.map((t) => [t.topicId, t.partitions[0].errorCode]));
       expect(codes.get(idA)).toBe(0);
       expect(codes.get(idB)).toBe(29);
@@ -336,7 +321,7 @@ describe('authorization on an OAUTHBEARER listener (enforce)', () => {
   it('applies a reloaded policy to a live connection without reconnecting', async () => {
     const node = await leaderOf(topicA);
     const conn = await authenticatedConnection(tp.brokerPorts.get(node)!, await issuer.mint({ subject: 'svc-r7', roles: ['reader'] }));
-    const fetchA = async () => (await conn.request<FetchResponse>(API_KEYS.Fetch, 12, fetchOf([{ topic: topicA }]))).body.responses[0].partitions[0].errorCode;
+    const fetchA = async () => (await conn.request<FetchResponse>(API_KEYS.Fetch, 12, fetchPartitionZero([{ topic: topicA }]))).body.responses[0].partitions[0].errorCode;
     try {
       expect(await fetchA()).toBe(0);
       const reloads = tp.logs.filter((l) => l.msg === 'policy reloaded').length;

@@ -4,7 +4,6 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { DevIssuer } from '../../src/dev-issuer/issuer.js';
 import { API_KEYS } from '../../src/protocol/generated/apis.js';
 import { ZERO_UUID } from '../../src/protocol/codec-support.js';
-import { type FetchRequest, defaultFetchRequest, defaultFetchRequestFetchPartition, defaultFetchRequestFetchTopic } from '../../src/protocol/generated/messages/FetchRequest.js';
 import type { FetchResponse } from '../../src/protocol/generated/messages/FetchResponse.js';
 import { defaultMetadataRequest } from '../../src/protocol/generated/messages/MetadataRequest.js';
 import type { MetadataResponse } from '../../src/protocol/generated/messages/MetadataResponse.js';
@@ -13,6 +12,7 @@ import type { ProduceResponse } from '../../src/protocol/generated/messages/Prod
 import { KafkaConnection } from '../../src/proxy/kafka-connection.js';
 import { type ConsumeResult, type ProduceResult, javaOAuthArgs, runGoClient, runJavaClient } from '../support/interop-clients.js';
 import { recordBatch } from '../support/record-batch.js';
+import { fetchPartitionZero } from './helpers/fetch-requests.js';
 import { oauthListener, startTestIssuer, testClientCredentials } from './helpers/issuer.js';
 import { type TestProxy, startTestProxy } from './helpers/proxy.js';
 import { authenticatedConnection } from './helpers/raw-sasl.js';
@@ -45,21 +45,12 @@ async function leaderOf(topic: string): Promise<number> {
 }
 
 /** A Fetch v12 (topics by name) of partition 0 of each topic named, in the session and epoch given. */
-function fetchIn(sessionId: number, sessionEpoch: number, topics: string[], offset = 0n): FetchRequest {
-  return {
-    ...defaultFetchRequest(),
-    maxWaitMs: 10,
-    minBytes: 0,
-    maxBytes: 1 << 20,
-    sessionId,
-    sessionEpoch,
-    topics: topics.map((topic) => ({
-      ...defaultFetchRequestFetchTopic(),
-      topic,
-      partitions: [{ ...defaultFetchRequestFetchPartition(), partition: 0, fetchOffset: offset, partitionMaxBytes: 1 << 20 }],
-    })),
-  };
-}
+const fetchIn = (sessionId: number, sessionEpoch: number, topics: string[], offset = 0n) =>
+  fetchPartitionZero(
+    topics.map((topic) => ({ topic })),
+    { sessionId, sessionEpoch },
+    offset,
+  );
 
 /** Topic -> error code and whether records came, for each partition 0 in the answer. */
 function byTopic(resp: FetchResponse): Record<string, { errorCode: number; records: boolean }> {

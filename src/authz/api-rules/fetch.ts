@@ -31,8 +31,16 @@ type FetchOutcome = Outcome<FetchResponse>;
 /** The topic id of a response entry that names its topic by name. */
 const ZERO_ID = defaultFetchResponseFetchableTopicResponse().topicId;
 
+/** A topic answered with an error on the partitions named. */
+interface TopicError {
+  topic: string;
+  topicId: string;
+  partitions: Iterable<number>;
+  errorCode: number;
+}
+
 /** Error entries for every partition of `topics`. */
-function fetchErrors(topics: readonly { topic: string; topicId: string; partitions: Iterable<number>; errorCode: number }[]): FetchResponse['responses'] {
+function fetchErrors(topics: readonly TopicError[]): FetchResponse['responses'] {
   return topics.map((t) => ({
     ...defaultFetchResponseFetchableTopicResponse(),
     topic: t.topic,
@@ -79,9 +87,11 @@ function topicRef(t: { topic: string; topicId: string }, byId: boolean): string 
 
 /** The session's kept-out partitions, as the error entries every response of the session carries. */
 function keptOut(session: MirroredSession): FetchResponse['responses'] {
-  const out: MirroredTopic[] = [];
-  for (const t of session.topics.values()) if (t.errorCode !== 0) out.push(t);
-  return fetchErrors(out.map((t) => ({ topic: session.byId ? '' : t.topic, topicId: session.byId ? t.topic : ZERO_ID, partitions: t.partitions, errorCode: t.errorCode })));
+  const out: TopicError[] = [];
+  for (const t of session.topics.values()) {
+    if (t.errorCode !== 0) out.push({ topic: session.byId ? '' : t.topic, topicId: session.byId ? t.topic : ZERO_ID, partitions: t.partitions, errorCode: t.errorCode });
+  }
+  return fetchErrors(out);
 }
 
 /**
@@ -110,7 +120,7 @@ function fullFetch(req: FetchRequest, ctx: RuleContext): FetchOutcome {
   // One session per connection: a new one replaces the old, which is no longer used through the proxy.
   if (own || opens) mirror.drop();
   const allowed: FetchRequestFetchTopic[] = [];
-  const denied: { topic: string; topicId: string; partitions: number[]; errorCode: number }[] = [];
+  const denied: TopicError[] = [];
   const decided: MirroredTopic[] = [];
   for (const t of req.topics) {
     const errorCode = topicDecision(topicRef(t, byId), byId, ctx, false);

@@ -17,16 +17,15 @@ import type { SessionAccess } from '../session-access.js';
  * - answer: everything is denied; the proxy answers with `response` itself, as a broker would.
  */
 export type Outcome<Resp = unknown> =
-  | { action: 'forward'; edit?: (response: Resp) => void; leading?: readonly unknown[]; sessionOpened?: (sessionId: number) => void }
-  | {
-      action: 'rebuild';
-      request: object;
-      edit?: (response: Resp) => void;
-      leading?: readonly unknown[];
-      sessionOpened?: (sessionId: number) => void;
-      version?: number;
-    }
+  | ({ action: 'forward'; edit?: (response: Resp) => void } & StreamedEdit)
+  | ({ action: 'rebuild'; request: object; edit?: (response: Resp) => void; version?: number } & StreamedEdit)
   | { action: 'answer'; response: Resp };
+
+/** What a forwarded Fetch's answer gets while it streams through (see Outcome). */
+export interface StreamedEdit {
+  leading?: readonly unknown[];
+  sessionOpened?: (sessionId: number) => void;
+}
 
 export const FORWARD = { action: 'forward' } as const;
 
