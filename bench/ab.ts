@@ -16,12 +16,16 @@ export interface AbResult {
   recordSize: number;
   records: number;
   rounds: number;
-  /** Produce CPU ms per MiB of each round, per build. */
+  /** CPU ms per MiB of each round, per build: producing the round's records, then consuming them. */
   thisBuild: number[];
   otherBuild: number[];
+  thisConsume: number[];
+  otherConsume: number[];
   /** Medians. */
   thisMedian: number;
   otherMedian: number;
+  thisConsumeMedian: number;
+  otherConsumeMedian: number;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -30,7 +34,8 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
  * The proxy of this checkout (dist/, built if stale) and another build of it (`againstCli`, e.g.
  * a copy of dist/ made before a change) side by side in front of one broker, both transparent
  * with one worker: ProducerPerformance through each in turn, the order alternating by round,
- * and the CPU each spends per MiB produced (warm-up run included). One change at a time,
+ * and the CPU each spends per MiB produced (warm-up run included), then ConsumerPerformance
+ * reading those records back through the same build and the CPU per MiB consumed. One change at a time,
  * measured in one run on one machine: what `--cpu-prof` suggests is then confirmed or not.
  */
 export async function runAbBench(againstCli: string, recordSize: number, records: number, rounds: number, log: (line: string) => void): Promise<AbResult> {
@@ -55,6 +60,7 @@ export async function runAbBench(againstCli: string, recordSize: number, records
     const topics = await TopicMaker.connect(broker);
     stops.push(() => topics.close());
     const perMiB: Record<'this' | 'other', number[]> = { this: [], other: [] };
+    const consumePerMiB: Record<'this' | 'other', number[]> = { this: [], other: [] };
     const warmup = Math.ceil(records / 4);
     const mib = ((records + warmup) * recordSize) / 2 ** 20;
     let topicCount = 0;
@@ -63,16 +69,36 @@ export async function runAbBench(againstCli: string, recordSize: number, records
         const proxy = builds[name];
         const topic = `e2e-ab-${++topicCount}`;
         await topics.create(topic, `${topic}-warmup`);
+        const target = { bootstrap: proxy.bootstrap, clientProperties: {}, topic, warmupTopic: `${topic}-warmup` };
         const before = treeCpuMs(proxy.pid)!.totalMs;
-        const produced = await tools.produce({ bootstrap: proxy.bootstrap, clientProperties: {}, topic, warmupTopic: `${topic}-warmup` }, records, recordSize, -1, warmup);
-        const ms = treeCpuMs(proxy.pid)!.totalMs - before;
-        perMiB[name].push(ms / mib);
-        log(`ab: round ${round}/${rounds}, ${name} build: ${(ms / mib).toFixed(2)} CPU ms/MiB, ${Math.round(produced.recordsPerSecond).toLocaleString('en')} rec/s`);
+        const produced = await tools.produce(target, records, recordSize, -1, warmup);
+        const produceMs = treeCpuMs(proxy.pid)!.totalMs - before;
+        await tools.consume(target, records, warmup);
+        const consumeMs = treeCpuMs(proxy.pid)!.totalMs - before - produceMs;
+        perMiB[name].push(produceMs / mib);
+        consumePerMiB[name].push(consumeMs / mib);
+        log(
+          `ab: round ${round}/${rounds}, ${name} build: produce ${(produceMs / mib).toFixed(2)} CPU ms/MiB (${Math.round(produced.recordsPerSecond).toLocaleString('en')} rec/s), ` +
+            `consume ${(consumeMs / mib).toFixed(2)}`,
+        );
       }
     }
     const problems = [...builds.this.problems, ...builds.other.problems];
     if (problems.length) throw new Error(`the proxies logged problems:\n${problems.slice(0, 10).join('\n')}`);
-    return { against, recordSize, records, rounds, thisBuild: perMiB.this, otherBuild: perMiB.other, thisMedian: median(perMiB.this), otherMedian: median(perMiB.other) };
+    return {
+      against,
+      recordSize,
+      records,
+      rounds,
+      thisBuild: perMiB.this,
+      otherBuild: perMiB.other,
+      thisConsume: consumePerMiB.this,
+      otherConsume: consumePerMiB.other,
+      thisMedian: median(perMiB.this),
+      otherMedian: median(perMiB.other),
+      thisConsumeMedian: median(consumePerMiB.this),
+      otherConsumeMedian: median(consumePerMiB.other),
+    };
   } finally {
     for (const stop of stops.reverse()) await stop();
     await rm(workDir, { recursive: true, force: true });

@@ -43,7 +43,8 @@ const MEASURED = '=== measured run ===';
 const RUN_TIMEOUT_MS = 300_000;
 // Kafka 4.0's linger.ms default and the stock batch.size, spelled out so that a client upgrade
 // cannot change what is measured.
-const PRODUCER_PROPERTIES = { acks: '1', 'linger.ms': '5', 'batch.size': '16384' };
+const PRODUCER_PROPERTIES = { acks: '1', 'linger.ms': '5' };
+export const DEFAULT_BATCH_SIZE = 16384;
 
 /**
  * Kafka's ProducerPerformance and ConsumerPerformance from the harness's jars. Each measurement
@@ -89,10 +90,11 @@ export class KafkaPerfTools {
 
   /**
    * Sends `records` records of `recordSize` bytes, at `rate` records/s or as fast as possible
-   * (-1), after sending `warmupRecords` the same way to the warm-up topic.
+   * (-1), after sending `warmupRecords` the same way to the warm-up topic; `batchSize` is the
+   * producer's batch.size.
    */
-  async produce(target: PerfTarget, records: number, recordSize: number, rate: number, warmupRecords: number): Promise<ProduceResult> {
-    const props = Object.entries({ 'bootstrap.servers': target.bootstrap, ...PRODUCER_PROPERTIES });
+  async produce(target: PerfTarget, records: number, recordSize: number, rate: number, warmupRecords: number, batchSize = DEFAULT_BATCH_SIZE): Promise<ProduceResult> {
+    const props = Object.entries({ 'bootstrap.servers': target.bootstrap, ...PRODUCER_PROPERTIES, 'batch.size': String(batchSize) });
     // The client settings go in a file: --producer-props cannot take a value with "=" in it (a
     // JAAS line), and a secret on the command line would show in an error message.
     const config = await this.propertiesFile(`${target.topic}-producer`, target.clientProperties);

@@ -33,9 +33,14 @@
  *           (fetch sessions, KIP-227) [--partitions N, default 1,000] [--idle S, default 30]
  *           [--rounds N, default 3]
  *   ab      this checkout's proxy against another build of it (a copy of dist/ made before a
- *           change), side by side: produce CPU per MiB of each, rounds alternating
+ *           change), side by side: produce and consume CPU per MiB of each, rounds alternating
  *           --against PATH/cli.js [--size BYTES, default 1024] [--records N, default 300,000]
  *           [--rounds N, default 4]
+ *   cpu-split where the forwarder's CPU goes: ProducerPerformance through the bare relay and the
+ *           proxy in turn, each round's CPU split into user and system time per MiB, round by
+ *           round (the proxy's JIT warm-up shows), with --syscalls also the system calls per MiB
+ *           (strace; to cpu-split-syscalls.*) [--size BYTES, default 100] [--records N, default
+ *           500,000] [--rounds N, default 4] [--batch-size BYTES, default 16384] [--syscalls]
  *   authz   policy decisions per core: allows() on a 10,000-grant policy for exact, prefix and
  *           missing topic names, with and without the per-session decision cache
  *   hotpath Produce and Fetch requests per core through the proxy's request path (frame split,
@@ -60,6 +65,7 @@ import { parseArgs } from 'node:util';
 import { runAbBench } from './ab.js';
 import { runAuthzBench } from './authz.js';
 import { runCodecBench } from './codec.js';
+import { runCpuSplitBench } from './cpu-split.js';
 import { runE2eBench } from './e2e.js';
 import { runFetchSessionsBench } from './fetch-sessions.js';
 import { e2eChart } from './e2e-chart.js';
@@ -69,6 +75,8 @@ import { e2eMarkdown } from './e2e-report.js';
 import { runHotpathBench } from './hotpath.js';
 import { runIdleConnectionsBench } from './idle-connections.js';
 import { markdownTable, RESULTS_DIR, writeResults } from './report.js';
+import { cpuSplitMarkdown } from './cpu-split-report.js';
+import { DEFAULT_BATCH_SIZE } from './kafka-perf.js';
 import { runMetadataRewriteBench } from './metadata-rewrite.js';
 import { runRecorderMemoryBench } from './recorder-memory.js';
 import { runRolesStormBench } from './roles-storm.js';
@@ -193,15 +201,39 @@ const BENCHES: Record<string, (args: string[]) => Promise<string>> = {
     const against = options.text('against');
     if (against === undefined) throw new Error(usage);
     const r = await runAbBench(against, options.positive('size') ?? 1024, options.positive('records') ?? 300_000, options.positive('rounds') ?? 4, log);
+    const rounds = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(', ');
     const table = markdownTable(
-      ['build', 'produce CPU ms/MiB, median', 'each round'],
+      ['build', 'produce CPU ms/MiB, median', 'each round', 'consume CPU ms/MiB, median', 'each round'],
       [
-        ['this checkout (dist/)', r.thisMedian.toFixed(2), r.thisBuild.map((x) => x.toFixed(2)).join(', ')],
-        [r.against, r.otherMedian.toFixed(2), r.otherBuild.map((x) => x.toFixed(2)).join(', ')],
+        ['this checkout (dist/)', r.thisMedian.toFixed(2), rounds(r.thisBuild), r.thisConsumeMedian.toFixed(2), rounds(r.thisConsume)],
+        [r.against, r.otherMedian.toFixed(2), rounds(r.otherBuild), r.otherConsumeMedian.toFixed(2), rounds(r.otherConsume)],
       ],
     );
-    const note = `ProducerPerformance, ${r.records.toLocaleString('en')} records of ${r.recordSize} B per run after a quarter as many to warm up, through each build in turn (transparent listener, one worker), ${r.rounds} rounds alternating the order; one broker.`;
+    const note =
+      `ProducerPerformance, ${r.records.toLocaleString('en')} records of ${r.recordSize} B per run after a quarter as many to warm up, then ConsumerPerformance reading them back, ` +
+      `through each build in turn (transparent listener, one worker), ${r.rounds} rounds alternating the order; one broker.`;
     return writeResults('ab', ['npm run bench -- ab', ...args].join(' '), r, `${note}\n\n${table}`);
+  },
+  async 'cpu-split'(args) {
+    const usage = 'cpu-split takes [--size BYTES] [--records N] [--rounds N] [--batch-size BYTES] [--syscalls]';
+    const syscalls = args.includes('--syscalls');
+    const options = benchOptions(
+      args.filter((a) => a !== '--syscalls'),
+      ['size', 'records', 'rounds', 'batch-size'],
+      usage,
+    );
+    const r = await runCpuSplitBench(
+      {
+        recordSize: options.positive('size') ?? 100,
+        records: options.positive('records') ?? 500_000,
+        rounds: options.positive('rounds') ?? 4,
+        batchSize: options.positive('batch-size') ?? DEFAULT_BATCH_SIZE,
+        syscalls,
+      },
+      log,
+    );
+    // The strace rounds' CPU figures are inflated by the tracing: they get a file of their own.
+    return writeResults(syscalls ? 'cpu-split-syscalls' : 'cpu-split', ['npm run bench -- cpu-split', ...args].join(' '), r, cpuSplitMarkdown(r));
   },
   async recorder(args) {
     if (args.length) throw new Error(`recorder takes no options, got ${args.join(' ')}`);

@@ -45,6 +45,9 @@ export function processTree(pid: number): number[] {
 /** CPU time of a process tree, in ms: `totalMs` for all of it, `rootMs` for `pid` alone. */
 export interface TreeCpu {
   totalMs: number;
+  /** Of totalMs, what ran in the processes themselves (user) and in the kernel for them (system): syscalls, the network stack. */
+  userMs: number;
+  systemMs: number;
   rootMs: number;
   /** How many processes were summed. */
   processes: number;
@@ -59,19 +62,21 @@ export interface TreeCpu {
 export function treeCpuMs(pid: number): TreeCpu | undefined {
   ticksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
   const ms = (ticks: number) => (ticks * 1000) / ticksPerSecond!;
-  let totalTicks = 0;
+  let userTicks = 0;
+  let systemTicks = 0;
   let rootTicks: number | undefined;
   let processes = 0;
   for (const p of processTree(pid)) {
     const f = statFields(p);
     if (!f) continue;
     // utime, stime, cutime, cstime: fields 14-17.
-    const own = Number(f[11]) + Number(f[12]);
-    totalTicks += own + Number(f[13]) + Number(f[14]);
-    if (p === pid) rootTicks = own;
+    userTicks += Number(f[11]) + Number(f[13]);
+    systemTicks += Number(f[12]) + Number(f[14]);
+    if (p === pid) rootTicks = Number(f[11]) + Number(f[12]);
     processes++;
   }
-  return rootTicks === undefined ? undefined : { totalMs: ms(totalTicks), rootMs: ms(rootTicks), processes };
+  if (rootTicks === undefined) return undefined;
+  return { totalMs: ms(userTicks + systemTicks), userMs: ms(userTicks), systemMs: ms(systemTicks), rootMs: ms(rootTicks), processes };
 }
 
 /**

@@ -183,7 +183,7 @@ export class ClientSession {
     this.client.on('data', (chunk: Buffer) => this.fromClient(chunk));
     this.client.on('drain', () => {
       this.accountBacklog();
-      this.upstream?.resume();
+      if (this.upstream?.isPaused()) this.upstream.resume();
       this.resumeClient('client-busy');
     });
     this.client.on('error', (e) => this.close(`client connection failed: ${e.message}`));
@@ -292,6 +292,7 @@ export class ClientSession {
     } finally {
       this.upstream?.uncork();
     }
+    this.checkUpstreamBacklog();
   }
 
   /** Before authentication, an incomplete frame counts against the proxy-wide budget; past it the connection goes. */
@@ -397,7 +398,20 @@ export class ClientSession {
       if (this.owed.length >= this.ctx.limits.maxInFlightRequests) this.pauseClient('in-flight');
     }
     this.ctx.metrics.requestForwarded(apiKey, readAtMs);
-    if (!this.upstream!.write(frame)) this.pauseClient('upstream-busy');
+    this.upstream!.write(frame);
+    // Corked, the frames of one read leave together at uncork, and the backlog is judged then.
+    if (!this.upstream!.writableCorked) this.checkUpstreamBacklog();
+  }
+
+  /**
+   * Stops reading the client while the broker connection holds a write buffer's worth it could
+   * not send. Judged after the writes of a read have gone to the socket, not by what write()
+   * returns while corked: that is false for any request over the buffer's 16 KiB, and would
+   * pause and resume the client on every large Produce.
+   */
+  private checkUpstreamBacklog(): void {
+    const upstream = this.upstream;
+    if (upstream && !this.closed && upstream.writableLength >= upstream.writableHighWaterMark) this.pauseClient('upstream-busy');
   }
 
   private handling(
@@ -660,6 +674,7 @@ export class ClientSession {
     } finally {
       this.client.uncork();
     }
+    this.checkClientBacklog();
     this.accountBacklog();
     if (this.owed.length < owedBefore) this.responsesDelivered();
   }
@@ -685,7 +700,13 @@ export class ClientSession {
   private toClient(bytes: Buffer): void {
     if (this.closed) return;
     this.ctx.metrics.bytesSent.n += bytes.length;
-    if (!this.client.write(bytes)) this.upstream?.pause();
+    this.client.write(bytes);
+    if (!this.client.writableCorked) this.checkClientBacklog();
+  }
+
+  /** Stops reading the broker while the client has a write buffer's worth not yet taken (as checkUpstreamBacklog, the other way). */
+  private checkClientBacklog(): void {
+    if (!this.closed && this.client.writableLength >= this.client.writableHighWaterMark) this.upstream?.pause();
   }
 
   private responsesDelivered(): void {
@@ -704,8 +725,8 @@ export class ClientSession {
   }
 
   private resumeClient(reason: PauseReason): void {
-    this.clientPaused.delete(reason);
-    if (this.clientPaused.size !== 0 || this.closed) return;
+    // A drain or a delivered response where the client was not paused for it changes nothing.
+    if (!this.clientPaused.delete(reason) || this.clientPaused.size !== 0 || this.closed) return;
     this.upstream?.cork();
     try {
       this.requests.resume((frame) => this.onRequest(frame));
@@ -715,6 +736,7 @@ export class ClientSession {
     } finally {
       this.upstream?.uncork();
     }
+    this.checkUpstreamBacklog();
     if (this.clientPaused.size === 0 && !this.closed) this.client.resume();
   }
 }

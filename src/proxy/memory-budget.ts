@@ -42,6 +42,8 @@ export class MemoryBudget {
         return holder.held;
       },
       set(bytes) {
+        // Asked after every read and every response: most often nothing changed.
+        if (bytes === holder.held) return true;
         if (!budget.makeRoom(holder, bytes)) return false;
         budget.total += bytes - holder.held;
         holder.held = bytes;

@@ -24,7 +24,7 @@ export interface ResponseSplice {
 export type ResponseHandling =
   /** Streams through unchanged, as views of the chunks it arrived in. */
   | { kind: 'pass' }
-  /** Held whole, then replaced by what the pipeline's rewriter returns for it (addresses, filtered listings, merged denials). */
+  /** Read whole (held, within the budget, when it spans chunks), then replaced by what the pipeline's rewriter returns for it (addresses, filtered listings, merged denials). */
   | { kind: 'rewrite'; apiKey: number; version: number; edit: ResponseEdit | undefined; brokerVersion?: number }
   /** Its beginning is edited, the rest streams through. */
   | { kind: 'splice'; apiKey: number; splice: ResponseSplice };
@@ -55,7 +55,7 @@ export class ResponsePipelineError extends Error {
  * arrive in. Each broker response is matched to its request by position and correlation id the
  * moment its head is read, so how it is handled never depends on what else shares its chunk.
  * Pass-through responses are handed on as views of their chunks, without copies; only responses
- * that must be rewritten are held, within a proxy-wide budget.
+ * that must be rewritten and span chunks are held, within a proxy-wide budget.
  */
 export class ResponsePipeline {
   private readonly owed = new Fifo<Owed>();
@@ -116,19 +116,29 @@ export class ResponsePipeline {
 
   private readHead(start: number): number {
     const chunk = this.chunk;
-    const take = Math.min(FRAME_HEAD - this.headFilled, chunk.length - start);
-    chunk.copy(this.head, this.headFilled, start, start + take);
-    const split = take < FRAME_HEAD;
-    this.headFilled += take;
-    const offset = start + take;
-    if (this.headFilled < FRAME_HEAD) {
-      // The head continues in the next chunk; hand on what came before it.
-      this.flushRun(start);
-      return offset;
+    // A head begun in an earlier chunk is completed in `head`; one wholly in this chunk is read where it lies.
+    const split = this.headFilled > 0;
+    let size: number;
+    let correlationId: number;
+    let offset: number;
+    if (!split && chunk.length - start >= FRAME_HEAD) {
+      size = chunk.readInt32BE(start);
+      correlationId = chunk.readInt32BE(start + 4);
+      offset = start + FRAME_HEAD;
+    } else {
+      const take = Math.min(FRAME_HEAD - this.headFilled, chunk.length - start);
+      chunk.copy(this.head, this.headFilled, start, start + take);
+      this.headFilled += take;
+      offset = start + take;
+      if (this.headFilled < FRAME_HEAD) {
+        // The head continues in the next chunk; hand on what came before it.
+        this.flushRun(start);
+        return offset;
+      }
+      this.headFilled = 0;
+      size = this.head.readInt32BE(0);
+      correlationId = this.head.readInt32BE(4);
     }
-    this.headFilled = 0;
-    const size = this.head.readInt32BE(0);
-    const correlationId = this.head.readInt32BE(4);
     if (size < 4) throw new ResponsePipelineError(`broker response frame of ${size} bytes`);
     const next = this.owed.shift();
     if (next === undefined || next.handling === undefined || next.correlationId !== correlationId) {
@@ -138,6 +148,12 @@ export class ResponsePipeline {
     }
     this.current = next;
     this.remaining = size - 4;
+    const end = offset + this.remaining;
+    if (next.handling.kind === 'rewrite' && !split && end <= chunk.length) {
+      this.rewriteInPlace(start, end, next.handling);
+      this.endResponse(end);
+      return end;
+    }
     if (next.handling.kind === 'pass') {
       if (split) {
         this.flushRun(start);
@@ -148,7 +164,7 @@ export class ResponsePipeline {
       }
     } else {
       this.flushRun(start);
-      this.hold(Buffer.from(this.head));
+      this.hold(Buffer.from(split ? this.head : chunk.subarray(start, offset)));
       if (next.handling.kind === 'splice') this.trySplice(next.handling);
     }
     if (this.remaining === 0) this.endResponse(offset);
@@ -208,14 +224,33 @@ export class ResponsePipeline {
     if (edited.consumed < head.length) this.out(head.subarray(edited.consumed));
   }
 
+  /**
+   * A response to rewrite that lies whole in the chunk is read where it is, neither copied nor
+   * held; when the rewrite leaves it as it came (a Produce response without broker addresses), it
+   * streams on with the pass-through bytes around it.
+   */
+  private rewriteInPlace(start: number, end: number, handling: Extract<ResponseHandling, { kind: 'rewrite' }>): void {
+    this.remaining = 0;
+    const frame = this.chunk.subarray(start, end);
+    const readAt = performance.now();
+    const rewritten = this.rewrite(frame, handling);
+    if (rewritten.length === 1 && rewritten[0] === frame) {
+      if (this.runFrom < 0) this.runFrom = start;
+      return;
+    }
+    this.flushRun(start);
+    this.sendRewritten(rewritten, handling.apiKey, readAt);
+  }
+
   private endResponse(offset: number): void {
     const { handling } = this.current!;
     this.current = undefined;
     if (this.held !== undefined && handling.kind === 'rewrite') {
       const readAt = performance.now();
-      const rewritten = this.rewrite(this.release(), handling);
-      this.edited(handling.apiKey, readAt);
-      for (const b of rewritten) this.out(b);
+      const frame = this.release();
+      const rewritten = this.rewrite(frame, handling);
+      if (rewritten.length === 1 && rewritten[0] === frame) this.out(frame);
+      else this.sendRewritten(rewritten, handling.apiKey, readAt);
     }
     // The proxy's own answers queued behind this response go now, before any later broker bytes.
     if (this.owed.peek()?.local) {
@@ -225,6 +260,12 @@ export class ResponsePipeline {
         this.out(next.local);
       }
     }
+  }
+
+  /** Only responses the rewrite changed are timed: one it left as it came passed through untouched. */
+  private sendRewritten(rewritten: Buffer[], apiKey: number, readAt: number): void {
+    this.edited(apiKey, readAt);
+    for (const b of rewritten) this.out(b);
   }
 
   private flushRun(to: number): void {

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { connect } from 'node:net';
+import { once } from 'node:events';
+import { type AddressInfo, connect, createServer } from 'node:net';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { API_KEYS } from '../../src/protocol/generated/apis.js';
 import { defaultFetchRequest, defaultFetchRequestFetchPartition, defaultFetchRequestFetchTopic } from '../../src/protocol/generated/messages/FetchRequest.js';
 import type { FetchResponse } from '../../src/protocol/generated/messages/FetchResponse.js';
+import { defaultProduceRequest } from '../../src/protocol/generated/messages/ProduceRequest.js';
 import { requestFrame } from '../../src/protocol/request-frame.js';
 import { KafkaConnection } from '../../src/proxy/kafka-connection.js';
 import { startBroker, stopBroker } from './helpers/kafka-control.js';
@@ -134,6 +136,42 @@ describe('proxy resilience', () => {
     socket.destroy();
     expect(total).toBeGreaterThan(19 << 20);
     expect(received).toBe(total);
+  });
+
+  it('a broker that stops reading stops the proxy reading its client, instead of filling memory', async () => {
+    // A real broker behind a link that stalls: connections made once `stalled` is set are accepted and never read.
+    const [host, port] = kafka.bootstrapServers[0].split(':');
+    let stalled = false;
+    const server = createServer((socket) => {
+      if (stalled) {
+        socket.pause();
+        return;
+      }
+      const broker = connect({ host, port: Number(port) });
+      socket.pipe(broker).pipe(socket);
+      socket.on('error', () => broker.destroy()).on('close', () => broker.destroy());
+      broker.on('error', () => socket.destroy()).on('close', () => socket.destroy());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const tp = await start({ bootstrapServers: [`127.0.0.1:${(server.address() as AddressInfo).port}`] });
+    stalled = true;
+    const client = connect({ host: '127.0.0.1', port: tp.bootstrapPort });
+    try {
+      await once(client, 'connect');
+      // acks=0: no answer is owed, so nothing but the broker's side can slow this client down.
+      const produce = defaultProduceRequest();
+      produce.topicData = [{ name: 'stalled', partitionData: [{ index: 0, records: Buffer.alloc(1 << 20, 0x61) }], _unknownTaggedFields: undefined }];
+      for (let i = 0; i < 64; i++) client.write(requestFrame(API_KEYS.Produce, 9, i, 'stalled-broker', produce));
+      // Once the kernel's socket buffers are full the proxy stops reading: what it holds, and what the client could not send, stop changing.
+      const state = () => `${tp.proxy.listeners[0].bufferedBytes}/${client.writableLength}`;
+      let last = '';
+      await expect.poll(() => (last === (last = state()) ? 'settled' : 'moving'), { timeout: 20_000, interval: 500 }).toBe('settled');
+      expect(tp.proxy.listeners[0].bufferedBytes).toBeLessThan(8 << 20);
+      expect(client.writableLength).toBeGreaterThan(16 << 20);
+    } finally {
+      client.destroy();
+      server.close();
+    }
   });
 
   it('closes a connection that stays idle past the idle timeout', async () => {

@@ -23,6 +23,9 @@ describe.runIf(existsSync('/proc/self/stat'))('bench process tree', () => {
       expect(cpu.processes).toBe(2);
       // The busy loop ran in the grandchild, not in the shell.
       expect(cpu.totalMs - cpu.rootMs).toBeGreaterThanOrEqual(200);
+      // A busy loop is the process's own time, not the kernel's.
+      expect(cpu.userMs + cpu.systemMs).toBeCloseTo(cpu.totalMs, 6);
+      expect(cpu.userMs).toBeGreaterThan(cpu.systemMs);
       expect(treeRssBytes(shell.pid!)).toBeGreaterThan(10 * 2 ** 20);
       expect(treeOpenFiles(shell.pid!)).toBeGreaterThan(0);
     } finally {

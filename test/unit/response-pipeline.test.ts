@@ -4,7 +4,8 @@ import { API_KEYS } from '../../src/protocol/generated/apis.js';
 import { MemoryBudget } from '../../src/proxy/memory-budget.js';
 import { PASS_THROUGH, type ResponseHandling, ResponsePipeline, type ResponseSplice } from '../../src/proxy/response-pipeline.js';
 
-type Kind = 'pass' | 'rewrite' | 'splice' | 'local';
+/** `unchanged`: a response held to be rewritten that the rewrite leaves as it came (a Produce response without broker addresses). */
+type Kind = 'pass' | 'rewrite' | 'unchanged' | 'splice' | 'local';
 
 interface Req {
   kind: Kind;
@@ -21,7 +22,11 @@ function frameOf(correlationId: number, body: Buffer): Buffer {
   return f;
 }
 
-/** The model's rewrite: the body reversed behind a marker, handed back in two chunks. */
+/** The model's rewrite: the body reversed behind a marker, handed back in two chunks; Produce responses come back as they are. */
+function rewrite(frame: Buffer, how: { apiKey: number }): Buffer[] {
+  return how.apiKey === API_KEYS.Produce ? [frame] : rewritten(frame);
+}
+
 function rewritten(frame: Buffer): Buffer[] {
   const body = Buffer.from(frame.subarray(8)).reverse();
   const out = frameOf(frame.readInt32BE(4), Buffer.concat([Buffer.from('RW'), body]));
@@ -41,6 +46,7 @@ const SPLICE: ResponseSplice = {
 function expected(r: Req): Buffer {
   switch (r.kind) {
     case 'pass':
+    case 'unchanged':
     case 'local':
       return r.frame;
     case 'rewrite':
@@ -54,6 +60,7 @@ function expected(r: Req): Buffer {
 
 function handlingOf(kind: Kind): ResponseHandling {
   if (kind === 'rewrite') return { kind: 'rewrite', apiKey: 3, version: 12, edit: undefined };
+  if (kind === 'unchanged') return { kind: 'rewrite', apiKey: API_KEYS.Produce, version: 11, edit: undefined };
   if (kind === 'splice') return { kind: 'splice', apiKey: API_KEYS.Fetch, splice: SPLICE };
   return PASS_THROUGH;
 }
@@ -61,7 +68,7 @@ function handlingOf(kind: Kind): ResponseHandling {
 function pipelineWith(out: Buffer[], budget = new MemoryBudget(1 << 20), evict = () => {}): ResponsePipeline {
   return new ResponsePipeline(
     (b) => out.push(Buffer.from(b)),
-    (frame) => rewritten(frame),
+    rewrite,
     budget.share(evict),
   );
 }
@@ -119,7 +126,7 @@ function play(reqs: Req[], cuts: number[], choices: boolean[]): void {
 const requestMix = fc
   .array(
     fc.record({
-      kind: fc.constantFrom<Kind>('pass', 'rewrite', 'splice', 'local'),
+      kind: fc.constantFrom<Kind>('pass', 'rewrite', 'unchanged', 'splice', 'local'),
       body: fc.uint8Array({ minLength: 0, maxLength: 64 }),
     }),
     { minLength: 1, maxLength: 24 },
@@ -171,6 +178,28 @@ describe('ResponsePipeline', () => {
     expect(seen[0].buffer).toBe(chunk.buffer);
   });
 
+  it('rewrites a response that lies whole in one chunk without holding it, and one the rewrite leaves as it came streams on in place', () => {
+    const metadata = frameOf(2, Buffer.alloc(300, 3));
+    const chunk = Buffer.concat([frameOf(1, Buffer.alloc(100, 1)), frameOf(3, Buffer.alloc(50, 5)), metadata, frameOf(4, Buffer.alloc(10, 4))]);
+    // A budget smaller than the Metadata response: had it been held, this connection would have given way.
+    const budget = new MemoryBudget(100);
+    const seen: Buffer[] = [];
+    const timed: number[] = [];
+    const pipeline = new ResponsePipeline((b) => seen.push(b), rewrite, budget.share(() => {}), (apiKey) => timed.push(apiKey));
+    pipeline.expect(1, PASS_THROUGH);
+    pipeline.expect(3, handlingOf('unchanged'));
+    pipeline.expect(2, handlingOf('rewrite'));
+    pipeline.expect(4, handlingOf('unchanged'));
+    pipeline.push(chunk);
+    expect(budget.heldBytes).toBe(0);
+    expect(Buffer.concat(seen).equals(Buffer.concat([chunk.subarray(0, 166), ...rewritten(metadata), chunk.subarray(166 + metadata.length)]))).toBe(true);
+    // The pass-through and the unchanged Produce response before the rewrite went out as one view of the chunk.
+    expect(seen[0].buffer).toBe(chunk.buffer);
+    expect(seen[0].length).toBe(166);
+    // Only the response the rewrite changed is timed as one the proxy edited.
+    expect(timed).toEqual([3]);
+  });
+
   it('holds no more than a splice needs of a large response, and streams the rest', () => {
     const big = frameOf(7, Buffer.alloc(1 << 20, 9));
     const budget = new MemoryBudget(1 << 20);
@@ -211,14 +240,18 @@ describe('ResponsePipeline', () => {
     const out: Buffer[] = [];
     const victim = pipelineWith(out, budget, () => evicted.push('victim'));
     victim.expect(2, handlingOf('rewrite'));
-    victim.push(frameOf(2, Buffer.alloc(400)));
+    // Responses that arrive whole in one chunk are rewritten where they lie: these span two, so they are held.
+    const small = frameOf(2, Buffer.alloc(400));
+    victim.push(small.subarray(0, 200));
+    victim.push(small.subarray(200));
     expect(evicted).toEqual(['hog']);
     expect(Buffer.concat(out).equals(Buffer.concat(rewritten(frameOf(2, Buffer.alloc(400)))))).toBe(true);
     expect(budget.heldBytes).toBe(0);
     // One response larger than the whole budget: its own connection gives way.
     const greedy = pipelineWith([], budget);
     greedy.expect(3, handlingOf('rewrite'));
-    expect(() => greedy.push(frameOf(3, Buffer.alloc(2000)))).toThrow(/budget for held responses is exhausted/);
+    greedy.push(frameOf(3, Buffer.alloc(2000)).subarray(0, 900));
+    expect(() => greedy.push(frameOf(3, Buffer.alloc(2000)).subarray(900))).toThrow(/budget for held responses is exhausted/);
     greedy.dispose();
     expect(budget.heldBytes).toBe(0);
   });

@@ -1,0 +1,48 @@
+import type { CpuSplitResult, CpuSplitRound } from './cpu-split.js';
+import { markdownTable } from './report.js';
+
+const median = (xs: number[]) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+/** The rounds one by one, then the medians of the rounds after the first (each forwarder's JIT warm-up) and the proxy's ratio to the relay. */
+export function cpuSplitMarkdown(r: CpuSplitResult): string {
+  const n = (x: number) => Math.round(x).toLocaleString('en');
+  const syscallNames = Object.keys(r.samples[0]?.syscallsPerMiB ?? {});
+  const rows = markdownTable(
+    ['round', 'path', 'records/s', 'user CPU ms/MiB', 'system CPU ms/MiB', 'total', ...syscallNames.map((s) => `${s} per MiB`)],
+    r.samples.map((s) => [
+      s.round,
+      s.path,
+      n(s.recordsPerSecond),
+      s.userMsPerMiB.toFixed(2),
+      s.systemMsPerMiB.toFixed(2),
+      (s.userMsPerMiB + s.systemMsPerMiB).toFixed(2),
+      ...syscallNames.map((name) => n(s.syscallsPerMiB![name])),
+    ]),
+  );
+  const steady = (path: CpuSplitRound['path'], pick: (s: CpuSplitRound) => number) =>
+    median(r.samples.filter((s) => s.path === path && (r.rounds === 1 || s.round > 1)).map(pick));
+  const figures = [
+    ['user', (s: CpuSplitRound) => s.userMsPerMiB],
+    ['system', (s: CpuSplitRound) => s.systemMsPerMiB],
+    ['total', (s: CpuSplitRound) => s.userMsPerMiB + s.systemMsPerMiB],
+  ] as const;
+  const summary = markdownTable(
+    ['CPU ms/MiB, median of rounds 2 on', 'relay', 'proxy', 'proxy / relay'],
+    figures.map(([name, pick]) => {
+      const relay = steady('relay', pick);
+      const proxy = steady('proxy', pick);
+      return [name, relay.toFixed(2), proxy.toFixed(2), `${(proxy / relay).toFixed(2)}x`];
+    }),
+  );
+  const note =
+    `ProducerPerformance (acks=1, linger.ms=5, batch.size=${r.batchSize}), ${r.records.toLocaleString('en')} records of ${r.recordSize} B per run after a quarter as many to warm up, ` +
+    `through the bare TCP relay and the proxy (transparent, one worker) in turn, ${r.rounds} rounds alternating the order; one broker. ` +
+    'User time is the forwarder\'s own code (JavaScript, V8\'s compiler and collector, Node\'s streams); system time the kernel working for it (socket calls, the network stack). ' +
+    'The first round of each carries its JIT warm-up.' +
+    (syscallNames.length ? ' System calls counted with strace -c attached to every process of the forwarder (which slows those rounds).' : '');
+  return `${note}\n\n${summary}\n\n${rows}`;
+}
