@@ -22,11 +22,14 @@ export interface CpuSplitOptions {
   syscalls: boolean;
 }
 
-/** One produce run through one forwarder. */
+/** One produce run, or the consume run that reads its records back, through one forwarder. */
 export interface CpuSplitRound {
   round: number;
   path: 'relay' | 'proxy';
+  phase: 'produce' | 'consume';
   recordsPerSecond: number;
+  /** How long the client's JVM ran (warm-up run, start-up and, consuming, the group join included). */
+  seconds: number;
   userMsPerMiB: number;
   systemMsPerMiB: number;
   /** read, write, writev, epoll_pwait calls per MiB, with --syscalls. */
@@ -42,11 +45,13 @@ const STRACE_ATTACH_MS = 500;
 
 /**
  * Where the forwarder's CPU goes: ProducerPerformance through the bare TCP relay and through the
- * proxy (transparent, one worker) in turn, each round's CPU split into user time (the process's
+ * proxy (transparent, one worker) in turn, then ConsumerPerformance reading the records back
+ * through the same path, each run's CPU split into user time (the process's
  * own code: JavaScript, V8's compiler and collector, Node's stream machinery) and system time (the
  * kernel: the socket syscalls and the network stack), per MiB produced. Round by round, so the
  * proxy's JIT warm-up shows as what it is; with --syscalls also each forwarder's system calls per
- * MiB (strace -c attached to every process of the forwarder).
+ * MiB (strace -c attached to every process of the forwarder). Each run's wall time is kept:
+ * a forwarder's CPU while its client starts up and joins its group counts against the MiB too.
  */
 export async function runCpuSplitBench(options: CpuSplitOptions, log: (line: string) => void): Promise<CpuSplitResult> {
   const workDir = await mkdtemp(join(tmpdir(), 'kafka-proxy-cpu-split-'));
@@ -76,21 +81,32 @@ export async function runCpuSplitBench(options: CpuSplitOptions, log: (line: str
       for (const { path, bootstrap, pid } of round % 2 === 1 ? paths : [...paths].reverse()) {
         const topic = `cpu-split-${path}-${round}`;
         await topics.create(topic, `${topic}-warmup`);
-        const tracer = options.syscalls ? await startStrace(processTree(pid)) : undefined;
-        const before = treeCpuMs(pid)!;
-        const produced = await tools.produce({ bootstrap, clientProperties: {}, topic, warmupTopic: `${topic}-warmup` }, options.records, options.recordSize, -1, warmup, options.batchSize);
-        const after = treeCpuMs(pid)!;
-        const calls = tracer && (await tracer.stop());
-        const sample: CpuSplitRound = {
-          round,
-          path,
-          recordsPerSecond: produced.recordsPerSecond,
-          userMsPerMiB: (after.userMs - before.userMs) / mib,
-          systemMsPerMiB: (after.systemMs - before.systemMs) / mib,
-          syscallsPerMiB: calls && Object.fromEntries(COUNTED_SYSCALLS.map((name) => [name, Math.round((calls[name] ?? 0) / mib)])),
+        const target = { bootstrap, clientProperties: {}, topic, warmupTopic: `${topic}-warmup` };
+        const runs = {
+          produce: () => tools.produce(target, options.records, options.recordSize, -1, warmup, options.batchSize),
+          consume: () => tools.consume(target, options.records, warmup),
         };
-        samples.push(sample);
-        log(`cpu-split: round ${round}/${options.rounds}, ${path}: user ${sample.userMsPerMiB.toFixed(2)} + system ${sample.systemMsPerMiB.toFixed(2)} CPU ms/MiB`);
+        for (const phase of ['produce', 'consume'] as const) {
+          const tracer = options.syscalls ? await startStrace(processTree(pid)) : undefined;
+          const before = treeCpuMs(pid)!;
+          const startedAt = performance.now();
+          const { recordsPerSecond } = await runs[phase]();
+          const seconds = (performance.now() - startedAt) / 1000;
+          const after = treeCpuMs(pid)!;
+          const calls = tracer && (await tracer.stop());
+          const sample: CpuSplitRound = {
+            round,
+            path,
+            phase,
+            recordsPerSecond,
+            seconds,
+            userMsPerMiB: (after.userMs - before.userMs) / mib,
+            systemMsPerMiB: (after.systemMs - before.systemMs) / mib,
+            syscallsPerMiB: calls && Object.fromEntries(COUNTED_SYSCALLS.map((name) => [name, Math.round((calls[name] ?? 0) / mib)])),
+          };
+          samples.push(sample);
+          log(`cpu-split: round ${round}/${options.rounds}, ${path}, ${phase}: user ${sample.userMsPerMiB.toFixed(2)} + system ${sample.systemMsPerMiB.toFixed(2)} CPU ms/MiB`);
+        }
       }
     }
     if (proxy.problems.length) throw new Error(`the proxy logged problems:\n${proxy.problems.slice(0, 10).join('\n')}`);

@@ -36,9 +36,10 @@
  *           change), side by side: produce and consume CPU per MiB of each, rounds alternating
  *           --against PATH/cli.js [--size BYTES, default 1024] [--records N, default 300,000]
  *           [--rounds N, default 4]
- *   cpu-split where the forwarder's CPU goes: ProducerPerformance through the bare relay and the
- *           proxy in turn, each round's CPU split into user and system time per MiB, round by
- *           round (the proxy's JIT warm-up shows), with --syscalls also the system calls per MiB
+ *   cpu-split where the forwarder's CPU goes: ProducerPerformance, then ConsumerPerformance
+ *           reading the records back, through the bare relay and the proxy in turn, each run's
+ *           CPU split into user and system time per MiB, round by round (the proxy's JIT
+ *           warm-up shows), with --syscalls also the system calls per MiB
  *           (strace; to cpu-split-syscalls.*) [--size BYTES, default 100] [--records N, default
  *           500,000] [--rounds N, default 4] [--batch-size BYTES, default 16384] [--syscalls]
  *   authz   policy decisions per core: allows() on a 10,000-grant policy for exact, prefix and
