@@ -1,11 +1,6 @@
 import type { CpuSplitResult, CpuSplitRound } from './cpu-split.js';
+import { median } from './e2e-summary.js';
 import { markdownTable } from './report.js';
-
-const median = (xs: number[]) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
 
 /** The rounds one by one, and the medians of the later half of them (past each forwarder's JIT warm-up) with the proxy's ratio to the relay. */
 export function cpuSplitMarkdown(r: CpuSplitResult): string {
