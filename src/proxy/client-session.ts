@@ -118,6 +118,8 @@ export class ClientSession {
   /** When the SaslHandshake of the exchange under way was read. */
   private saslStartedAtMs: number | undefined;
   private upstreamConnected = false;
+  /** onRequest for the frame splitter, made once rather than a closure per read. */
+  private readonly takeRequest = (frame: Buffer): void => this.onRequest(frame);
 
   constructor(
     private readonly client: Socket,
@@ -285,7 +287,7 @@ export class ClientSession {
     this.ctx.metrics.bytesReceived.n += chunk.length;
     this.upstream?.cork();
     try {
-      this.requests.push(chunk, (frame) => this.onRequest(frame));
+      this.requests.push(chunk, this.takeRequest);
       this.accountBufferedBytes();
     } catch (e) {
       this.fail(e);
@@ -729,7 +731,7 @@ export class ClientSession {
     if (!this.clientPaused.delete(reason) || this.clientPaused.size !== 0 || this.closed) return;
     this.upstream?.cork();
     try {
-      this.requests.resume((frame) => this.onRequest(frame));
+      this.requests.resume(this.takeRequest);
       this.accountBufferedBytes();
     } catch (e) {
       this.fail(e);
