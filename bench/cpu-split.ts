@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -6,8 +5,10 @@ import { join } from 'node:path';
 import { startKafkaCluster } from '../scripts/kafka/cluster.js';
 import { onParentExit } from '../scripts/kafka/exit-hooks.js';
 import { LOOPBACK, pickFreePorts } from '../scripts/kafka/ports.js';
+import { startAttachedTool } from './attached-tool.js';
 import { ensureBuilt } from './build-dist.js';
 import { KafkaPerfTools } from './kafka-perf.js';
+import { PERF_NODE_FLAG, type ProfileSummary, removeJitMaps, startPerf } from './perf-profile.js';
 import { processTree, treeCpuMs } from './process-tree.js';
 import { startProxyProcess } from './proxy-process.js';
 import { startRelayProcess } from './relay-process.js';
@@ -20,6 +21,8 @@ export interface CpuSplitOptions {
   batchSize: number;
   /** Also count each forwarder's system calls per MiB with `strace -c` (slows the round it watches). */
   syscalls: boolean;
+  /** Also sample each forwarder with `perf record` in the rounds the summary takes (past the warm-up). */
+  profile: boolean;
 }
 
 /** One produce run, or the consume run that reads its records back, through one forwarder. */
@@ -34,14 +37,29 @@ export interface CpuSplitRound {
   systemMsPerMiB: number;
   /** read, write, writev, epoll_pwait calls per MiB, with --syscalls. */
   syscallsPerMiB?: Record<string, number>;
+  /** Where perf's samples of the forwarder landed during the run, with --profile in the later rounds. */
+  profile?: ProfileSummary;
 }
 
 export interface CpuSplitResult extends CpuSplitOptions {
   samples: CpuSplitRound[];
 }
 
+/** The first round past the warm-up: the summary takes this one and those after it. */
+export function firstSteadyRound(rounds: number): number {
+  return Math.floor(rounds / 2) + 1;
+}
+
+/** MiB of record payload one run moves, its warm-up included (the forwarder's CPU is measured over both). */
+export function runMiB({ records, recordSize }: Pick<CpuSplitOptions, 'records' | 'recordSize'>): number {
+  return ((records + warmupRecords(records)) * recordSize) / 2 ** 20;
+}
+
+function warmupRecords(records: number): number {
+  return Math.ceil(records / 4);
+}
+
 const COUNTED_SYSCALLS = ['read', 'write', 'writev', 'epoll_pwait'];
-const STRACE_ATTACH_MS = 500;
 
 /**
  * Where the forwarder's CPU goes: ProducerPerformance through the bare TCP relay and through the
@@ -50,22 +68,26 @@ const STRACE_ATTACH_MS = 500;
  * own code: JavaScript, V8's compiler and collector, Node's stream machinery) and system time (the
  * kernel: the socket syscalls and the network stack), per MiB produced. Round by round, so the
  * proxy's JIT warm-up shows as what it is; with --syscalls also each forwarder's system calls per
- * MiB (strace -c attached to every process of the forwarder). Each run's wall time is kept:
+ * MiB (strace -c attached to every process of the forwarder), with --profile where the CPU of
+ * the later rounds lands (perf record, see perf-profile.ts). Each run's wall time is kept:
  * a forwarder's CPU while its client starts up and joins its group counts against the MiB too.
  */
 export async function runCpuSplitBench(options: CpuSplitOptions, log: (line: string) => void): Promise<CpuSplitResult> {
   const workDir = await mkdtemp(join(tmpdir(), 'kafka-proxy-cpu-split-'));
   const unregister = onParentExit(() => rmSync(workDir, { recursive: true, force: true }));
   const stops: (() => Promise<void>)[] = [];
+  /** Processes that wrote JIT symbol files for perf, removed at the end. */
+  const profiled = new Set<number>();
+  const nodeArgs = options.profile ? [PERF_NODE_FLAG] : [];
   try {
     await ensureBuilt(log);
     const [relayListenerPort] = await pickFreePorts(1);
-    const relay = await startRelayProcess(LOOPBACK, relayListenerPort);
+    const relay = await startRelayProcess(LOOPBACK, relayListenerPort, nodeArgs);
     stops.push(() => relay.stop());
     const cluster = await startKafkaCluster({ brokers: 1, log, extraListeners: () => [{ name: 'RELAY', port: relayListenerPort, advertisedPort: relay.port }] });
     stops.push(() => cluster.stop());
     const broker = cluster.bootstrapServers[0];
-    const proxy = await startProxyProcess(broker, workDir, { name: 'cpu-split' });
+    const proxy = await startProxyProcess(broker, workDir, { name: 'cpu-split', nodeArgs });
     stops.push(() => proxy.stop());
     const tools = await KafkaPerfTools.create(workDir, log);
     const topics = await TopicMaker.connect(broker);
@@ -74,8 +96,8 @@ export async function runCpuSplitBench(options: CpuSplitOptions, log: (line: str
       { path: 'relay' as const, bootstrap: `${LOOPBACK}:${relay.port}`, pid: relay.pid },
       { path: 'proxy' as const, bootstrap: proxy.bootstrap, pid: proxy.pid },
     ];
-    const warmup = Math.ceil(options.records / 4);
-    const mib = ((options.records + warmup) * options.recordSize) / 2 ** 20;
+    const warmup = warmupRecords(options.records);
+    const mib = runMiB(options);
     const samples: CpuSplitRound[] = [];
     for (let round = 1; round <= options.rounds; round++) {
       for (const { path, bootstrap, pid } of round % 2 === 1 ? paths : [...paths].reverse()) {
@@ -87,13 +109,17 @@ export async function runCpuSplitBench(options: CpuSplitOptions, log: (line: str
           consume: () => tools.consume(target, options.records, warmup),
         };
         for (const phase of ['produce', 'consume'] as const) {
-          const tracer = options.syscalls ? await startStrace(processTree(pid)) : undefined;
+          const pids = processTree(pid);
+          if (options.profile) for (const p of pids) profiled.add(p);
+          const tracer = options.syscalls ? await startStrace(pids) : undefined;
+          const profiler = options.profile && round >= firstSteadyRound(options.rounds) ? await startPerf(pids, join(workDir, `perf-${path}.data`)) : undefined;
           const before = treeCpuMs(pid)!;
           const startedAt = performance.now();
           const { recordsPerSecond } = await runs[phase]();
           const seconds = (performance.now() - startedAt) / 1000;
           const after = treeCpuMs(pid)!;
           const calls = tracer && (await tracer.stop());
+          const profile = await profiler?.stop();
           const sample: CpuSplitRound = {
             round,
             path,
@@ -103,6 +129,7 @@ export async function runCpuSplitBench(options: CpuSplitOptions, log: (line: str
             userMsPerMiB: (after.userMs - before.userMs) / mib,
             systemMsPerMiB: (after.systemMs - before.systemMs) / mib,
             syscallsPerMiB: calls && Object.fromEntries(COUNTED_SYSCALLS.map((name) => [name, Math.round((calls[name] ?? 0) / mib)])),
+            profile,
           };
           samples.push(sample);
           log(`cpu-split: round ${round}/${options.rounds}, ${path}, ${phase}: user ${sample.userMsPerMiB.toFixed(2)} + system ${sample.systemMsPerMiB.toFixed(2)} CPU ms/MiB`);
@@ -113,6 +140,7 @@ export async function runCpuSplitBench(options: CpuSplitOptions, log: (line: str
     return { ...options, samples };
   } finally {
     for (const stop of stops.reverse()) await stop();
+    await removeJitMaps([...profiled]);
     await rm(workDir, { recursive: true, force: true });
     unregister();
   }
@@ -120,21 +148,8 @@ export async function runCpuSplitBench(options: CpuSplitOptions, log: (line: str
 
 /** `strace -c -f` attached to `pids`; stop() detaches it and gives the calls it counted, by syscall. */
 async function startStrace(pids: number[]): Promise<{ stop(): Promise<Record<string, number>> }> {
-  const child = spawn('strace', ['-c', '-f', ...pids.flatMap((pid) => ['-p', String(pid)])], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let summary = '';
-  child.stderr.on('data', (chunk: Buffer) => (summary += chunk.toString()));
-  const exited = new Promise<void>((resolve, reject) => {
-    child.once('error', (e) => reject(new Error(`strace could not run (--syscalls needs it): ${e.message}`)));
-    child.once('exit', () => resolve());
-  });
-  await Promise.race([new Promise((resolve) => setTimeout(resolve, STRACE_ATTACH_MS)), exited]);
-  return {
-    async stop() {
-      child.kill('SIGINT');
-      await exited;
-      return parseStraceSummary(summary);
-    },
-  };
+  const strace = await startAttachedTool('strace', ['-c', '-f', ...pids.flatMap((pid) => ['-p', String(pid)])], '--syscalls');
+  return { stop: async () => parseStraceSummary(await strace.stop()) };
 }
 
 /** The calls column of `strace -c`'s table, by syscall name. */

@@ -40,8 +40,10 @@
  *           reading the records back, through the bare relay and the proxy in turn, each run's
  *           CPU split into user and system time per MiB, round by round (the proxy's JIT
  *           warm-up shows), with --syscalls also the system calls per MiB
- *           (strace; to cpu-split-syscalls.*) [--size BYTES, default 100] [--records N, default
- *           500,000] [--rounds N, default 4] [--batch-size BYTES, default 16384] [--syscalls]
+ *           (strace; to cpu-split-syscalls.*), with --profile where the later rounds' CPU lands
+ *           (perf record; to cpu-split-profile.*) [--size BYTES, default 100] [--records N,
+ *           default 500,000] [--rounds N, default 4] [--batch-size BYTES, default 16384]
+ *           [--syscalls] [--profile]
  *   authz   policy decisions per core: allows() on a 10,000-grant policy for exact, prefix and
  *           missing topic names, with and without the per-session decision cache
  *   hotpath Produce and Fetch requests per core through the proxy's request path (frame split,
@@ -216,10 +218,11 @@ const BENCHES: Record<string, (args: string[]) => Promise<string>> = {
     return writeResults('ab', ['npm run bench -- ab', ...args].join(' '), r, `${note}\n\n${table}`);
   },
   async 'cpu-split'(args) {
-    const usage = 'cpu-split takes [--size BYTES] [--records N] [--rounds N] [--batch-size BYTES] [--syscalls]';
+    const usage = 'cpu-split takes [--size BYTES] [--records N] [--rounds N] [--batch-size BYTES] [--syscalls] [--profile]';
     const syscalls = args.includes('--syscalls');
+    const profile = args.includes('--profile');
     const options = benchOptions(
-      args.filter((a) => a !== '--syscalls'),
+      args.filter((a) => a !== '--syscalls' && a !== '--profile'),
       ['size', 'records', 'rounds', 'batch-size'],
       usage,
     );
@@ -230,11 +233,12 @@ const BENCHES: Record<string, (args: string[]) => Promise<string>> = {
         rounds: options.positive('rounds') ?? 4,
         batchSize: options.positive('batch-size') ?? DEFAULT_BATCH_SIZE,
         syscalls,
+        profile,
       },
       log,
     );
-    // The strace rounds' CPU figures are inflated by the tracing: they get a file of their own.
-    return writeResults(syscalls ? 'cpu-split-syscalls' : 'cpu-split', ['npm run bench -- cpu-split', ...args].join(' '), r, cpuSplitMarkdown(r));
+    // The traced or sampled rounds' CPU figures are inflated by it: they get a file of their own.
+    return writeResults(syscalls ? 'cpu-split-syscalls' : profile ? 'cpu-split-profile' : 'cpu-split', ['npm run bench -- cpu-split', ...args].join(' '), r, cpuSplitMarkdown(r));
   },
   async recorder(args) {
     if (args.length) throw new Error(`recorder takes no options, got ${args.join(' ')}`);

@@ -44,6 +44,8 @@ export interface ProxySetup {
   workers?: number;
   /** Another build's cli.js than dist/cli.js, to compare two builds in one run. */
   cliPath?: string;
+  /** Node flags for the supervisor, which its workers inherit. */
+  nodeArgs?: string[];
 }
 
 /**
@@ -73,7 +75,7 @@ export async function startProxyProcess(upstream: string, workDir: string, setup
   );
 
   // BENCH_PROXY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the proxy under the bench's load (Node refuses --cpu-prof in NODE_OPTIONS).
-  const nodeArgs = process.env.BENCH_PROXY_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
+  const nodeArgs = [...(setup.nodeArgs ?? []), ...(process.env.BENCH_PROXY_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [])];
   const cli = setup.cliPath ?? CLI_PATH;
   const child = spawnOwned(process.execPath, [...PROXY_NODE_FLAGS, ...nodeArgs, cli, '--config', configFile]);
   const tail: string[] = [];

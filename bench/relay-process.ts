@@ -13,9 +13,9 @@ export interface RelayProcess {
 const RELAY_MAIN = fileURLToPath(new URL('tcp-relay-main.ts', import.meta.url));
 const READY_TIMEOUT_MS = 30_000;
 
-/** Starts bench/tcp-relay-main.ts in its own Node process, relaying to host:port. */
-export async function startRelayProcess(host: string, port: number): Promise<RelayProcess> {
-  const child = spawnOwned(process.execPath, ['--import', import.meta.resolve('tsx'), RELAY_MAIN, host, String(port)]);
+/** Starts bench/tcp-relay-main.ts in its own Node process (with `nodeArgs`), relaying to host:port. */
+export async function startRelayProcess(host: string, port: number, nodeArgs: string[] = []): Promise<RelayProcess> {
+  const child = spawnOwned(process.execPath, [...nodeArgs, '--import', import.meta.resolve('tsx'), RELAY_MAIN, host, String(port)]);
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(`exited with ${signal ?? `code ${code}`}`)));
