@@ -44,6 +44,9 @@
  *           (perf record; to cpu-split-profile.*) [--size BYTES, default 100] [--records N,
  *           default 500,000] [--rounds N, default 4] [--batch-size BYTES, default 16384]
  *           [--syscalls] [--profile]
+ *   quiet-latency the e2e latency probe with nothing else running: one Produce request at a time
+ *           (1 KiB, acks=1) direct, through the relay and through the proxy, p50/p99 in µs
+ *           [--seconds S, default 20] [--rounds N, default 3]
  *   authz   policy decisions per core: allows() on a 10,000-grant policy for exact, prefix and
  *           missing topic names, with and without the per-session decision cache
  *   hotpath Produce and Fetch requests per core through the proxy's request path (frame split,
@@ -79,6 +82,8 @@ import { runHotpathBench } from './hotpath.js';
 import { runIdleConnectionsBench } from './idle-connections.js';
 import { markdownTable, RESULTS_DIR, writeResults } from './report.js';
 import { cpuSplitMarkdown } from './cpu-split-report.js';
+import { runQuietLatencyBench } from './quiet-latency.js';
+import { quietLatencyMarkdown } from './quiet-latency-report.js';
 import { DEFAULT_BATCH_SIZE } from './kafka-perf.js';
 import { runMetadataRewriteBench } from './metadata-rewrite.js';
 import { runRecorderMemoryBench } from './recorder-memory.js';
@@ -239,6 +244,11 @@ const BENCHES: Record<string, (args: string[]) => Promise<string>> = {
     );
     // The traced or sampled rounds' CPU figures are inflated by it: they get a file of their own.
     return writeResults(syscalls ? 'cpu-split-syscalls' : profile ? 'cpu-split-profile' : 'cpu-split', ['npm run bench -- cpu-split', ...args].join(' '), r, cpuSplitMarkdown(r));
+  },
+  async 'quiet-latency'(args) {
+    const options = benchOptions(args, ['seconds', 'rounds'], 'quiet-latency takes [--seconds S] [--rounds N]');
+    const r = await runQuietLatencyBench({ seconds: options.positive('seconds') ?? 20, rounds: options.positive('rounds') ?? 3 }, log);
+    return writeResults('quiet-latency', ['npm run bench -- quiet-latency', ...args].join(' '), r, quietLatencyMarkdown(r));
   },
   async recorder(args) {
     if (args.length) throw new Error(`recorder takes no options, got ${args.join(' ')}`);
