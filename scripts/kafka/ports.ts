@@ -13,13 +13,13 @@ const LOWEST_PORT = 10_000;
  */
 export async function pickFreePorts(count: number): Promise<number[]> {
   const highest = ephemeralRangeStart() - 1;
-  const picked = new Set<number>();
-  for (let attempts = 0; picked.size < count; attempts++) {
+  const picked: number[] = [];
+  for (let attempts = 0; picked.length < count; attempts++) {
     if (attempts > 1000) throw new Error(`no free loopback port found in ${LOWEST_PORT}-${highest}`);
     const port = LOWEST_PORT + Math.floor(Math.random() * (highest - LOWEST_PORT + 1));
-    if (!picked.has(port) && (await isFree(port))) picked.add(port);
+    if (await claimIfFree([port])) picked.push(port);
   }
-  return [...picked];
+  return picked;
 }
 
 /**
@@ -30,9 +30,7 @@ export async function pickFreePortBase(offsets: number[]): Promise<number> {
   const highest = ephemeralRangeStart() - 1 - Math.max(...offsets);
   for (let attempts = 0; attempts < 1000; attempts++) {
     const base = LOWEST_PORT + Math.floor(Math.random() * (highest - LOWEST_PORT + 1));
-    let free = true;
-    for (const offset of offsets) free = free && (await isFree(base + offset));
-    if (free) return base;
+    if (await claimIfFree(offsets.map((offset) => base + offset))) return base;
   }
   throw new Error(`no free run of loopback ports found for offsets ${offsets.join(', ')}`);
 }
@@ -45,6 +43,26 @@ function ephemeralRangeStart(): number {
     // Not Linux: fall through to the IANA ephemeral range start.
   }
   return 49_152;
+}
+
+/**
+ * Ports this process has handed out. A caller often picks several ports (or bases) before it
+ * binds any of them; were a port handed out twice, the second bind would fail with EADDRINUSE.
+ */
+const handedOut = new Set<number>();
+
+/** Claims `ports` if none was handed out before and all are free now. */
+async function claimIfFree(ports: number[]): Promise<boolean> {
+  if (ports.some((port) => handedOut.has(port))) return false;
+  // Claimed while they are checked, so a concurrent pick cannot take them meanwhile.
+  for (const port of ports) handedOut.add(port);
+  for (const port of ports) {
+    if (!(await isFree(port))) {
+      for (const p of ports) handedOut.delete(p);
+      return false;
+    }
+  }
+  return true;
 }
 
 function isFree(port: number): Promise<boolean> {
