@@ -1,18 +1,10 @@
-import { rmSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startKafkaCluster } from '../scripts/kafka/cluster.js';
-import { onParentExit } from '../scripts/kafka/exit-hooks.js';
-import { LOOPBACK, pickFreePorts } from '../scripts/kafka/ports.js';
+import { LOOPBACK } from '../scripts/kafka/ports.js';
 import { startAttachedTool } from './attached-tool.js';
-import { ensureBuilt } from './build-dist.js';
 import { KafkaPerfTools } from './kafka-perf.js';
 import { PERF_NODE_FLAG, type ProfileSummary, removeJitMaps, startPerf } from './perf-profile.js';
 import { processTree, treeCpuMs } from './process-tree.js';
-import { startProxyProcess } from './proxy-process.js';
-import { startRelayProcess } from './relay-process.js';
-import { TopicMaker } from './topics.js';
+import { withRelayAndProxy } from './relay-proxy-env.js';
 
 export interface CpuSplitOptions {
   recordSize: number;
@@ -73,76 +65,60 @@ const COUNTED_SYSCALLS = ['read', 'write', 'writev', 'epoll_pwait'];
  * a forwarder's CPU while its client starts up and joins its group counts against the MiB too.
  */
 export async function runCpuSplitBench(options: CpuSplitOptions, log: (line: string) => void): Promise<CpuSplitResult> {
-  const workDir = await mkdtemp(join(tmpdir(), 'kafka-proxy-cpu-split-'));
-  const unregister = onParentExit(() => rmSync(workDir, { recursive: true, force: true }));
-  const stops: (() => Promise<void>)[] = [];
-  /** Processes that wrote JIT symbol files for perf, removed at the end. */
+  /** Processes that wrote JIT symbol files for perf, removed once they have stopped. */
   const profiled = new Set<number>();
   const nodeArgs = options.profile ? [PERF_NODE_FLAG] : [];
   try {
-    await ensureBuilt(log);
-    const [relayListenerPort] = await pickFreePorts(1);
-    const relay = await startRelayProcess(LOOPBACK, relayListenerPort, nodeArgs);
-    stops.push(() => relay.stop());
-    const cluster = await startKafkaCluster({ brokers: 1, log, extraListeners: () => [{ name: 'RELAY', port: relayListenerPort, advertisedPort: relay.port }] });
-    stops.push(() => cluster.stop());
-    const broker = cluster.bootstrapServers[0];
-    const proxy = await startProxyProcess(broker, workDir, { name: 'cpu-split', nodeArgs });
-    stops.push(() => proxy.stop());
-    const tools = await KafkaPerfTools.create(workDir, log);
-    const topics = await TopicMaker.connect(broker);
-    stops.push(() => topics.close());
-    const paths = [
-      { path: 'relay' as const, bootstrap: `${LOOPBACK}:${relay.port}`, pid: relay.pid },
-      { path: 'proxy' as const, bootstrap: proxy.bootstrap, pid: proxy.pid },
-    ];
-    const warmup = warmupRecords(options.records);
-    const mib = runMiB(options);
-    const samples: CpuSplitRound[] = [];
-    for (let round = 1; round <= options.rounds; round++) {
-      for (const { path, bootstrap, pid } of round % 2 === 1 ? paths : [...paths].reverse()) {
-        const topic = `cpu-split-${path}-${round}`;
-        await topics.create(topic, `${topic}-warmup`);
-        const target = { bootstrap, clientProperties: {}, topic, warmupTopic: `${topic}-warmup` };
-        const runs = {
-          produce: () => tools.produce(target, options.records, options.recordSize, -1, warmup, options.batchSize),
-          consume: () => tools.consume(target, options.records, warmup),
-        };
-        for (const phase of ['produce', 'consume'] as const) {
-          const pids = processTree(pid);
-          if (options.profile) for (const p of pids) profiled.add(p);
-          const tracer = options.syscalls ? await startStrace(pids) : undefined;
-          const profiler = options.profile && round >= firstSteadyRound(options.rounds) ? await startPerf(pids, join(workDir, `perf-${path}.data`)) : undefined;
-          const before = treeCpuMs(pid)!;
-          const startedAt = performance.now();
-          const { recordsPerSecond } = await runs[phase]();
-          const seconds = (performance.now() - startedAt) / 1000;
-          const after = treeCpuMs(pid)!;
-          const calls = tracer && (await tracer.stop());
-          const profile = await profiler?.stop();
-          const sample: CpuSplitRound = {
-            round,
-            path,
-            phase,
-            recordsPerSecond,
-            seconds,
-            userMsPerMiB: (after.userMs - before.userMs) / mib,
-            systemMsPerMiB: (after.systemMs - before.systemMs) / mib,
-            syscallsPerMiB: calls && Object.fromEntries(COUNTED_SYSCALLS.map((name) => [name, Math.round((calls[name] ?? 0) / mib)])),
-            profile,
+    return await withRelayAndProxy('cpu-split', log, nodeArgs, async ({ workDir, relay, proxy, topics }) => {
+      const tools = await KafkaPerfTools.create(workDir, log);
+      const paths = [
+        { path: 'relay' as const, bootstrap: `${LOOPBACK}:${relay.port}`, pid: relay.pid },
+        { path: 'proxy' as const, bootstrap: proxy.bootstrap, pid: proxy.pid },
+      ];
+      const warmup = warmupRecords(options.records);
+      const mib = runMiB(options);
+      const samples: CpuSplitRound[] = [];
+      for (let round = 1; round <= options.rounds; round++) {
+        for (const { path, bootstrap, pid } of round % 2 === 1 ? paths : [...paths].reverse()) {
+          const topic = `cpu-split-${path}-${round}`;
+          await topics.create(topic, `${topic}-warmup`);
+          const target = { bootstrap, clientProperties: {}, topic, warmupTopic: `${topic}-warmup` };
+          const runs = {
+            produce: () => tools.produce(target, options.records, options.recordSize, -1, warmup, options.batchSize),
+            consume: () => tools.consume(target, options.records, warmup),
           };
-          samples.push(sample);
-          log(`cpu-split: round ${round}/${options.rounds}, ${path}, ${phase}: user ${sample.userMsPerMiB.toFixed(2)} + system ${sample.systemMsPerMiB.toFixed(2)} CPU ms/MiB`);
+          for (const phase of ['produce', 'consume'] as const) {
+            const pids = processTree(pid);
+            if (options.profile) for (const p of pids) profiled.add(p);
+            const tracer = options.syscalls ? await startStrace(pids) : undefined;
+            const profiler = options.profile && round >= firstSteadyRound(options.rounds) ? await startPerf(pids, join(workDir, `perf-${path}.data`)) : undefined;
+            const before = treeCpuMs(pid)!;
+            const startedAt = performance.now();
+            const { recordsPerSecond } = await runs[phase]();
+            const seconds = (performance.now() - startedAt) / 1000;
+            const after = treeCpuMs(pid)!;
+            const calls = tracer && (await tracer.stop());
+            const profile = await profiler?.stop();
+            const sample: CpuSplitRound = {
+              round,
+              path,
+              phase,
+              recordsPerSecond,
+              seconds,
+              userMsPerMiB: (after.userMs - before.userMs) / mib,
+              systemMsPerMiB: (after.systemMs - before.systemMs) / mib,
+              syscallsPerMiB: calls && Object.fromEntries(COUNTED_SYSCALLS.map((name) => [name, Math.round((calls[name] ?? 0) / mib)])),
+              profile,
+            };
+            samples.push(sample);
+            log(`cpu-split: round ${round}/${options.rounds}, ${path}, ${phase}: user ${sample.userMsPerMiB.toFixed(2)} + system ${sample.systemMsPerMiB.toFixed(2)} CPU ms/MiB`);
+          }
         }
       }
-    }
-    if (proxy.problems.length) throw new Error(`the proxy logged problems:\n${proxy.problems.slice(0, 10).join('\n')}`);
-    return { ...options, samples };
+      return { ...options, samples };
+    });
   } finally {
-    for (const stop of stops.reverse()) await stop();
     await removeJitMaps([...profiled]);
-    await rm(workDir, { recursive: true, force: true });
-    unregister();
   }
 }
 

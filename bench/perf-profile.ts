@@ -14,22 +14,24 @@ export const SAMPLE_HZ = 999;
 /** Node writes its JIT symbols to /tmp/perf-<pid>.map with this flag, for perf to name them. */
 export const PERF_NODE_FLAG = '--perf-basic-prof';
 
-export const CATEGORIES = [
-  'kernel (socket calls, network stack, page faults)',
-  "JavaScript: the forwarder's own code",
-  'JavaScript: Node core (streams, net, events, timers)',
-  'JavaScript: dependencies',
-  'V8 builtins (property access, calls, typed arrays)',
-  'V8 interpreter (code not yet compiled)',
-  'V8 compilers',
-  'V8 garbage collector',
-  'V8 runtime (other)',
-  'Node C++ (socket bindings, callbacks into JavaScript)',
-  'libuv (event loop)',
-  'libc (malloc, memcpy, syscall stubs)',
-  'other',
-] as const;
-export type Category = (typeof CATEGORIES)[number];
+/** Where a sample can land, by a short name; the report lists them in this order. */
+const CATEGORY = {
+  kernel: 'kernel (socket calls, network stack, page faults)',
+  ownCode: "JavaScript: the forwarder's own code",
+  nodeCore: 'JavaScript: Node core (streams, net, events, timers)',
+  dependencies: 'JavaScript: dependencies',
+  builtins: 'V8 builtins (property access, calls, typed arrays)',
+  interpreter: 'V8 interpreter (code not yet compiled)',
+  compilers: 'V8 compilers',
+  collector: 'V8 garbage collector',
+  runtime: 'V8 runtime (other)',
+  nodeCpp: 'Node C++ (socket bindings, callbacks into JavaScript)',
+  libuv: 'libuv (event loop)',
+  libc: 'libc (malloc, memcpy, syscall stubs)',
+  other: 'other',
+} as const;
+export type Category = (typeof CATEGORY)[keyof typeof CATEGORY];
+export const CATEGORIES: readonly Category[] = Object.values(CATEGORY);
 
 export interface SymbolSamples {
   dso: string;
@@ -55,23 +57,23 @@ export function parsePerfReport(text: string): SymbolSamples[] {
 
 /** The category of one symbol (a JIT symbol's name ends with the script it came from). */
 export function categorize({ dso, symbol }: Pick<SymbolSamples, 'dso' | 'symbol'>): Category {
-  if (dso.includes('kernel')) return CATEGORIES[0];
+  if (dso.includes('kernel')) return CATEGORY.kernel;
   if (dso.startsWith('[JIT]')) {
-    if (/ (node:|internal\/)/.test(symbol)) return CATEGORIES[2];
-    if (symbol.includes('/node_modules/')) return CATEGORIES[3];
-    return CATEGORIES[1];
+    if (/ (node:|internal\/)/.test(symbol)) return CATEGORY.nodeCore;
+    if (symbol.includes('/node_modules/')) return CATEGORY.dependencies;
+    return CATEGORY.ownCode;
   }
   if (dso === 'node') {
-    if (/Scaveng|Heap::|MarkCompact|Sweep|Marking|Evacuat|RememberedSet|SlotSet|MemoryAllocator|(^|::)GC/.test(symbol)) return CATEGORIES[7];
-    if (/^Builtins_.*Handler|^Builtins_Interpreter/.test(symbol)) return CATEGORIES[5];
-    if (/compiler::|maglev::|Compile|Bytecode|Parser|Optimiz/i.test(symbol)) return CATEGORIES[6];
-    if (symbol.startsWith('Builtins_')) return CATEGORIES[4];
-    if (/^uv_|^uv__/.test(symbol)) return CATEGORIES[10];
-    if (symbol.startsWith('node::')) return CATEGORIES[9];
-    return CATEGORIES[8];
+    if (/Scaveng|Heap::|MarkCompact|Sweep|Marking|Evacuat|RememberedSet|SlotSet|MemoryAllocator|(^|::)GC/.test(symbol)) return CATEGORY.collector;
+    if (/^Builtins_.*Handler|^Builtins_Interpreter/.test(symbol)) return CATEGORY.interpreter;
+    if (/compiler::|maglev::|Compile|Bytecode|Parser|Optimiz/i.test(symbol)) return CATEGORY.compilers;
+    if (symbol.startsWith('Builtins_')) return CATEGORY.builtins;
+    if (/^uv_|^uv__/.test(symbol)) return CATEGORY.libuv;
+    if (symbol.startsWith('node::')) return CATEGORY.nodeCpp;
+    return CATEGORY.runtime;
   }
-  if (/libc|libstdc|vdso|libm\b/.test(dso)) return CATEGORIES[11];
-  return CATEGORIES[12];
+  if (/libc|libstdc|vdso|libm\b/.test(dso)) return CATEGORY.libc;
+  return CATEGORY.other;
 }
 
 /** Samples by category, and those of the forwarder's own JavaScript by function. */
@@ -85,7 +87,7 @@ export function summarizeProfile(rows: SymbolSamples[]): ProfileSummary {
   for (const row of rows) {
     const category = categorize(row);
     summary.categories[category] = (summary.categories[category] ?? 0) + row.samples;
-    if (category === CATEGORIES[1]) {
+    if (category === CATEGORY.ownCode) {
       // "JS:*name file:///…/dist/proxy/x.js:12:3": the function and its file, without the tier mark or the path before the build's root.
       const name = row.symbol.replace(/^JS:[*~^]?/, '').replace(/file:\/\/\/\S*?\/(dist|bench)\//, '$1/');
       summary.ownFunctions[name] = (summary.ownFunctions[name] ?? 0) + row.samples;

@@ -1,16 +1,8 @@
-import { rmSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startKafkaCluster } from '../scripts/kafka/cluster.js';
-import { onParentExit } from '../scripts/kafka/exit-hooks.js';
-import { LOOPBACK, pickFreePorts } from '../scripts/kafka/ports.js';
-import { ensureBuilt } from './build-dist.js';
+import { loadavg } from 'node:os';
+import { LOOPBACK } from '../scripts/kafka/ports.js';
 import { PROBE_PER_SECOND } from './e2e.js';
 import { type ProbeResult, probeProduceLatency } from './latency-probe.js';
-import { startProxyProcess } from './proxy-process.js';
-import { startRelayProcess } from './relay-process.js';
-import { TopicMaker } from './topics.js';
+import { withRelayAndProxy } from './relay-proxy-env.js';
 
 export interface QuietLatencyOptions {
   rounds: number;
@@ -41,21 +33,7 @@ export const FIRST_WARMUP_SECONDS = 15;
  * what one hop costs a request on its own.
  */
 export async function runQuietLatencyBench(options: QuietLatencyOptions, log: (line: string) => void): Promise<QuietLatencyResult> {
-  const workDir = await mkdtemp(join(tmpdir(), 'kafka-proxy-quiet-latency-'));
-  const unregister = onParentExit(() => rmSync(workDir, { recursive: true, force: true }));
-  const stops: (() => Promise<void>)[] = [];
-  try {
-    await ensureBuilt(log);
-    const [relayListenerPort] = await pickFreePorts(1);
-    const relay = await startRelayProcess(LOOPBACK, relayListenerPort);
-    stops.push(() => relay.stop());
-    const cluster = await startKafkaCluster({ brokers: 1, log, extraListeners: () => [{ name: 'RELAY', port: relayListenerPort, advertisedPort: relay.port }] });
-    stops.push(() => cluster.stop());
-    const broker = cluster.bootstrapServers[0];
-    const proxy = await startProxyProcess(broker, workDir, { name: 'quiet-latency' });
-    stops.push(() => proxy.stop());
-    const topics = await TopicMaker.connect(broker);
-    stops.push(() => topics.close());
+  return withRelayAndProxy('quiet-latency', log, [], async ({ broker, relay, proxy, topics }) => {
     const hostPort = (address: string) => {
       const [host, port] = address.split(':');
       return { host, port: Number(port) };
@@ -84,11 +62,6 @@ export async function runQuietLatencyBench(options: QuietLatencyOptions, log: (l
         log(`quiet-latency: round ${round}/${options.rounds}, ${path}: p50 ${probed.p50Us} µs, p99 ${probed.p99Us} µs (${probed.samples} round trips)`);
       }
     }
-    if (proxy.problems.length) throw new Error(`the proxy logged problems:\n${proxy.problems.slice(0, 10).join('\n')}`);
     return { ...options, samples };
-  } finally {
-    for (const stop of stops.reverse()) await stop();
-    await rm(workDir, { recursive: true, force: true });
-    unregister();
-  }
+  });
 }
